@@ -1,0 +1,166 @@
+// Package api holds the control node's management API types (LiveMix
+// compatible JSON) and a client for them. The CLI and the TUI use the client;
+// the control node renders the same types. Standard library only.
+package api
+
+import "time"
+
+// Envelope is the LiveMix reply wrapper every management answer carries.
+type Envelope struct {
+	// Success is true when the request did what it asked.
+	Success bool `json:"success"`
+	// RequestID identifies the request in the control node's log.
+	RequestID string `json:"request_id"`
+	// Error says what went wrong when Success is false.
+	Error *Error `json:"error,omitempty"`
+}
+
+// Error is the error part of an Envelope.
+type Error struct {
+	// Code is the HTTP status code.
+	Code int `json:"code"`
+	// Message says what went wrong in plain words.
+	Message string `json:"message"`
+	// Detail adds what to do about it, when known.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Streaming values, as LiveMix encodes them.
+const (
+	// StreamingOn marks a source whose edge forwards its segments.
+	StreamingOn = 1
+	// StreamingOff marks a source whose edge keeps its segments local.
+	StreamingOff = -1
+)
+
+// Source is a video source (one ffmpeg push), LiveMix's shape plus lmx's fields.
+type Source struct {
+	// ID is the source's id (a UUID).
+	ID string `json:"id"`
+	// Name is the Video-Source-Name ffmpeg pushes.
+	Name string `json:"name"`
+	// SegmentLength is the expected segment length in seconds.
+	SegmentLength int `json:"segment_length"`
+	// Description is free text.
+	Description string `json:"description"`
+	// Streaming is StreamingOn or StreamingOff (LiveMix's encoding).
+	Streaming int `json:"streaming"`
+	// RRTarget names the edge that pushes the source (LiveMix's name for it).
+	RRTarget string `json:"rr_target,omitempty"`
+	// LocalTime is when the edge last reported on the source.
+	LocalTime time.Time `json:"local_time"`
+	// CreatedAt is when the source was created.
+	CreatedAt time.Time `json:"created_at"`
+	// UpdatedAt is when the source last changed.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Edge names the edge that pushes the source (same as RRTarget).
+	Edge string `json:"edge,omitempty"`
+	// EdgeOnline is true while that edge is connected.
+	EdgeOnline bool `json:"edge_online"`
+	// EdgeStreaming is true once the edge reports it uploads the source.
+	EdgeStreaming bool `json:"edge_streaming"`
+	// LastSegmentAt is when the control node last received a live segment.
+	LastSegmentAt time.Time `json:"last_segment_at,omitzero"`
+	// BitrateBPS is the recent bitrate the edge reports.
+	BitrateBPS int64 `json:"bitrate_bps"`
+	// LiveSegments is how many segments the live playlist lists now.
+	LiveSegments int `json:"live_segments"`
+	// PlaybackURL is the live playlist URL, when the control node knows its public address.
+	PlaybackURL string `json:"playback_url,omitempty"`
+}
+
+// IsStreaming reports whether streaming is on.
+func (s Source) IsStreaming() bool { return s.Streaming == StreamingOn }
+
+// NewSource is the body of POST /v1/source.
+type NewSource struct {
+	// Name is the Video-Source-Name ffmpeg will push.
+	Name string `json:"name"`
+	// Description is free text.
+	Description string `json:"description,omitempty"`
+	// SegmentLen is the expected segment length in seconds.
+	SegmentLen int `json:"segment_len,omitempty"`
+}
+
+// Edge is an edge agent as the control node knows it.
+type Edge struct {
+	// Name is the edge's name.
+	Name string `json:"name"`
+	// Online is true while the edge is connected.
+	Online bool `json:"online"`
+	// Version is the edge's software version.
+	Version string `json:"version,omitempty"`
+	// IngestAddr is where the edge takes ffmpeg's pushes.
+	IngestAddr string `json:"ingest_addr,omitempty"`
+	// StartedAt is when the edge process started.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	// FirstSeen is when the control node first heard of the edge.
+	FirstSeen time.Time `json:"first_seen"`
+	// LastSeen is when the edge last reported.
+	LastSeen time.Time `json:"last_seen"`
+	// Sources are the sources the edge reports.
+	Sources []EdgeSource `json:"sources"`
+}
+
+// EdgeSource is a source as its edge reports it.
+type EdgeSource struct {
+	// Name is the source's name.
+	Name string `json:"name"`
+	// Streaming is true while the edge uploads it.
+	Streaming bool `json:"streaming"`
+	// LastSegmentAt is when the newest segment reached the edge.
+	LastSegmentAt time.Time `json:"last_segment_at,omitzero"`
+	// BitrateBPS is the recent bitrate.
+	BitrateBPS int64 `json:"bitrate_bps"`
+	// BufferedSeconds is how much media the edge's ring buffer holds.
+	BufferedSeconds float64 `json:"buffered_seconds"`
+	// BufferedBytes is how many bytes the ring buffer holds.
+	BufferedBytes int64 `json:"buffered_bytes"`
+	// Uploaded counts segments uploaded since the edge started.
+	Uploaded uint64 `json:"uploaded"`
+	// Dropped counts segments the edge could not read or upload.
+	Dropped uint64 `json:"dropped"`
+}
+
+// Recording is a recorded snippet of a source (LiveMix's shape plus lmx's fields).
+type Recording struct {
+	// ID is the recording's id.
+	ID string `json:"id"`
+	// Source is the recorded source's id.
+	Source string `json:"source"`
+	// SourceName is the recorded source's name.
+	SourceName string `json:"source_name,omitempty"`
+	// Alias is an optional operator-given name.
+	Alias string `json:"alias,omitempty"`
+	// Description is free text.
+	Description string `json:"description,omitempty"`
+	// StartTS is the recording's start time.
+	StartTS time.Time `json:"start_ts"`
+	// EndTS is the recording's end time (zero while active).
+	EndTS time.Time `json:"end_ts"`
+	// Active is 1 while recording, -1 once stopped (LiveMix's encoding).
+	Active int `json:"active"`
+	// CreatedAt is when the recording was created.
+	CreatedAt time.Time `json:"created_at"`
+	// UpdatedAt is when it last changed.
+	UpdatedAt time.Time `json:"updated_at"`
+	// Segments is how many segments it holds.
+	Segments int `json:"segments"`
+	// DurationSeconds is how much media it holds.
+	DurationSeconds float64 `json:"duration_seconds"`
+	// Bytes is how many bytes it holds.
+	Bytes int64 `json:"bytes"`
+	// PlaybackURL is the recording's playlist URL, when known.
+	PlaybackURL string `json:"playback_url,omitempty"`
+}
+
+// NewRecording is the body of POST /v1/source/{id}/recording.
+type NewRecording struct {
+	// Alias is an optional name.
+	Alias string `json:"alias,omitempty"`
+	// Description is free text.
+	Description string `json:"description,omitempty"`
+	// StartTimeEpoch is the start in unix seconds; 0 means now.
+	StartTimeEpoch int64 `json:"start_time_epoch,omitempty"`
+}

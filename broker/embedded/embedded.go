@@ -1,0 +1,101 @@
+// Package embedded runs the control node's MQTT broker (mochi-mqtt) with
+// lmx's authentication and ACL rules, and gives the control node an inline
+// client to publish and subscribe without a network hop.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Sentinel errors.
+var (
+	// ErrNoListen is returned when the broker is given no address to listen on.
+	ErrNoListen = errors.New("mqtt listen address is empty")
+)
+
+// Config is the broker's configuration.
+type Config struct {
+	// Listen is the TCP address MQTT clients connect to, e.g. ":1883".
+	Listen string
+	// Token, when set, is the password every MQTT client must present;
+	// clients may then write only their own edge topics. Empty allows all
+	// (suitable on loopback or a trusted network).
+	Token string
+}
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	srv    *mqtt.Server
+	logger *slog.Logger
+	addr   net.Addr
+	ln     net.Listener
+}
+
+// New creates the broker and binds its listener, so a port in use is
+// reported before anything else starts.
+func New(cfg Config, logger *slog.Logger) (*Broker, error) {
+	if cfg.Listen == "" {
+		return nil, ErrNoListen
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt listener: %w", err)
+	}
+	// mochi logs every client connect at info; keep that out of the operator's way.
+	srv := mqtt.New(&mqtt.Options{
+		InlineClient: true,
+		Logger:       logger.With("component", "mqtt"),
+	})
+	srv.Options.Capabilities.MaximumClientWritesPending = 8192
+	if err := srv.AddHook(&authHook{token: cfg.Token}, nil); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := srv.AddListener(listeners.NewNet("mqtt", ln)); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return &Broker{srv: srv, logger: logger, addr: ln.Addr(), ln: ln}, nil
+}
+
+// Addr is the address the broker listens on.
+func (b *Broker) Addr() net.Addr { return b.addr }
+
+// Run serves MQTT until ctx ends, then closes the broker.
+func (b *Broker) Run(ctx context.Context) error {
+	if err := b.srv.Serve(); err != nil {
+		return fmt.Errorf("mqtt serve: %w", err)
+	}
+	<-ctx.Done()
+	return b.Close()
+}
+
+// Close stops the broker and disconnects its clients.
+func (b *Broker) Close() error { return b.srv.Close() }
+
+// Publish publishes a message from the control node itself.
+func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	return b.srv.Publish(topic, payload, retain, qos)
+}
+
+// Handler receives messages of an inline subscription.
+type Handler func(topic string, payload []byte)
+
+// Subscribe subscribes the control node itself to filter. id must be unique
+// per subscription; retained messages are delivered on subscribing.
+func (b *Broker) Subscribe(filter string, id int, h Handler) error {
+	return b.srv.Subscribe(filter, id, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		h(pk.TopicName, pk.Payload)
+	})
+}
+
+// ClientsConnected is the number of MQTT clients connected now.
+func (b *Broker) ClientsConnected() int64 { return b.srv.Info.ClientsConnected }

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/lmx-video/lmx/controld"
+	"github.com/lmx-video/lmx/edged"
+	"github.com/lmx-video/lmx/internal/demo"
+)
+
+// ControldCmd runs the control node.
+type ControldCmd struct {
+	controld.Config `embed:""`
+}
+
+// Help shows an example.
+func (c *ControldCmd) Help() string {
+	return `Examples:
+  lmx controld
+  lmx controld --data-dir /var/lib/lmx --cache-size 1GiB --edge-token "$TOKEN"`
+}
+
+// Run starts the control node and serves until interrupted.
+func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi BuildInfo) error {
+	srv, err := controld.New(ctx, c.Config, log, bi.Version)
+	if err != nil {
+		return err
+	}
+	cfg := srv.Config()
+	fmt.Fprintf(out, "lmx controld %s\n", bi.Version)
+	fmt.Fprintf(out, "  management API  http://%s\n", dialable(srv.APIAddr()))
+	fmt.Fprintf(out, "  playback        %s/v1/vod/live/{source}/vid.m3u8\n", cfg.PublicURL)
+	fmt.Fprintf(out, "  MQTT broker     mqtt://%s\n", dialable(srv.MQTTAddr()))
+	fmt.Fprintf(out, "  data            %s\n", cfg.DataDir)
+	fmt.Fprintf(out, "An edge joins with:\n  %s\n", controld.EdgeJoinCommand(srv, "HOST"))
+	return srv.Run(ctx)
+}
+
+// EdgedCmd runs the edge agent.
+type EdgedCmd struct {
+	edged.Config `embed:""`
+}
+
+// Help shows an example.
+func (c *EdgedCmd) Help() string {
+	return `Examples:
+  lmx edged --name cam-gw-1 --controld control.example.net --allow-dir /var/lib/lmx/segments
+  lmx edged --mqtt mqtt://10.0.0.5:1883 --ingest http://10.0.0.5:8081 --allow-dir /srv/hls`
+}
+
+// Run starts the edge agent and serves until interrupted.
+func (c *EdgedCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi BuildInfo) error {
+	return edged.RunMain(ctx, c.Config, log, out, bi.Version)
+}
+
+// DemoCmd runs a control node, an edge and a test stream on this machine.
+type DemoCmd struct {
+	demo.Config `embed:""`
+}
+
+// Help shows an example.
+func (c *DemoCmd) Help() string {
+	return `Runs everything on loopback: a control node, an edge agent and a test
+source (ffmpeg's test pattern when ffmpeg is installed, otherwise a short clip
+shipped with lmx, looped), then prints the URL to watch. Ctrl-C stops it all.
+
+Examples:
+  lmx demo
+  lmx demo --no-ffmpeg`
+}
+
+// Run starts the demo.
+func (c *DemoCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi BuildInfo) error {
+	return demo.Run(ctx, c.Config, log, out, bi.Version)
+}
+
+// dialable turns a bound address into one a local client can dial.
+func dialable(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lmx-video/lmx/api"
+)
+
+// SourceCmd groups the commands about video sources: what ffmpeg pushes to
+// an edge, and what viewers play from the control node.
+type SourceCmd struct {
+	Add    SourceAddCmd    `cmd:"" help:"Create a source."`
+	Ls     SourceLsCmd     `cmd:"" help:"List sources."`
+	Show   SourceShowCmd   `cmd:"" help:"Show one source in detail."`
+	Rm     SourceRmCmd     `cmd:"" help:"Delete a source."`
+	Stream SourceStreamCmd `cmd:"" help:"Turn a source's streaming on or off."`
+}
+
+// writeSources prints sources as a table sorted by name.
+func writeSources(w io.Writer, sources []api.Source, now time.Time) error {
+	sources = slices.Clone(sources)
+	slices.SortFunc(sources, func(a, b api.Source) int { return strings.Compare(a.Name, b.Name) })
+	tw := newTable(w)
+	fmt.Fprintln(tw, "NAME\tID\tEDGE\tSTREAMING\tLIVE\tBITRATE\tUPDATED")
+	for _, s := range sources {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Name, shortID(s.ID), edgeLabel(s), streamingState(s),
+			age(s.LastSegmentAt, now), bitrate(s.BitrateBPS), age(s.UpdatedAt, now))
+	}
+	return tw.Flush()
+}
+
+// writeSource prints one source's details, one field a line.
+func writeSource(w io.Writer, s api.Source, now time.Time) error {
+	tw := newTable(w)
+	edge := edgeLabel(s)
+	if name := sourceEdge(s); name != "" && s.EdgeOnline {
+		edge = name + " (online)"
+	}
+	rows := [][2]string{
+		{"Name", s.Name},
+		{"ID", orNone(s.ID)},
+		{"Description", orNone(s.Description)},
+		{"Segment length", fmt.Sprintf("%ds", s.SegmentLength)},
+		{"Edge", edge},
+		{"Streaming", streamingState(s)},
+		{"Last segment", age(s.LastSegmentAt, now)},
+		{"Live segments", fmt.Sprint(s.LiveSegments)},
+		{"Bitrate", bitrate(s.BitrateBPS)},
+		{"Playback", orNone(s.PlaybackURL)},
+		{"Created", timestamp(s.CreatedAt, now)},
+		{"Updated", timestamp(s.UpdatedAt, now)},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"encoding/json"
+	"runtime"
+	"testing"
+)
+
+func TestVersion(t *testing.T) {
+	wantOK(t, runCLI(t, nil, "version"), "lmx v1.2.3 (commit abc123def456, go1.26.8, linux/arm64)\n")
+}
+
+func TestVersionJSON(t *testing.T) {
+	r := runCLI(t, nil, "version", "--json")
+	var got BuildInfo
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	want := BuildInfo{Version: "v1.2.3", Commit: "abc123def456", GoVersion: "go1.26.8", OS: "linux", Arch: "arm64"}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestVersionDefaults(t *testing.T) {
+	want := "lmx dev (commit unknown, " + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ")"
+	if got := (BuildInfo{}).String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

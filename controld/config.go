@@ -1,0 +1,91 @@
+// Package controld is the lmx control node: an embedded MQTT broker that
+// links the edges, SQLite for state, an in-memory segment cache, the
+// LiveMix-compatible management API and the playback/ingest HTTP listener.
+package controld
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lmx-video/lmx/internal/bytesize"
+)
+
+// Config is the control node's configuration. The struct tags make it a
+// kong flag set; every flag is also an LMX_* environment variable.
+type Config struct {
+	// DataDir holds lmx.db and, by default, recordings.
+	DataDir string `name:"data-dir" env:"LMX_DATA_DIR" help:"Directory for the SQLite database and local recordings (default: $XDG_DATA_HOME/lmx or ~/.local/share/lmx)."`
+	// APIListen is the management API's address.
+	APIListen string `name:"api-listen" env:"LMX_API_LISTEN" default:":8080" help:"Address of the management API (LiveMix-compatible JSON)."`
+	// VODListen is the playback and segment-ingest address.
+	VODListen string `name:"vod-listen" env:"LMX_VOD_LISTEN" default:":8081" help:"Address for playback (HLS) and segment uploads from edges."`
+	// MQTTListen is the embedded broker's address.
+	MQTTListen string `name:"mqtt-listen" env:"LMX_MQTT_LISTEN" default:":1883" help:"Address of the embedded MQTT broker edges dial."`
+	// CacheSize bounds the in-memory segment cache.
+	CacheSize bytesize.Size `name:"cache-size" env:"LMX_CACHE_SIZE" default:"256MiB" help:"Memory for cached segments."`
+	// LiveSegments is how many segments a live playlist lists (at least 3 target durations are always covered).
+	LiveSegments int `name:"live-segments" env:"LMX_LIVE_SEGMENTS" default:"5" help:"Segments listed in a live playlist (at least three target durations)."`
+	// NoAutoRegister refuses pushes of source names not created first.
+	NoAutoRegister bool `name:"no-auto-register" env:"LMX_NO_AUTO_REGISTER" help:"Do not register unknown source names on first push; such pushes get 404."`
+	// EdgeToken, when set, is required from edges on MQTT and HTTP; never logged.
+	EdgeToken string `name:"edge-token" env:"LMX_EDGE_TOKEN" help:"Shared token edges must present (MQTT password and HTTP bearer); never logged."`
+	// PublicURL is how players reach the playback listener, for printed URLs.
+	PublicURL string `name:"public-url" env:"LMX_PUBLIC_URL" help:"Base URL players use to reach the playback listener (default: derived from --vod-listen)."`
+	// CORSOrigin is the Access-Control-Allow-Origin of playback answers.
+	CORSOrigin string `name:"cors-origin" env:"LMX_CORS_ORIGIN" default:"*" help:"Access-Control-Allow-Origin for playback answers."`
+	// MaxSegmentBytes bounds one uploaded segment.
+	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond)."`
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		base := os.Getenv("XDG_DATA_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return fmt.Errorf("no --data-dir and no home directory: %w", err)
+			}
+			base = filepath.Join(home, ".local", "share")
+		}
+		c.DataDir = filepath.Join(base, "lmx")
+	}
+	for flag, addr := range map[string]string{"--api-listen": c.APIListen, "--vod-listen": c.VODListen, "--mqtt-listen": c.MQTTListen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%s %q: want host:port or :port", flag, addr)
+		}
+	}
+	if c.CacheSize < 4<<20 {
+		return fmt.Errorf("--cache-size %s: must be at least 4MiB", c.CacheSize)
+	}
+	if c.LiveSegments < 3 || c.LiveSegments > 100 {
+		return fmt.Errorf("--live-segments %d: must be between 3 and 100", c.LiveSegments)
+	}
+	if c.MaxSegmentBytes <= 0 {
+		return errors.New("--max-segment-bytes must be positive")
+	}
+	if int64(c.MaxSegmentBytes) > int64(c.CacheSize)/4 {
+		c.MaxSegmentBytes = c.CacheSize / 4
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + hostFor(c.VODListen)
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	return nil
+}
+
+// hostFor turns a listen address into one a client on this machine can dial.
+func hostFor(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,184 @@
+package controld
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/hls"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// segmentUpload is what an edge's upload headers say about a segment.
+type segmentUpload struct {
+	edge          string
+	boot          string
+	seq           uint64
+	duration      float64
+	start         time.Time
+	discontinuity bool
+}
+
+// parseUploadHeaders checks an upload's metadata headers.
+func parseUploadHeaders(h http.Header) (segmentUpload, error) {
+	u := segmentUpload{edge: h.Get(broker.HeaderEdge), boot: h.Get(broker.HeaderBoot)}
+	if err := broker.ValidateName(u.edge); err != nil {
+		return u, fmt.Errorf("header %s: %v", broker.HeaderEdge, err)
+	}
+	var err error
+	if u.seq, err = strconv.ParseUint(h.Get(broker.HeaderSeq), 10, 64); err != nil {
+		return u, fmt.Errorf("header %s %q: want a whole number", broker.HeaderSeq, h.Get(broker.HeaderSeq))
+	}
+	if u.duration, err = strconv.ParseFloat(h.Get(broker.HeaderDuration), 64); err != nil || math.IsNaN(u.duration) || u.duration <= 0 || u.duration > 3600 {
+		return u, fmt.Errorf("header %s %q: want seconds between 0 and 3600", broker.HeaderDuration, h.Get(broker.HeaderDuration))
+	}
+	if v := h.Get(broker.HeaderStart); v != "" {
+		if u.start, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return u, fmt.Errorf("header %s %q: want an RFC 3339 time", broker.HeaderStart, v)
+		}
+	}
+	u.discontinuity = h.Get(broker.HeaderDiscontinuity) == "1"
+	return u, nil
+}
+
+// authorizeEdge checks the shared token when one is configured.
+func (s *Server) authorizeEdge(r *http.Request) bool {
+	if s.cfg.EdgeToken == "" {
+		return true
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.EdgeToken)) == 1
+}
+
+// handleRegister answers an edge that asks whether a source name is known,
+// registering it when auto-registration is on.
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if !s.authorizeEdge(r) {
+		fail(w, r, http.StatusForbidden, "edge token missing or wrong", "")
+		return
+	}
+	name, edge := r.PathValue("source"), r.Header.Get(broker.HeaderEdge)
+	if err := broker.ValidateName(name); err != nil {
+		fail(w, r, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	if err := broker.ValidateName(edge); err != nil {
+		fail(w, r, http.StatusBadRequest, "header "+broker.HeaderEdge+": "+err.Error(), "")
+		return
+	}
+	src, err := s.bindSource(r.Context(), edge, name)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		fail(w, r, http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	reply(w, r, http.StatusOK, "source", s.apiSource(src))
+}
+
+// handleIngest takes one segment upload from an edge into the live window.
+// The segment is listed only after its bytes are all in the cache.
+func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	if !s.authorizeEdge(r) {
+		fail(w, r, http.StatusForbidden, "edge token missing or wrong", "")
+		return
+	}
+	name := r.PathValue("source")
+	up, err := parseUploadHeaders(r.Header)
+	if err != nil {
+		s.metrics.segmentsDropped.WithLabelValues("bad_request").Inc()
+		fail(w, r, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	if r.ContentLength < 0 {
+		fail(w, r, http.StatusLengthRequired, "segment upload needs a Content-Length", "")
+		return
+	}
+	if r.ContentLength > int64(s.cfg.MaxSegmentBytes) {
+		s.metrics.segmentsDropped.WithLabelValues("too_large").Inc()
+		fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("segment of %d bytes is over the %s limit", r.ContentLength, s.cfg.MaxSegmentBytes), "raise --max-segment-bytes or shorten segments")
+		return
+	}
+	src, err := s.bindSource(r.Context(), up.edge, name)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		s.metrics.segmentsDropped.WithLabelValues("unknown_source").Inc()
+		fail(w, r, http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if !src.Streaming {
+		s.metrics.segmentsDropped.WithLabelValues("not_streaming").Inc()
+		fail(w, r, http.StatusConflict, fmt.Sprintf("streaming is off for source %q", name), "turn it on with `lmx source stream on "+name+"`")
+		return
+	}
+	data := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, data); err != nil {
+		s.metrics.segmentsDropped.WithLabelValues("short_body").Inc()
+		fail(w, r, http.StatusBadRequest, fmt.Sprintf("segment body shorter than its Content-Length %d: %v", r.ContentLength, err), "")
+		return
+	}
+	seq, err := s.appendLive(src, up, data)
+	if err != nil {
+		s.metrics.cacheRejected.Inc()
+		s.metrics.segmentsDropped.WithLabelValues("cache_rejected").Inc()
+		s.logger.Error("segment not cached", "source", name, "edge_seq", up.seq, "bytes", len(data), "err", err)
+		s.event(broker.EventSegmentDropped, broker.Event{Edge: up.edge, Source: name, Detail: err.Error()})
+		fail(w, r, http.StatusInsufficientStorage, "segment could not be cached: "+err.Error(), "raise --cache-size")
+		return
+	}
+	s.metrics.segmentsIn.WithLabelValues(name).Inc()
+	s.metrics.bytesIn.WithLabelValues(name).Add(float64(len(data)))
+	reply(w, r, http.StatusCreated, "segment", map[string]any{"seq": seq, "bytes": len(data)})
+}
+
+// appendLive caches a segment and then lists it in the source's live window.
+func (s *Server) appendLive(src sqlstore.Source, up segmentUpload, data []byte) (uint64, error) {
+	ls := s.live.open(src.ID, src.Name, targetHint(src.SegmentLen, up.duration))
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	disc := up.discontinuity || up.edge != ls.edge || up.boot != ls.boot || up.seq != ls.edgeSeq+1
+	first := ls.edge == ""
+	seq := ls.nextSeq
+	ttl := s.liveTTL(ls.window.TargetDuration())
+	if err := s.cache.put(liveKey(src.ID, seq), data, ttl); err != nil {
+		return 0, err
+	}
+	start := up.start
+	if start.IsZero() {
+		start = time.Now().Add(-time.Duration(up.duration * float64(time.Second)))
+	}
+	ls.window.Append(hls.LiveSegment{
+		URI:             strconv.FormatUint(seq, 10) + ".ts",
+		Duration:        up.duration,
+		Discontinuity:   disc && !first,
+		ProgramDateTime: start,
+		Bytes:           int64(len(data)),
+	})
+	ls.nextSeq++
+	ls.edge, ls.boot, ls.edgeSeq, ls.lastAt = up.edge, up.boot, up.seq, time.Now()
+	return seq, nil
+}
+
+// liveTTL keeps a live segment cached well past the time it slides out of the
+// playlist, for players that fetched the playlist just before.
+func (s *Server) liveTTL(target int) time.Duration {
+	return max(time.Minute, time.Duration(4*s.cfg.LiveSegments*max(target, 1))*time.Second)
+}
+
+// internalError answers 500 for a fault of the control node itself.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	fail(w, r, http.StatusInternalServerError, "internal error: "+err.Error(), "")
+}

@@ -1,0 +1,95 @@
+package controld
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lmx-video/lmx/hls"
+)
+
+// liveRegistry holds the live window of every streaming source, built
+// incrementally as segments arrive; playlists are never re-queried.
+type liveRegistry struct {
+	size int
+
+	mu      sync.RWMutex
+	streams map[string]*liveStream // by source id
+	byName  map[string]string      // source name -> id
+}
+
+// liveStream is one source's live window.
+type liveStream struct {
+	sourceID string
+	name     string
+	window   *hls.LiveWindow
+
+	mu      sync.Mutex // serialises appends
+	nextSeq uint64
+	edge    string
+	boot    string
+	edgeSeq uint64
+	lastAt  time.Time
+}
+
+func newLiveRegistry(size int) *liveRegistry {
+	return &liveRegistry{size: size, streams: map[string]*liveStream{}, byName: map[string]string{}}
+}
+
+// get returns the live stream of a source by id or name.
+func (r *liveRegistry) get(idOrName string) *liveStream {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if ls, ok := r.streams[idOrName]; ok {
+		return ls
+	}
+	if id, ok := r.byName[idOrName]; ok {
+		return r.streams[id]
+	}
+	return nil
+}
+
+// open returns the source's live stream, starting one when there is none.
+// A new window's media sequence starts at the current Unix time in seconds:
+// segments are at least a second long, so numbers after a restart of the
+// control node are higher than any it served before, and players that kept
+// the old playlist never see the sequence go back.
+func (r *liveRegistry) open(id, name string, targetHint int) *liveStream {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ls, ok := r.streams[id]; ok {
+		return ls
+	}
+	first := uint64(time.Now().Unix())
+	ls := &liveStream{
+		sourceID: id,
+		name:     name,
+		nextSeq:  first,
+		window:   hls.NewLiveWindow(hls.LiveConfig{Size: r.size, TargetDuration: targetHint, FirstSequence: first}),
+	}
+	r.streams[id] = ls
+	r.byName[name] = id
+	return ls
+}
+
+// close drops a source's live window (streaming turned off or source removed).
+func (r *liveRegistry) close(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ls, ok := r.streams[id]; ok {
+		delete(r.byName, ls.name)
+		delete(r.streams, id)
+	}
+}
+
+// targetHint is the target duration a new window starts with: the source's
+// configured segment length or the first segment's, whichever is longer.
+func targetHint(segmentLen int, firstDuration float64) int {
+	return max(segmentLen, int(math.Ceil(firstDuration-0.001)), 1)
+}
+
+// liveKey is the cache key of a live segment.
+func liveKey(sourceID string, seq uint64) string {
+	return "live/" + sourceID + "/" + strconv.FormatUint(seq, 10)
+}

@@ -1,0 +1,54 @@
+package controld
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the control node's Prometheus series, on their own registry
+// so tests can start several control nodes in one process.
+type metrics struct {
+	reg             *prometheus.Registry
+	segmentsIn      *prometheus.CounterVec
+	bytesIn         *prometheus.CounterVec
+	segmentsServed  *prometheus.CounterVec
+	bytesServed     *prometheus.CounterVec
+	segmentsDropped *prometheus.CounterVec
+	playlistsServed *prometheus.CounterVec
+	cacheHits       prometheus.Counter
+	cacheMisses     prometheus.Counter
+	cacheRejected   prometheus.Counter
+	edgesOnline     prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		segmentsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segments_in_total", Help: "Segments received from edges.",
+		}, []string{"source"}),
+		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segment_bytes_in_total", Help: "Segment bytes received from edges.",
+		}, []string{"source"}),
+		segmentsServed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segments_served_total", Help: "Segments served to players.",
+		}, []string{"kind"}),
+		bytesServed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segment_bytes_served_total", Help: "Segment bytes served to players.",
+		}, []string{"kind"}),
+		segmentsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segments_dropped_total", Help: "Segments received but not kept, by reason.",
+		}, []string{"reason"}),
+		playlistsServed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_playlists_served_total", Help: "Playlists served to players.",
+		}, []string{"kind"}),
+		cacheHits:     prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_hits_total", Help: "Segment cache hits."}),
+		cacheMisses:   prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_misses_total", Help: "Segment cache misses."}),
+		cacheRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_rejections_total", Help: "Segments the cache refused to store."}),
+		edgesOnline:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_edges_online", Help: "Edges connected now."}),
+	}
+	m.reg.MustRegister(m.segmentsIn, m.bytesIn, m.segmentsServed, m.bytesServed, m.segmentsDropped,
+		m.playlistsServed, m.cacheHits, m.cacheMisses, m.cacheRejected, m.edgesOnline,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,136 @@
+// Package edged is the lmx edge agent: it takes the HLS that ffmpeg pushes
+// (LiveMix's POST /v1/playlist), keeps a ring buffer of recent segments, and
+// dials out to the control node over MQTT (control) and HTTP (segments), so
+// nothing at the edge needs an open inbound port from outside its LAN.
+package edged
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/internal/bytesize"
+)
+
+// Config is the edge agent's configuration. The struct tags make it usable
+// directly as a kong flag set by both `lmx edged` and `lmx-edge`.
+type Config struct {
+	// Name identifies the edge to the control node (default: host name).
+	Name string `name:"name" env:"LMX_EDGE_NAME" help:"Edge name the control node knows this agent by (default: host name)."`
+	// Listen is where ffmpeg pushes playlists.
+	Listen string `name:"listen" env:"LMX_EDGE_LISTEN" default:":9080" help:"Address for ffmpeg's playlist pushes (POST /v1/playlist)."`
+	// Controld is the control node's host; it sets MQTT and Ingest to their default ports.
+	Controld string `name:"controld" env:"LMX_CONTROLD" help:"Control node host (or host:mqtt-port); implies --mqtt mqtt://HOST:1883 and --ingest http://HOST:8081."`
+	// MQTT is the control node's broker URL.
+	MQTT string `name:"mqtt" env:"LMX_MQTT" help:"Control node's MQTT broker, e.g. mqtt://host:1883 (overrides --controld)."`
+	// Ingest is the control node's segment ingest base URL.
+	Ingest string `name:"ingest" env:"LMX_INGEST" help:"Control node's segment ingest URL, e.g. http://host:8081 (overrides --controld)."`
+	// Token authenticates the edge to the control node; never logged.
+	Token string `name:"token" env:"LMX_EDGE_TOKEN" help:"Shared token, if the control node requires one (never logged)."`
+	// AllowDirs are the only directories segment files are read from.
+	AllowDirs []string `name:"allow-dir" env:"LMX_ALLOW_DIRS" sep:"," help:"Directory ffmpeg writes segments to; segments are read only inside these (repeatable)."`
+	// Buffer is how much recent media the ring buffer keeps per source.
+	Buffer time.Duration `name:"buffer" env:"LMX_EDGE_BUFFER" default:"120s" help:"How much recent media to keep per source (for recordings that start in the past)."`
+	// BufferBytes bounds the ring buffer's memory across all sources.
+	BufferBytes bytesize.Size `name:"buffer-bytes" env:"LMX_EDGE_BUFFER_BYTES" default:"256MiB" help:"Memory bound of the ring buffer across all sources."`
+	// MaxPlaylistBytes bounds a pushed playlist body.
+	MaxPlaylistBytes bytesize.Size `name:"max-playlist-bytes" default:"1MiB" help:"Largest playlist body accepted (413 beyond)."`
+	// MaxSegmentBytes bounds one segment file.
+	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" default:"64MiB" help:"Largest segment file read; larger ones are skipped and counted."`
+	// Heartbeat is how often the edge republishes its status.
+	Heartbeat time.Duration `name:"heartbeat" default:"5s" help:"How often the edge republishes its status."`
+}
+
+// Sentinel configuration errors.
+var (
+	// ErrNoControld is returned when neither --controld nor --mqtt/--ingest are set.
+	ErrNoControld = errors.New("no control node given: set --controld HOST (or --mqtt and --ingest)")
+	// ErrNoAllowDir is returned when no directory is allowed.
+	ErrNoAllowDir = errors.New("no --allow-dir: the edge reads segment files only inside directories you allow; add --allow-dir /path/ffmpeg/writes/to")
+)
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.Name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("no --name and no host name: %w", err)
+		}
+		c.Name = sanitizeName(h)
+	}
+	if err := broker.ValidateName(c.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	if c.Controld != "" {
+		host, port, err := net.SplitHostPort(c.Controld)
+		if err != nil {
+			host, port = c.Controld, "1883"
+		}
+		if c.MQTT == "" {
+			c.MQTT = "mqtt://" + net.JoinHostPort(host, port)
+		}
+		if c.Ingest == "" {
+			c.Ingest = "http://" + net.JoinHostPort(host, "8081")
+		}
+	}
+	if c.MQTT == "" || c.Ingest == "" {
+		return ErrNoControld
+	}
+	if u, err := url.Parse(c.Ingest); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--ingest %q: want http://host:8081", c.Ingest)
+	}
+	if len(c.AllowDirs) == 0 {
+		return ErrNoAllowDir
+	}
+	for i, d := range c.AllowDirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return fmt.Errorf("--allow-dir %q: %w", d, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return fmt.Errorf("--allow-dir %q: %w", d, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("--allow-dir %q: not a directory", d)
+		}
+		c.AllowDirs[i] = abs
+	}
+	if c.Buffer <= 0 {
+		return fmt.Errorf("--buffer %s: must be positive", c.Buffer)
+	}
+	if c.BufferBytes < 1<<20 {
+		return fmt.Errorf("--buffer-bytes %s: must be at least 1MiB", c.BufferBytes)
+	}
+	if c.MaxPlaylistBytes <= 0 || c.MaxSegmentBytes <= 0 {
+		return errors.New("--max-playlist-bytes and --max-segment-bytes must be positive")
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 5 * time.Second
+	}
+	return nil
+}
+
+// sanitizeName turns a host name into a valid edge name.
+func sanitizeName(h string) string {
+	h, _, _ = strings.Cut(h, ".")
+	b := []byte(h)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	if len(b) == 0 {
+		return "edge"
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	return string(b)
+}

@@ -1,0 +1,145 @@
+package edged
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/lmx-video/lmx/hls"
+)
+
+// routes is the ingest listener's handler: LiveMix's push endpoint plus
+// health and a status page for the operator.
+func (e *Edge) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/playlist", e.handlePlaylist)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]any{"success": true}) })
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": e.Status(true), "controld_connected": e.mqtt.Connected()})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: ffmpeg pushes to POST /v1/playlist", r.URL.Path))
+	})
+	return mux
+}
+
+// handlePlaylist takes one playlist push from ffmpeg: it reads the segments
+// the edge has not seen yet from the allowed directories into the ring
+// buffer, and wakes the streamer of the source.
+func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		writeError(w, http.StatusMethodNotAllowed, "use POST /v1/playlist with the HLS playlist as the body")
+		return
+	}
+	target, err := parsePushHeaders(r.Header.Get(HeaderSourceName), r.Header.Get(HeaderURIPrefix))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := e.allowed.checkDir(target.Dir); err != nil {
+		if errors.Is(err, ErrOutsideAllowed) {
+			e.logger.Warn("push refused: segment directory not allowed", "source", target.Source, "dir", target.Dir)
+			writeError(w, http.StatusForbidden, fmt.Sprintf("%s: segments are read only inside --allow-dir %v", err, e.cfg.AllowDirs))
+			return
+		}
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %s: %v", HeaderURIPrefix, target.Dir, err))
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, int64(e.cfg.MaxPlaylistBytes))
+	pl, err := hls.ParseMediaPlaylist(body, int64(e.cfg.MaxPlaylistBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) || errors.Is(err, hls.ErrTooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("playlist body is over %s (--max-playlist-bytes)", e.cfg.MaxPlaylistBytes))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "playlist: "+err.Error())
+		return
+	}
+	names := make([]string, len(pl.Segments))
+	for i, s := range pl.Segments {
+		name, err := segmentName(s.URI, target.Dir)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("playlist segment %d: %v", i+1, err))
+			return
+		}
+		names[i] = name
+	}
+
+	src := e.source(target.Source)
+	if code, msg := e.admit(r, src); code != 0 {
+		writeError(w, code, msg)
+		return
+	}
+	src.pushMu.Lock()
+	taken, skipped := e.take(src, target, pl, names)
+	src.pushMu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "source": target.Source, "taken": taken, "skipped": skipped})
+}
+
+// segmentName turns a playlist URI into a file name inside dir. ffmpeg
+// writes plain names; an absolute path is accepted when it is in dir.
+func segmentName(uri, dir string) (string, error) {
+	if filepath.IsAbs(uri) && filepath.Dir(filepath.Clean(uri)) == dir {
+		uri = filepath.Base(uri)
+	}
+	if err := hls.ValidateSegmentURI(uri); err != nil {
+		return "", err
+	}
+	return uri, nil
+}
+
+// take reads the new segments of pl into the ring buffer. A missing or
+// unreadable file is skipped, counted and logged; the rest still flow.
+func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, names []string) (taken, skipped int) {
+	index := map[string]string{}
+	for i, s := range pl.Segments {
+		index[s.URI] = names[i]
+	}
+	pendingDisc := false
+	for _, ns := range src.track.next(pl) {
+		path := target.path(index[ns.URI])
+		data, err := e.allowed.readFile(path, int64(e.cfg.MaxSegmentBytes))
+		if err != nil {
+			skipped++
+			pendingDisc = true
+			e.mu.Lock()
+			src.dropped++
+			e.mu.Unlock()
+			e.logger.Warn("segment skipped", "source", src.name, "file", path, "err", err)
+			continue
+		}
+		now := time.Now()
+		start := ns.ProgramDateTime
+		if start.IsZero() {
+			start = now.Add(-time.Duration(ns.Duration * float64(time.Second)))
+		}
+		e.mu.Lock()
+		src.nextSeq++
+		seg := &segment{Seq: src.nextSeq, Name: index[ns.URI], Duration: ns.Duration, Start: start.UTC(), Discontinuity: ns.Discontinuity || pendingDisc, Data: data}
+		src.lastAt = now
+		st := src.stream
+		e.mu.Unlock()
+		pendingDisc = false
+		e.ring.add(src.name, seg)
+		if st != nil {
+			st.wake()
+		}
+		taken++
+	}
+	return taken, skipped
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]any{"success": false, "error": map[string]any{"code": code, "message": msg}})
+}

@@ -1,0 +1,155 @@
+package edged
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Live streaming keeps the control node's playlist close to the edge: after
+// an outage it skips to the newest segments instead of replaying a backlog.
+const (
+	// liveStartSegments is how many buffered segments are sent when streaming
+	// starts, so a player has a playlist at once.
+	liveStartSegments = 3
+	// liveMaxLag is how far behind the newest segment the streamer may fall
+	// before it skips ahead (with a discontinuity).
+	liveMaxLag = 4
+)
+
+// streamer uploads one source's new segments while it streams.
+type streamer struct {
+	cancel context.CancelFunc
+	notify chan struct{}
+	done   chan struct{}
+}
+
+func (st *streamer) wake() {
+	select {
+	case st.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (st *streamer) stop() {
+	st.cancel()
+	<-st.done
+}
+
+// startStream starts uploading src's segments. The caller holds e.mu.
+func (e *Edge) startStream(src *sourceState) {
+	if src.stream != nil || e.runCtx == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(e.runCtx)
+	st := &streamer{cancel: cancel, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	src.stream = st
+	e.logger.Info("streaming to the control node", "source", src.name)
+	go func() {
+		defer close(st.done)
+		e.streamLoop(ctx, src, st)
+	}()
+}
+
+// stopStream stops uploading src's segments. The caller holds e.mu; the
+// streamer is waited for outside it.
+func (e *Edge) stopStream(src *sourceState) *streamer {
+	st := src.stream
+	if st == nil {
+		return nil
+	}
+	src.stream = nil
+	st.cancel()
+	e.logger.Info("streaming stopped", "source", src.name)
+	return st
+}
+
+func (e *Edge) stopAllStreams() {
+	e.mu.Lock()
+	var sts []*streamer
+	for _, s := range e.sources {
+		if st := e.stopStream(s); st != nil {
+			sts = append(sts, st)
+		}
+	}
+	e.mu.Unlock()
+	for _, st := range sts {
+		<-st.done
+	}
+}
+
+func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
+	var last uint64
+	if n := e.ring.newest(src.name); n != nil && n.Seq > liveStartSegments {
+		last = n.Seq - liveStartSegments
+	}
+	disc := true // the control node starts a new run of segments
+	backoff := 250 * time.Millisecond
+	failing := false
+	for ctx.Err() == nil {
+		newest := e.ring.newest(src.name)
+		if newest == nil || newest.Seq <= last {
+			select {
+			case <-ctx.Done():
+				return
+			case <-st.notify:
+			}
+			continue
+		}
+		if newest.Seq > last+liveMaxLag {
+			e.logger.Info("live upload fell behind; skipping to the newest segments", "source", src.name, "skipped", newest.Seq-last-2)
+			last = newest.Seq - 2
+			disc = true
+		}
+		seg := e.ring.after(src.name, last)
+		if seg == nil {
+			continue
+		}
+		if seg.Seq != last+1 {
+			disc = true // the ring buffer let the next one go
+		}
+		err := e.up.upload(ctx, src.name, seg, disc)
+		switch {
+		case err == nil:
+			last, disc, backoff = seg.Seq, false, 250*time.Millisecond
+			if failing {
+				e.logger.Info("uploads to the control node resumed", "source", src.name)
+				failing = false
+			}
+			e.mu.Lock()
+			src.uploaded++
+			e.mu.Unlock()
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errRejected):
+			e.logger.Warn("segment rejected by the control node", "source", src.name, "seq", seg.Seq, "err", err)
+			last, disc = seg.Seq, true
+			e.mu.Lock()
+			src.dropped++
+			e.mu.Unlock()
+			if !sleepCtx(ctx, backoff) {
+				return
+			}
+		default:
+			if !failing {
+				e.logger.Warn("upload to the control node failed; retrying with backoff", "source", src.name, "err", err)
+				failing = true
+			}
+			if !sleepCtx(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

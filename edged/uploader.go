@@ -1,0 +1,107 @@
+package edged
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lmx-video/lmx/broker"
+)
+
+// errRejected means the control node refused a segment for good (a 4xx);
+// retrying the same upload would not help.
+var errRejected = errors.New("control node rejected the segment")
+
+// uploader sends segments to the control node's ingest endpoint over HTTP.
+type uploader struct {
+	base  string
+	edge  string
+	token string
+	boot  string
+	hc    *http.Client
+}
+
+func newUploader(base, edge, token, boot string) *uploader {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 8
+	return &uploader{
+		base:  strings.TrimSuffix(base, "/"),
+		edge:  edge,
+		token: token,
+		boot:  boot,
+		hc:    &http.Client{Transport: tr, Timeout: 30 * time.Second},
+	}
+}
+
+func (u *uploader) request(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(broker.HeaderEdge, u.edge)
+	req.Header.Set(broker.HeaderBoot, u.boot)
+	if u.token != "" {
+		req.Header.Set("Authorization", "Bearer "+u.token)
+	}
+	return req, nil
+}
+
+// upload sends one segment of source.
+func (u *uploader) upload(ctx context.Context, source string, seg *segment, disc bool) error {
+	req, err := u.request(ctx, http.MethodPut, broker.IngestPath(url.PathEscape(source)), seg.Data)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "video/mp2t")
+	req.Header.Set(broker.HeaderSeq, strconv.FormatUint(seg.Seq, 10))
+	req.Header.Set(broker.HeaderDuration, strconv.FormatFloat(seg.Duration, 'f', 6, 64))
+	req.Header.Set(broker.HeaderStart, seg.Start.UTC().Format(time.RFC3339Nano))
+	req.Header.Set(broker.HeaderSegmentName, seg.Name)
+	req.Header.Set(broker.HeaderPurpose, "live")
+	if disc || seg.Discontinuity {
+		req.Header.Set(broker.HeaderDiscontinuity, "1")
+	}
+	resp, err := u.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	switch {
+	case resp.StatusCode/100 == 2:
+		return nil
+	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout:
+		return fmt.Errorf("%w: %s: %s", errRejected, resp.Status, bytes.TrimSpace(msg))
+	default:
+		return fmt.Errorf("upload: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+}
+
+// register asks the control node whether it knows (or now registers) source.
+func (u *uploader) register(ctx context.Context, source string) (bool, error) {
+	req, err := u.request(ctx, http.MethodPost, broker.IngestPath(url.PathEscape(source))+"/register", nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := u.hc.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	switch {
+	case resp.StatusCode/100 == 2:
+		return true, nil
+	case resp.StatusCode == http.StatusNotFound:
+		return false, nil
+	default:
+		return false, fmt.Errorf("register: %s", resp.Status)
+	}
+}

@@ -1,0 +1,66 @@
+package hls
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Callers test for them with errors.Is; the errors
+// actually returned carry the detail (line number, offending text, rule).
+var (
+	// ErrSyntax is wrapped by every error ParseMediaPlaylist returns for a
+	// malformed playlist. The concrete error is a *SyntaxError.
+	ErrSyntax = errors.New("hls: playlist syntax error")
+
+	// ErrTooLarge is wrapped when a playlist body exceeds the byte limit
+	// given to ParseMediaPlaylist.
+	ErrTooLarge = errors.New("hls: playlist too large")
+
+	// ErrBadSegmentURI is wrapped by ValidateSegmentURI when a segment URI
+	// is not a plain relative file name.
+	ErrBadSegmentURI = errors.New("hls: bad segment URI")
+
+	// ErrLiveRule is wrapped by CheckLive and CheckLiveTransition when a
+	// live playlist breaks an RFC 8216 rule.
+	ErrLiveRule = errors.New("hls: live playlist rule broken")
+
+	// ErrShortWindow is wrapped, together with ErrLiveRule, when a live
+	// playlist lists less than three target durations of media. A stream
+	// that has just started legitimately produces such playlists, so
+	// callers polling from the start may want to tolerate this one.
+	ErrShortWindow = errors.New("hls: live window shorter than three target durations")
+)
+
+// SyntaxError describes a malformed playlist line. It matches ErrSyntax
+// under errors.Is.
+type SyntaxError struct {
+	// Line is the 1-based line number of the offending line.
+	Line int
+	// Msg says what is wrong and quotes the offending text.
+	Msg string
+}
+
+// Error implements error.
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%v: line %d: %s", ErrSyntax, e.Line, e.Msg)
+}
+
+// Unwrap lets errors.Is(err, ErrSyntax) succeed.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// maxQuoted bounds how much offending text an error message quotes, so a
+// hostile megabyte-long line cannot flood the logs.
+const maxQuoted = 80
+
+// quote returns s in Go quoted form, shortened to maxQuoted bytes.
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		// Cut on a rune boundary so the quoted text stays valid UTF-8.
+		cut := maxQuoted
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		return fmt.Sprintf("%q…", s[:cut])
+	}
+	return fmt.Sprintf("%q", s)
+}

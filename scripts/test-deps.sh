@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing: ffmpeg and ffprobe from
+# Debian's packages. Safe to run again: it only installs what is absent.
+set -euo pipefail
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "test-deps: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "test-deps: installing ${need[*]} with apt-get" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+ffmpeg -version | head -n 1

@@ -1,0 +1,439 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// newStore opens a fresh store under t.TempDir and closes it at the end.
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "data", "lmx.db"), nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// wantErr fails t unless err wraps target and mentions every part.
+func wantErr(t *testing.T, err, target error, parts ...string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("err = %v, want %v", err, target)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("err %q does not mention %q", err, p)
+		}
+	}
+}
+
+func pragma(t *testing.T, q queryer, name string) string {
+	t.Helper()
+	var v string
+	if err := q.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+func TestOpenCreatesDirectoryAndSetsPragmas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	path := filepath.Join(dir, "lmx.db")
+	s, err := Open(t.Context(), path, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	if s.Path() != path {
+		t.Errorf("Path() = %q, want %q", s.Path(), path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		q    queryer
+		want map[string]string
+	}{
+		{"writer", s.w, map[string]string{"journal_mode": "wal", "busy_timeout": "5000", "foreign_keys": "1", "synchronous": "1"}},
+		{"reader", s.r, map[string]string{"journal_mode": "wal", "busy_timeout": "5000", "query_only": "1"}},
+	} {
+		for p, want := range c.want {
+			if got := pragma(t, c.q, p); got != want {
+				t.Errorf("%s: PRAGMA %s = %q, want %q", c.name, p, got, want)
+			}
+		}
+	}
+	if got := s.w.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer MaxOpenConnections = %d, want 1", got)
+	}
+	// The read pool must not be able to write.
+	if _, err := s.r.ExecContext(t.Context(), `INSERT INTO edges (name, first_seen, last_seen) VALUES ('x', 0, 0)`); err == nil {
+		t.Error("insert through the read-only pool succeeded")
+	}
+}
+
+func TestOpenPathWithURICharacters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "odd dir?x=1#frag%20", "lmx.db")
+	s, err := Open(t.Context(), path, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if _, err := s.CreateSource(t.Context(), Source{Name: "cam"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSource(t.Context(), "cam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the literal path: %v", err)
+	}
+}
+
+func TestOpenEmptyPath(t *testing.T) {
+	_, err := Open(t.Context(), "", nil)
+	wantErr(t, err, ErrInvalid, "path")
+}
+
+func TestCloseTwice(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "lmx.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "lmx.db")
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+
+	s, err := Open(ctx, path, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "applied migration") || !strings.Contains(logs.String(), "0001_init.sql") {
+		t.Errorf("first open did not log the migration: %q", logs.String())
+	}
+	src, err := s.CreateSource(ctx, Source{Name: "cam-1", SegmentLen: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type applied struct {
+		version int
+		at      int64
+	}
+	readApplied := func(s *Store) []applied {
+		rows, err := s.r.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []applied
+		for rows.Next() {
+			var a applied
+			if err := rows.Scan(&a.version, &a.at); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	before := readApplied(s)
+	if len(before) != 1 || before[0].version != 1 {
+		t.Fatalf("schema_migrations = %v, want version 1 only", before)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	logs.Reset()
+	s, err = Open(ctx, path, logger)
+	if err != nil {
+		t.Fatalf("re-open: %v", err)
+	}
+	defer s.Close()
+	if strings.Contains(logs.String(), "applied migration") {
+		t.Errorf("re-open applied a migration again: %q", logs.String())
+	}
+	if after := readApplied(s); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("schema_migrations changed on re-open: %v -> %v", before, after)
+	}
+	got, err := s.GetSource(ctx, "cam-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != src {
+		t.Errorf("after re-open got %+v, want %+v", got, src)
+	}
+}
+
+func TestMigrateAppliesNewOnesInOrderAndRollsBackFailures(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	fsys := fstest.MapFS{
+		"migrations/0001_init.sql":   {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
+		"migrations/0003_third.sql":  {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
+		"migrations/0002_second.sql": {Data: []byte("CREATE TABLE second (a INTEGER);")},
+	}
+	if err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var n int
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("schema_migrations rows = %d (%v), want 3", n, err)
+	}
+
+	fsys["migrations/0004_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fourth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
+	err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "0004_bad.sql") {
+		t.Fatalf("migrate with a bad migration: err = %v", err)
+	}
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'fourth'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("failed migration left table fourth behind (%d, %v)", n, err)
+	}
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 4`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("failed migration was recorded (%d, %v)", n, err)
+	}
+}
+
+func TestMigrateRejectsBadNamesAndNewerSchemas(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	discard := slog.New(slog.DiscardHandler)
+	for name, fsys := range map[string]fstest.MapFS{
+		"bad name":  {"migrations/1_init.sql": {Data: []byte("SELECT 1")}},
+		"zero":      {"migrations/0000_init.sql": {Data: []byte("SELECT 1")}},
+		"duplicate": {"migrations/0001_a.sql": {Data: []byte("SELECT 1")}, "migrations/0001_b.sql": {Data: []byte("SELECT 1")}},
+	} {
+		if err := migrate(ctx, s.w, fsys, discard); err == nil {
+			t.Errorf("%s: migrate succeeded", name)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, s.w, migrationFiles, discard); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("migrate on a newer schema: err = %v", err)
+	}
+}
+
+func TestTimesRoundTripInUTC(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	start := time.Date(2031, 7, 1, 12, 34, 56, 123456789, zone)
+	rec, err := s.CreateRecording(ctx, Recording{SourceID: src.ID, StartAt: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRecording(ctx, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.StartAt.Equal(start) || got.StartAt.Location() != time.UTC || got.StartAt.Nanosecond() != 123456789 {
+		t.Errorf("StartAt = %v (%v), want %v in UTC", got.StartAt, got.StartAt.Location(), start)
+	}
+	if got != rec {
+		t.Errorf("read %+v, CreateRecording returned %+v", got, rec)
+	}
+	if !got.EndAt.IsZero() {
+		t.Errorf("EndAt = %v, want zero", got.EndAt)
+	}
+	for _, c := range []time.Time{src.CreatedAt, src.UpdatedAt, rec.CreatedAt} {
+		if c.Location() != time.UTC {
+			t.Errorf("time %v not in UTC", c)
+		}
+	}
+	_, err = s.CreateRecording(ctx, Recording{SourceID: src.ID, StartAt: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	wantErr(t, err, ErrInvalid, "1678")
+}
+
+// TestConcurrentReadersWhileWriting hammers the store from many goroutines:
+// writers serialise on the one writer connection, readers use the read-only
+// pool, and nobody may see SQLITE_BUSY (or any other error).
+func TestConcurrentReadersWhileWriting(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.CreateRecording(ctx, Recording{SourceID: src.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const writers, perWriter, readers = 4, 40, 24
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		errs   []error
+		reads  int
+		stop   = make(chan struct{})
+		record = func(err error) {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	)
+	var writersWG sync.WaitGroup
+	for w := range writers {
+		writersWG.Add(1)
+		go func() {
+			defer writersWG.Done()
+			for i := range perWriter {
+				seq := uint64(w*perWriter + i)
+				if err := s.AddSegment(ctx, RecordedSegment{
+					SourceID: src.ID, Seq: seq, ObjectKey: fmt.Sprintf("cam/%d.ts", seq),
+					Duration: 2, Bytes: 1000, StartAt: time.Now(),
+				}, []string{rec.ID}); err != nil {
+					record(fmt.Errorf("AddSegment %d: %w", seq, err))
+				}
+				if _, err := s.CreateSource(ctx, Source{Name: fmt.Sprintf("w%d-%d", w, i)}); err != nil {
+					record(fmt.Errorf("CreateSource: %w", err))
+				}
+				if _, err := s.SetStreaming(ctx, src.ID, i%2 == 0); err != nil {
+					record(fmt.Errorf("SetStreaming: %w", err))
+				}
+				if _, _, err := s.UpsertEdge(ctx, Edge{Name: fmt.Sprintf("edge-%d", w), Online: i%3 == 0}); err != nil {
+					record(fmt.Errorf("UpsertEdge: %w", err))
+				}
+			}
+		}()
+	}
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 0
+			for {
+				select {
+				case <-stop:
+					mu.Lock()
+					reads += n
+					mu.Unlock()
+					return
+				default:
+				}
+				if _, err := s.ListSources(ctx, ""); err != nil {
+					record(fmt.Errorf("ListSources: %w", err))
+				}
+				if _, err := s.GetSource(ctx, "cam"); err != nil {
+					record(fmt.Errorf("GetSource: %w", err))
+				}
+				if _, err := s.RecordingSegments(ctx, rec.ID); err != nil {
+					record(fmt.Errorf("RecordingSegments: %w", err))
+				}
+				if _, _, _, _, _, err := s.RecordingStats(ctx, rec.ID); err != nil {
+					record(fmt.Errorf("RecordingStats: %w", err))
+				}
+				if _, err := s.ListEdges(ctx); err != nil {
+					record(fmt.Errorf("ListEdges: %w", err))
+				}
+				n += 5
+			}
+		}()
+	}
+	writersWG.Wait()
+	close(stop)
+	wg.Wait()
+
+	for i, err := range errs {
+		if i == 10 {
+			t.Errorf("... and %d more", len(errs)-10)
+			break
+		}
+		t.Error(err)
+	}
+	n, _, _, _, _, err := s.RecordingStats(ctx, rec.ID)
+	if err != nil || n != writers*perWriter {
+		t.Errorf("recording has %d segments (%v), want %d", n, err, writers*perWriter)
+	}
+	t.Logf("%d reads alongside %d writes", reads, writers*perWriter*4)
+}
+
+// TestContextCancelled makes sure a cancelled context is an error, not a hang.
+func TestContextCancelled(t *testing.T) {
+	s := newStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.CreateSource(ctx, Source{Name: "cam"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("CreateSource with a cancelled context: err = %v", err)
+	}
+	if _, err := s.ListSources(ctx, ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("ListSources with a cancelled context: err = %v", err)
+	}
+	// The writer connection is still usable afterwards.
+	if _, err := s.CreateSource(t.Context(), Source{Name: "cam"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadersNotBlockedByWriteTransaction holds the write lock open and reads
+// meanwhile: in WAL mode with a separate read pool, reads neither wait nor
+// fail.
+func TestReadersNotBlockedByWriteTransaction(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET description = 'uncommitted' WHERE id = ?`, src.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := s.GetSource(rctx, src.ID)
+			if err != nil {
+				t.Errorf("GetSource during a write transaction: %v", err)
+				return
+			}
+			if got.Description != "" {
+				t.Errorf("reader saw uncommitted data %q", got.Description)
+			}
+		}()
+	}
+	wg.Wait()
+}
