@@ -24,10 +24,10 @@ import (
 // kong adds *kong.Context and the command structs on the path (*Root for the
 // global flags).
 //
-// They are bound as providers, not values, because the logger and the client
-// depend on flags that are only known after parsing, and because a command
-// that never talks to a server (version, completion, --help) must not fail on
-// a bad --server.
+// The logger and the client are bound as providers, not values: they depend
+// on flags only known after parsing, and a command that never talks to a
+// server (version, completion, --help) must not fail on a bad --server. Each
+// provider runs at most once per process.
 
 // Stdout is where a command writes its result. It is a type of its own, not a
 // bare io.Writer, so a Run method asking for it cannot be handed stderr, and
@@ -86,7 +86,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // bindings is the one kong option that makes every bound type available.
-func bindings(root *Root, ctx context.Context, stdout, stderr io.Writer, version BuildInfo, e env) kong.Option {
+func bindings(ctx context.Context, root *Root, stdout, stderr io.Writer, version BuildInfo, e env) kong.Option {
 	return kong.OptionFunc(func(k *kong.Kong) error {
 		opts := []kong.Option{
 			kong.BindTo(ctx, (*context.Context)(nil)),

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite testdata/help/*.golden from the
 func testParser(t *testing.T) *kong.Kong {
 	t.Helper()
 	var root Root
-	p, err := newParser(&root, context.Background(), io.Discard, io.Discard, BuildInfo{}, testEnv(t, nil))
+	p, err := newParser(context.Background(), &root, io.Discard, io.Discard, BuildInfo{}, testEnv(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

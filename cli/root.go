@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, version B
 	}()
 
 	var root Root
-	parser, err := newParser(&root, ctx, stdout, stderr, version, e)
+	parser, err := newParser(ctx, &root, stdout, stderr, version, e)
 	if err != nil {
 		// The command tree itself is wrong: a bug, caught by any test.
 		fmt.Fprintf(stderr, "lmx: %v\n", err)
@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, version B
 
 // newParser builds the kong parser for root with every binding the commands
 // may ask for. Tests use it to walk the command tree.
-func newParser(root *Root, ctx context.Context, stdout, stderr io.Writer, version BuildInfo, e env) (*kong.Kong, error) {
+func newParser(ctx context.Context, root *Root, stdout, stderr io.Writer, version BuildInfo, e env) (*kong.Kong, error) {
 	return kong.New(root,
 		kong.Name("lmx"),
 		kong.Description(description),
@@ -113,6 +113,6 @@ func newParser(root *Root, ctx context.Context, stdout, stderr io.Writer, versio
 		kong.Vars{"default_server": "http://127.0.0.1:8080"},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(exitRequest(code)) }),
-		bindings(root, ctx, stdout, stderr, version, e),
+		bindings(ctx, root, stdout, stderr, version, e),
 	)
 }

@@ -112,7 +112,7 @@ func TestServerOnlyWhenNeeded(t *testing.T) {
 func TestBindings(t *testing.T) {
 	fc := newFake()
 	var root Root
-	p, err := newParser(&root, context.Background(), &strings.Builder{}, &strings.Builder{}, BuildInfo{Version: "v9"}, testEnv(t, fc))
+	p, err := newParser(context.Background(), &root, &strings.Builder{}, &strings.Builder{}, BuildInfo{Version: "v9"}, testEnv(t, fc))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,13 +71,15 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// storeError answers a store error: 404 and 409 are the client's; anything else is ours.
+// storeError answers a store error: 400, 404 and 409 are the client's; anything else is ours.
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		fail(w, r, http.StatusNotFound, err.Error(), "")
 	case errors.Is(err, sqlstore.ErrConflict):
 		fail(w, r, http.StatusConflict, err.Error(), "")
+	case errors.Is(err, sqlstore.ErrInvalid):
+		fail(w, r, http.StatusBadRequest, err.Error(), "")
 	default:
 		s.internalError(w, r, err)
 	}

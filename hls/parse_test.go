@@ -32,7 +32,7 @@ func readTestdata(t testing.TB, name string) string {
 
 func ms(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// The files under testdata/ffmpeg-*.m3u8 were written by ffmpeg 7's hls
+// The files under testdata/ffmpeg-*.m3u8 were written by ffmpeg 5.1's hls
 // muxer (testsrc, libx264, -hls_time 2 -hls_list_size 5 -strftime 1) with
 // the flags in their names; see TestParseFFmpeg for what each exercises.
 func TestParseFFmpeg(t *testing.T) {
