@@ -44,7 +44,9 @@ func (e *StatusError) Error() string {
 }
 
 // Is lets errors.Is(err, ErrNotFound) match a 404.
-func (e *StatusError) Is(target error) bool { return target == ErrNotFound && e.Status == http.StatusNotFound }
+func (e *StatusError) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound
+}
 
 // Client talks to a control node's management API.
 type Client struct {

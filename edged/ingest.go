@@ -16,7 +16,9 @@ import (
 func (e *Edge) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/playlist", e.handlePlaylist)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]any{"success": true}) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"success": true})
+	})
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": e.Status(true), "controld_connected": e.mqtt.Connected()})
 	})
