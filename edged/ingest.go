@@ -73,7 +73,7 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 	}
 
 	src := e.source(target.Source)
-	if code, msg := e.admit(r, src); code != 0 {
+	if code, msg := e.admit(src); code != 0 {
 		writeError(w, code, msg)
 		return
 	}

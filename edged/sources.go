@@ -28,7 +28,7 @@ func (e *Edge) source(name string) *sourceState {
 // It answers a status code and message when the push must be refused. While
 // the control node cannot be reached the push is taken: the edge keeps
 // buffering and asks again on the next push.
-func (e *Edge) admit(r *http.Request, s *sourceState) (int, string) {
+func (e *Edge) admit(s *sourceState) (int, string) {
 	e.mu.Lock()
 	registered, rejectedUntil := s.registered, s.rejectedUntil
 	e.mu.Unlock()
@@ -39,7 +39,9 @@ func (e *Edge) admit(r *http.Request, s *sourceState) (int, string) {
 	if now.Before(rejectedUntil) {
 		return http.StatusNotFound, notRegistered(s.name)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	// Not r.Context(): ffmpeg half-closes its side once the body is sent,
+	// which cancels the request context while it still waits for our answer.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	known, err := e.up.register(ctx, s.name)
 	if err != nil {

@@ -49,10 +49,9 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mqtt listener: %w", err)
 	}
-	// mochi logs every client connect at info; keep that out of the operator's way.
 	srv := mqtt.New(&mqtt.Options{
 		InlineClient: true,
-		Logger:       logger.With("component", "mqtt"),
+		Logger:       slog.New(quietHandler{logger.Handler()}).With("component", "mqtt"),
 	})
 	srv.Options.Capabilities.MaximumClientWritesPending = 8192
 	if err := srv.AddHook(&authHook{token: cfg.Token}, nil); err != nil {

@@ -90,13 +90,34 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, ve
 		return err
 	}
 
+	// The edge and the test source stop first, then the control node, as
+	// on real machines: the edge says goodbye while the broker still listens.
+	srvCtx, stopSrv := context.WithCancel(context.Background())
+	defer stopSrv()
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Run(srvCtx) }()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return edge.Run(gctx) })
 	g.Go(func() error {
 		return drive(gctx, cfg, srv, edge, segDir, logger, out)
 	})
+	g.Go(func() error {
+		select {
+		case err := <-srvDone:
+			srvDone <- err
+			if err == nil {
+				err = errors.New("control node stopped")
+			}
+			return err
+		case <-gctx.Done():
+			return nil
+		}
+	})
 	err = g.Wait()
+	stopSrv()
+	if serr := <-srvDone; err == nil {
+		err = serr
+	}
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		fmt.Fprintln(out, "\nlmx demo stopped.")
 		return nil

@@ -1,0 +1,299 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lmx-video/lmx/hls"
+)
+
+// TestLivePath is the whole live path: ffmpeg → edge → control node →
+// players (ffprobe, ffmpeg, and a strict RFC 8216 playlist checker).
+func TestLivePath(t *testing.T) {
+	t.Parallel()
+	const src = "cam-1"
+	cn := startControld(t)
+	edge := startEdge(t, lmxBin, "edge-live", cn, t.TempDir())
+	startFFmpeg(t, edge, src, edge.allowDir)
+
+	// The first push registers the source; then streaming is turned on and
+	// the CLI waits for the edge to confirm.
+	waitSourceKnown(t, cn, src, 20*time.Second)
+	out := mustLMX(t, cn, "source", "stream", "on", src, "--timeout", "30s")
+	if !strings.Contains(out, "playback: "+cn.liveURL(src)) {
+		t.Errorf("stream on printed %q, want the playback URL %s", out, cn.liveURL(src))
+	}
+	live := cn.liveURL(src)
+	first := waitLive(t, live, 20*time.Second)
+	t.Logf("live playlist full: target %d s, media sequence %d, %d segments", first.TargetDuration, first.MediaSequence, len(first.Segments))
+
+	// (c) runs alongside the players, as a third client would.
+	var wg sync.WaitGroup
+	var stats checkStats
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		stats = checkLivePlaylist(t, live, 20*time.Second, 500*time.Millisecond)
+	}()
+
+	t.Run("ffprobe", func(t *testing.T) { expectH264(t, live) })
+	t.Run("decode5s", func(t *testing.T) { decodeSeconds(t, live, 5) })
+
+	wg.Wait()
+	t.Logf("playlist checker: %d polls, %d segments fetched (%d distinct), media sequence %d → %d",
+		stats.polls, stats.fetches, stats.distinct, stats.firstSeq, stats.lastSeq)
+	if stats.polls < 30 {
+		t.Errorf("playlist checker polled only %d times in 20 s, want about 40", stats.polls)
+	}
+	if stats.lastSeq < stats.firstSeq+10 {
+		t.Errorf("media sequence rose only from %d to %d in 20 s of 1 s segments: the stream is not advancing", stats.firstSeq, stats.lastSeq)
+	}
+
+	t.Run("metrics", func(t *testing.T) {
+		in := metricValues(t, cn, "lmx_segments_in_total")
+		if v := in[`{source="`+src+`"}`]; v <= 0 {
+			t.Errorf("lmx_segments_in_total{source=%q} = %v, want > 0 (all: %v)", src, v, in)
+		}
+		on := metricValues(t, cn, "lmx_edges_online")
+		if v, ok := on[""]; !ok || v != 1 {
+			t.Errorf("lmx_edges_online = %v (present %v), want 1", v, ok)
+		}
+	})
+
+	t.Run("source-ls", func(t *testing.T) {
+		var found *sourceJSON
+		for _, s := range sourceLs(t, cn) {
+			if s.Name == src {
+				found = &s
+			}
+		}
+		switch {
+		case found == nil:
+			t.Errorf("lmx source ls --json does not list %s", src)
+		case found.Streaming != 1 || !found.EdgeStreaming || !found.EdgeOnline || found.Edge != edge.name || found.LiveSegments < 3:
+			t.Errorf("lmx source ls --json: %+v, want streaming 1, edge_streaming and edge_online true, edge %q, live_segments >= 3", *found, edge.name)
+		}
+	})
+
+	// (f) Off: the CLI waits for the edge, and the playlist is gone for good.
+	off := mustLMX(t, cn, "source", "stream", "off", src)
+	if !strings.Contains(off, "not streaming") {
+		t.Errorf("stream off printed %q, want it to say the source is not streaming", off)
+	}
+	checkGone := func(when string) {
+		r := mustDo(t, http.MethodGet, live, nil, nil)
+		expectError(t, "live playlist "+when+" stream off", r, http.StatusNotFound, true, "not streaming")
+	}
+	checkGone("right after")
+	// The edge has confirmed; no straggling upload may bring the window back.
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && !t.Failed() {
+		time.Sleep(500 * time.Millisecond)
+		checkGone("3 s after")
+	}
+	if logged := errorLines(cn.proc.Output()); logged != "" {
+		t.Errorf("controld logged errors during a healthy run:\n%s", logged)
+	}
+}
+
+// errorLines returns the log lines at level ERROR.
+func errorLines(log string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "level=ERROR") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// decodeSeconds decodes secs seconds of the live stream at u with ffmpeg and
+// checks, from its -progress report, that it really did.
+func decodeSeconds(t *testing.T, u string, secs int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ffmpegBin, "-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:1",
+		"-i", u, "-t", strconv.Itoa(secs), "-f", "null", "-")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("ffmpeg decoding %s: %v after %s: %s", u, err, took, stderr.String())
+	}
+	if s := strings.TrimSpace(stderr.String()); s != "" {
+		t.Errorf("ffmpeg decoding reported errors: %s", s)
+	}
+	var outTimeUS, frames int64
+	end := false
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		switch k {
+		case "out_time_us":
+			outTimeUS, _ = strconv.ParseInt(v, 10, 64)
+		case "frame":
+			frames, _ = strconv.ParseInt(v, 10, 64)
+		case "progress":
+			end = v == "end"
+		}
+	}
+	t.Logf("decoded %d frames, out_time %.3f s, in %s", frames, float64(outTimeUS)/1e6, took.Round(time.Millisecond))
+	if !end {
+		t.Errorf("ffmpeg's progress report never reached progress=end")
+	}
+	if want := int64(secs)*1e6 - 200e3; outTimeUS < want {
+		t.Errorf("decoded %.3f s, want at least %.1f s", float64(outTimeUS)/1e6, float64(want)/1e6)
+	}
+	if want := int64(secs*25) - 5; frames < want {
+		t.Errorf("decoded %d frames, want at least %d (25 fps)", frames, want)
+	}
+	// ffmpeg starts three segments from the live edge, so the rest of the
+	// 5 s can only come from segments the edge uploads while it plays.
+	if took < time.Second {
+		t.Errorf("decoding %d s of a live stream took only %s: the playlist does not look live", secs, took)
+	}
+}
+
+type checkStats struct {
+	polls, fetches, distinct int
+	firstSeq, lastSeq        uint64
+}
+
+// checkLivePlaylist polls the live playlist at u every interval for dur and
+// checks each answer and each transition against RFC 8216 and the contract,
+// fetching every listed segment.
+func checkLivePlaylist(t *testing.T, u string, dur, interval time.Duration) checkStats {
+	var st checkStats
+	var prev *hls.MediaPlaylist
+	bodies := map[string][32]byte{} // segment URL -> sha256 of its bytes
+	failures := 0
+	fail := func(format string, args ...any) {
+		failures++
+		if failures <= 10 {
+			t.Errorf("playlist checker (poll %d): "+format, append([]any{st.polls}, args...)...)
+		}
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	deadline := time.Now().Add(dur)
+	for ; time.Now().Before(deadline) && failures < 10; <-tick.C {
+		st.polls++
+		r, err := get(u)
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		if r.Status != http.StatusOK {
+			fail("status %s, want 200", r)
+			continue
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/vnd.apple.mpegurl" {
+			fail("Content-Type %q, want application/vnd.apple.mpegurl", r.Header.Get("Content-Type"))
+		}
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+			fail("Access-Control-Allow-Origin %q, want *", got)
+		}
+		p, err := hls.ParseMediaPlaylist(bytes.NewReader(r.Body), 0)
+		if err != nil {
+			fail("%v\n%s", err, r.Body)
+			continue
+		}
+		maxAge, err := maxAgeOf(r.Header.Get("Cache-Control"))
+		if err != nil {
+			fail("%v", err)
+		} else if 2*maxAge > p.TargetDuration {
+			fail("Cache-Control %q: max-age above half the target duration %d s", r.Header.Get("Cache-Control"), p.TargetDuration)
+		}
+		if err := hls.CheckLive(p); err != nil {
+			fail("CheckLive: %v\n%s", err, r.Body)
+		}
+		if prev != nil {
+			if err := hls.CheckLiveTransition(prev, p); err != nil {
+				fail("CheckLiveTransition: %v\nprev media sequence %d, cur:\n%s", err, prev.MediaSequence, r.Body)
+			}
+		}
+		for i, s := range p.Segments {
+			if s.ProgramDateTime.IsZero() {
+				fail("segment %d (%s) has no EXT-X-PROGRAM-DATE-TIME", i, s.URI)
+			}
+			su := resolve(u, s.URI)
+			sr, err := get(su)
+			st.fetches++
+			if err != nil {
+				fail("segment %s: %v", su, err)
+				continue
+			}
+			if err := checkSegment(sr); err != nil {
+				fail("segment %s: %v", su, err)
+				continue
+			}
+			sum := sha256.Sum256(sr.Body)
+			if old, ok := bodies[su]; !ok {
+				bodies[su] = sum
+			} else if old != sum {
+				fail("segment %s changed between two fetches", su)
+			}
+		}
+		if st.polls == 1 {
+			st.firstSeq = p.MediaSequence
+		}
+		st.lastSeq = p.MediaSequence
+		prev = p
+	}
+	st.distinct = len(bodies)
+	return st
+}
+
+// checkSegment checks one segment answer: 200, video/mp2t, MPEG-TS packets.
+func checkSegment(r *response) error {
+	if r.Status != http.StatusOK {
+		return fmt.Errorf("status %s, want 200", r)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "video/mp2t" {
+		return fmt.Errorf("Content-Type %q, want video/mp2t", r.Header.Get("Content-Type"))
+	}
+	if len(r.Body) < 188 || r.Body[0] != 0x47 {
+		return fmt.Errorf("%d bytes not starting with the MPEG-TS sync byte 0x47", len(r.Body))
+	}
+	if len(r.Body)%188 != 0 {
+		return fmt.Errorf("%d bytes, not a whole number of 188-byte TS packets", len(r.Body))
+	}
+	return nil
+}
+
+// maxAgeOf returns the max-age of a Cache-Control header.
+func maxAgeOf(cc string) (int, error) {
+	for _, d := range strings.Split(cc, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(d), "max-age="); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("Cache-Control %q: bad max-age", cc)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("Cache-Control %q has no max-age", cc)
+}
+
+// decodeJSON is json.Unmarshal that fails the test.
+func decodeJSON(t *testing.T, what string, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v: %s", what, err, b)
+	}
+}
