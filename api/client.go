@@ -185,14 +185,19 @@ func (c *Client) StopRecording(ctx context.Context, id string) (Recording, error
 	return out, c.do(ctx, http.MethodPost, "/v1/recording/"+url.PathEscape(id)+"/stop", nil, nil, "recording", &out)
 }
 
-// ListRecordings lists recordings, of one source when source is not empty.
-func (c *Client) ListRecordings(ctx context.Context, source string) ([]Recording, error) {
+// ListRecordings lists recordings (newest first), of one source when source
+// is not empty, only the active ones when activeOnly.
+func (c *Client) ListRecordings(ctx context.Context, source string, activeOnly bool) ([]Recording, error) {
 	var out []Recording
 	path := "/v1/recording"
 	if source != "" {
 		path = "/v1/source/" + url.PathEscape(source) + "/recording"
 	}
-	return out, c.do(ctx, http.MethodGet, path, nil, nil, "recordings", &out)
+	q := url.Values{}
+	if activeOnly {
+		q.Set("active", "true")
+	}
+	return out, c.do(ctx, http.MethodGet, path, q, nil, "recordings", &out)
 }
 
 // GetRecording returns one recording.

@@ -153,7 +153,36 @@ type Recording struct {
 	Bytes int64 `json:"bytes"`
 	// PlaybackURL is the recording's playlist URL, when known.
 	PlaybackURL string `json:"playback_url,omitempty"`
+	// FirstSegmentAt is the start of its first segment (zero if none yet).
+	FirstSegmentAt time.Time `json:"first_segment_at,omitzero"`
+	// LastSegmentEnd is the end of its last segment (zero if none yet).
+	LastSegmentEnd time.Time `json:"last_segment_end,omitzero"`
+	// Gaps are the stretches with no media between its first and last
+	// segment (source offline, edge restarted); only GET /v1/recording/{id}
+	// fills them.
+	Gaps []Gap `json:"gaps,omitempty"`
 }
+
+// Gap is a stretch of a recording with no media.
+type Gap struct {
+	// From is where the media stops.
+	From time.Time `json:"from"`
+	// To is where it starts again.
+	To time.Time `json:"to"`
+	// Seconds is the gap's length.
+	Seconds float64 `json:"seconds"`
+}
+
+// IsActive reports whether the recording is still recording.
+func (r Recording) IsActive() bool { return r.Active == ActiveOn }
+
+// Active values, as LiveMix encodes them.
+const (
+	// ActiveOn marks a recording in progress.
+	ActiveOn = 1
+	// ActiveOff marks a stopped recording.
+	ActiveOff = -1
+)
 
 // NewRecording is the body of POST /v1/source/{id}/recording.
 type NewRecording struct {

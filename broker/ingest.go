@@ -30,3 +30,16 @@ const (
 
 // IngestPath is the upload path of one segment.
 func IngestPath(source string) string { return IngestPathPrefix + source }
+
+// IngestReply is the control node's answer to a segment upload. An id in
+// Acked means the segment is stored durably for that recording (the edge may
+// let it go); an id in Rejected means the recording does not want it (unknown,
+// stopped before it, another source): the edge stops offering it too.
+type IngestReply struct {
+	// Live is true when the segment went into the live window.
+	Live bool `json:"live"`
+	// Acked lists the recordings the segment is now durably part of.
+	Acked []string `json:"acked,omitempty"`
+	// Rejected lists the recordings that will never take the segment.
+	Rejected []string `json:"rejected,omitempty"`
+}

@@ -53,6 +53,8 @@ type SourceStatus struct {
 	Uploaded uint64 `json:"uploaded"`
 	// Dropped is the count of segments the edge could not read or upload.
 	Dropped uint64 `json:"dropped"`
+	// PendingRecord is how many buffered segments recordings still wait for.
+	PendingRecord int `json:"pending_record"`
 }
 
 // Desired is what the control node wants an edge to do, published retained on
@@ -83,6 +85,10 @@ type DesiredRecording struct {
 	ID string `json:"id"`
 	// Since is the recording's start time; buffered segments newer than it are sent too.
 	Since time.Time `json:"since"`
+	// Until is the recording's end once stopped (zero while active): the edge
+	// still sends the segments before it that the control node has not
+	// acknowledged yet.
+	Until time.Time `json:"until,omitzero"`
 }
 
 // Event kinds published on EventsTopic.

@@ -29,6 +29,7 @@ func (s *Server) apiRoutes() http.Handler {
 	mux.HandleFunc("DELETE /v1/source/{id}", s.handleDeleteSource)
 	mux.HandleFunc("PUT /v1/source/{id}/streaming", s.handleSetStreaming)
 	mux.HandleFunc("GET /v1/edge", s.handleListEdges)
+	s.recordingRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

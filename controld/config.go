@@ -37,6 +37,9 @@ type Config struct {
 	PublicURL string `name:"public-url" env:"LMX_PUBLIC_URL" help:"Base URL players use to reach the playback listener (default: derived from --vod-listen)."`
 	// CORSOrigin is the Access-Control-Allow-Origin of playback answers.
 	CORSOrigin string `name:"cors-origin" env:"LMX_CORS_ORIGIN" default:"*" help:"Access-Control-Allow-Origin for playback answers."`
+	// Recordings is where recorded segments are kept: file:///dir or
+	// s3://bucket/prefix?endpoint=host:9000&secure=false.
+	Recordings string `name:"recordings" env:"LMX_RECORDINGS" help:"Where recordings go: file:///dir (default: DATA-DIR/recordings) or s3://bucket/prefix?endpoint=host:9000&secure=false (credentials from LMX_S3_ACCESS_KEY/LMX_S3_SECRET_KEY)."`
 	// MaxSegmentBytes bounds one uploaded segment.
 	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond)."`
 }
@@ -70,6 +73,13 @@ func (c *Config) Validate() error {
 	}
 	if int64(c.MaxSegmentBytes) > int64(c.CacheSize)/4 {
 		c.MaxSegmentBytes = c.CacheSize / 4
+	}
+	if c.Recordings == "" {
+		abs, err := filepath.Abs(filepath.Join(c.DataDir, "recordings"))
+		if err != nil {
+			return err
+		}
+		c.Recordings = "file://" + abs
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + hostFor(c.VODListen)

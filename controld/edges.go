@@ -108,6 +108,10 @@ func (s *Server) bindSource(ctx context.Context, edge, name string) (sqlstore.So
 	return src, nil
 }
 
+// stoppedRecordingGrace is how long a stopped recording stays in an edge's
+// desired state, so segments the edge buffered before the stop still arrive.
+const stoppedRecordingGrace = 5 * time.Minute
+
 // publishDesired writes edge's retained desired state from the store.
 func (s *Server) publishDesired(ctx context.Context, edge string) {
 	if edge == "" {
@@ -120,7 +124,20 @@ func (s *Server) publishDesired(ctx context.Context, edge string) {
 	}
 	d := broker.Desired{V: broker.Version, Edge: edge, Generation: time.Now().UnixNano(), Sources: map[string]broker.DesiredSource{}}
 	for _, src := range srcs {
-		d.Sources[src.Name] = broker.DesiredSource{Stream: src.Streaming}
+		ds := broker.DesiredSource{Stream: src.Streaming}
+		recs, err := s.store.ListRecordings(ctx, sqlstore.RecordingFilter{SourceID: src.ID})
+		if err != nil {
+			s.logger.Warn("desired state", "edge", edge, "err", err)
+			return
+		}
+		for _, r := range recs {
+			// Stopped recordings stay listed for a while with their end, so
+			// the edge still sends what it buffered before the stop.
+			if r.Active || time.Since(r.EndAt) < stoppedRecordingGrace {
+				ds.Recordings = append(ds.Recordings, broker.DesiredRecording{ID: r.ID, Since: r.StartAt, Until: r.EndAt})
+			}
+		}
+		d.Sources[src.Name] = ds
 	}
 	s.publish(broker.EdgeDesiredTopic(edge), broker.Encode(d), true, broker.DesiredQoS)
 }

@@ -2,6 +2,7 @@ package controld
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ type segmentUpload struct {
 	duration      float64
 	start         time.Time
 	discontinuity bool
+	live          bool     // the edge sends it for the live window
+	recordings    []string // recording ids it is sent for
 }
 
 // parseUploadHeaders checks an upload's metadata headers.
@@ -45,6 +48,23 @@ func parseUploadHeaders(h http.Header) (segmentUpload, error) {
 		}
 	}
 	u.discontinuity = h.Get(broker.HeaderDiscontinuity) == "1"
+	purpose := h.Get(broker.HeaderPurpose)
+	u.live = purpose == "" || strings.Contains(purpose, "live")
+	for _, id := range strings.Split(h.Get(broker.HeaderRecordings), ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if len(id) > 64 || strings.ContainsAny(id, "/\\ ") {
+			return u, fmt.Errorf("header %s: bad recording id %q", broker.HeaderRecordings, id)
+		}
+		u.recordings = append(u.recordings, id)
+	}
+	if len(u.recordings) > 64 {
+		return u, fmt.Errorf("header %s: more than 64 recordings", broker.HeaderRecordings)
+	}
+	if !u.live && len(u.recordings) == 0 {
+		return u, fmt.Errorf("header %s %q: a segment must be for live or for a recording", broker.HeaderPurpose, purpose)
+	}
 	return u, nil
 }
 
@@ -118,7 +138,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	if !src.Streaming {
+	if !src.Streaming && len(up.recordings) == 0 {
 		s.metrics.segmentsDropped.WithLabelValues("not_streaming").Inc()
 		fail(w, r, http.StatusConflict, fmt.Sprintf("streaming is off for source %q", name), "turn it on with `lmx source stream on "+name+"`")
 		return
@@ -129,18 +149,42 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, fmt.Sprintf("segment body shorter than its Content-Length %d: %v", r.ContentLength, err), "")
 		return
 	}
-	seq, err := s.appendLive(src, up, data)
-	if err != nil {
-		s.metrics.cacheRejected.Inc()
-		s.metrics.segmentsDropped.WithLabelValues("cache_rejected").Inc()
-		s.logger.Error("segment not cached", "source", name, "edge_seq", up.seq, "bytes", len(data), "err", err)
-		s.event(broker.EventSegmentDropped, broker.Event{Edge: up.edge, Source: name, Detail: err.Error()})
-		fail(w, r, http.StatusInsufficientStorage, "segment could not be cached: "+err.Error(), "raise --cache-size")
-		return
+	if up.start.IsZero() {
+		up.start = time.Now().Add(-time.Duration(up.duration * float64(time.Second)))
+	}
+	var out broker.IngestReply
+	// Recordings first: their ack is what lets the edge forget the segment.
+	if len(up.recordings) > 0 {
+		out.Acked, out.Rejected, err = s.recordSegment(r.Context(), src, up, data)
+		if err != nil {
+			s.metrics.segmentsDropped.WithLabelValues("spool_failed").Inc()
+			s.logger.Error("recorded segment not spooled", "source", name, "edge_seq", up.seq, "err", err)
+			fail(w, r, http.StatusInsufficientStorage, "segment could not be stored for recording: "+err.Error(), "check the control node's data dir")
+			return
+		}
+	}
+	if up.live && src.Streaming {
+		if _, err := s.appendLive(src, up, data); err != nil {
+			s.metrics.cacheRejected.Inc()
+			s.metrics.segmentsDropped.WithLabelValues("cache_rejected").Inc()
+			s.logger.Error("segment not cached", "source", name, "edge_seq", up.seq, "bytes", len(data), "err", err)
+			s.event(broker.EventSegmentDropped, broker.Event{Edge: up.edge, Source: name, Detail: err.Error()})
+			fail(w, r, http.StatusInsufficientStorage, "segment could not be cached: "+err.Error(), "raise --cache-size")
+			return
+		}
+		out.Live = true
 	}
 	s.metrics.segmentsIn.WithLabelValues(name).Inc()
 	s.metrics.bytesIn.WithLabelValues(name).Add(float64(len(data)))
-	reply(w, r, http.StatusCreated, "segment", map[string]any{"seq": seq, "bytes": len(data)})
+	writeIngestReply(w, r, out)
+}
+
+// writeIngestReply answers an upload with what became of the segment.
+func writeIngestReply(w http.ResponseWriter, r *http.Request, out broker.IngestReply) {
+	requestID(w, r)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // appendLive caches a segment and then lists it in the source's live window.
@@ -156,9 +200,6 @@ func (s *Server) appendLive(src sqlstore.Source, up segmentUpload, data []byte) 
 		return 0, err
 	}
 	start := up.start
-	if start.IsZero() {
-		start = time.Now().Add(-time.Duration(up.duration * float64(time.Second)))
-	}
 	ls.window.Append(hls.LiveSegment{
 		URI:             strconv.FormatUint(seq, 10) + ".ts",
 		Duration:        up.duration,

@@ -19,6 +19,9 @@ type metrics struct {
 	cacheMisses     prometheus.Counter
 	cacheRejected   prometheus.Counter
 	edgesOnline     prometheus.Gauge
+	spooled         prometheus.Gauge
+	persistSeconds  prometheus.Histogram
+	recordedIn      prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -46,9 +49,15 @@ func newMetrics() *metrics {
 		cacheMisses:   prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_misses_total", Help: "Segment cache misses."}),
 		cacheRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_rejections_total", Help: "Segments the cache refused to store."}),
 		edgesOnline:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_edges_online", Help: "Edges connected now."}),
+		spooled:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_recording_spooled_segments", Help: "Recorded segments waiting in the spool for the object store."}),
+		persistSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "lmx_recording_persist_seconds", Help: "Time from a recorded segment's arrival to its object being written.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+		recordedIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_recorded_segments_total", Help: "Segments stored for recordings."}),
 	}
 	m.reg.MustRegister(m.segmentsIn, m.bytesIn, m.segmentsServed, m.bytesServed, m.segmentsDropped,
-		m.playlistsServed, m.cacheHits, m.cacheMisses, m.cacheRejected, m.edgesOnline,
+		m.playlistsServed, m.cacheHits, m.cacheMisses, m.cacheRejected, m.edgesOnline, m.spooled, m.persistSeconds, m.recordedIn,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -24,12 +24,14 @@ func (s *Server) vodRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/vod/live/{source}/vid.m3u8", s.handleLivePlaylist)
 	mux.HandleFunc("GET /v1/vod/live/{source}/{segment}", s.handleLiveSegment)
+	mux.HandleFunc("GET /v1/vod/recording/{recording}/vid.m3u8", s.handleRecordingPlaylist)
+	mux.HandleFunc("GET /v1/vod/recording/{recording}/{segment}", s.handleRecordingSegment)
 	mux.HandleFunc("OPTIONS /v1/vod/", s.handlePreflight)
 	mux.HandleFunc("PUT "+broker.IngestPathPrefix+"{source}", s.handleIngest)
 	mux.HandleFunc("POST "+broker.IngestPathPrefix+"{source}/register", s.handleRegister)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fail(w, r, http.StatusNotFound, "no such playback path "+r.URL.Path, "live playlists are at /v1/vod/live/{source}/vid.m3u8")
+		fail(w, r, http.StatusNotFound, "no such playback path "+r.URL.Path, "playlists are at /v1/vod/live/{source}/vid.m3u8 and /v1/vod/recording/{id}/vid.m3u8")
 	})
 	return s.cors(mux)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/broker/embedded"
+	"github.com/lmx-video/lmx/objstore"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
@@ -29,6 +31,8 @@ type Server struct {
 	cache   *segmentCache
 	live    *liveRegistry
 	metrics *metrics
+	rec     *recorder
+	fetches *fetcher
 
 	apiLn, vodLn net.Listener
 	apiSrv       *http.Server
@@ -73,6 +77,16 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	if s.store, err = sqlstore.Open(ctx, filepath.Join(cfg.DataDir, "lmx.db"), logger.With("component", "sqlstore")); err != nil {
 		return nil, fmt.Errorf("state store in %s: %w", cfg.DataDir, err)
 	}
+	objects, err := objstore.Open(ctx, cfg.Recordings, os.Getenv)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("recordings store: %w", err)
+	}
+	if s.rec, err = newRecorder(objects, filepath.Join(cfg.DataDir, "spool"), logger.With("component", "recorder"), s.metrics); err != nil {
+		cleanup()
+		return nil, err
+	}
+	s.fetches = newFetcher()
 	if s.apiLn, err = net.Listen("tcp", cfg.APIListen); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("management API listener: %w", err)
@@ -99,6 +113,9 @@ func (s *Server) VODAddr() net.Addr { return s.vodLn.Addr() }
 
 // MQTTAddr is the broker's bound address.
 func (s *Server) MQTTAddr() net.Addr { return s.broker.Addr() }
+
+// RecordingsStore describes where recordings go (without credentials).
+func (s *Server) RecordingsStore() string { return s.rec.store.String() }
 
 // Config is the validated configuration.
 func (s *Server) Config() Config { return s.cfg }
@@ -134,6 +151,7 @@ func (s *Server) Run(ctx context.Context) error {
 		})
 	}
 	g.Go(func() error { s.watchEdges(gctx); return nil })
+	g.Go(func() error { s.rec.run(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

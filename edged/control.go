@@ -26,17 +26,30 @@ func (e *Edge) onDesired(m client.Message) {
 	e.nudge()
 }
 
-// applyDesired starts and stops streamers to match the desired state.
+// applyDesired starts and stops streamers and recorders to match the
+// desired state.
 func (e *Edge) applyDesired() {
 	e.mu.Lock()
 	var stopped []*streamer
+	for name, ds := range e.desired.Sources {
+		// Known or not yet pushed, the ring learns the recordings now, so
+		// segments that arrive later are marked as they come in.
+		e.ring.setRecordings(name, recWindows(ds))
+	}
 	for name, s := range e.sources {
-		want := e.desired.Sources[name].Stream
+		ds, ok := e.desired.Sources[name]
+		if !ok {
+			e.ring.setRecordings(name, nil)
+		}
+		want := ds.Stream
 		switch {
 		case want && s.stream == nil:
 			e.startStream(s)
 		case !want && s.stream != nil:
 			stopped = append(stopped, e.stopStream(s))
+		}
+		if len(ds.Recordings) > 0 {
+			e.startRecorder(s)
 		}
 	}
 	e.mu.Unlock()

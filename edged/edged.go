@@ -48,7 +48,8 @@ type sourceState struct {
 	lastAt   time.Time
 	dropped  uint64
 	uploaded uint64
-	stream   *streamer // non-nil while the source streams to the control node
+	stream   *streamer     // non-nil while the source streams to the control node
+	recorder *recorderLoop // non-nil once a recording has wanted the source
 	// registered is true once the control node accepted the name.
 	registered bool
 	// rejectedUntil caches a control node's "unknown source" answer briefly.
@@ -210,6 +211,7 @@ func (e *Edge) Status(online bool) broker.EdgeStatus {
 			BufferedSeconds:  secs,
 			Uploaded:         s.uploaded,
 			Dropped:          s.dropped,
+			PendingRecord:    e.ring.pendingCount(s.name),
 		})
 	}
 	sort.Slice(st.Sources, func(i, j int) bool { return st.Sources[i].Name < st.Sources[j].Name })

@@ -124,12 +124,20 @@ func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, 
 		src.nextSeq++
 		seg := &segment{Seq: src.nextSeq, Name: index[ns.URI], Duration: ns.Duration, Start: start.UTC(), Discontinuity: ns.Discontinuity || pendingDisc, Data: data}
 		src.lastAt = now
-		st := src.stream
+		st, rl := src.stream, src.recorder
 		e.mu.Unlock()
 		pendingDisc = false
-		e.ring.add(src.name, seg)
+		for _, l := range e.ring.add(src.name, seg) {
+			e.mu.Lock()
+			src.dropped++
+			e.mu.Unlock()
+			e.logger.Error("ring buffer full: a segment recordings still wait for was dropped; raise --buffer-bytes", "source", src.name, "seq", l.Seq)
+		}
 		if st != nil {
 			st.wake()
+		}
+		if rl != nil {
+			rl.wake()
 		}
 		taken++
 	}

@@ -108,9 +108,12 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 		if seg.Seq != last+1 {
 			disc = true // the ring buffer let the next one go
 		}
-		err := e.up.upload(ctx, src.name, seg, disc)
+		// Recordings that want this segment get it from the same upload.
+		recs := e.ring.pendingFor(seg)
+		reply, err := e.up.upload(ctx, src.name, seg, disc, true, recs)
 		switch {
 		case err == nil:
+			e.ring.ack(seg, append(reply.Acked, reply.Rejected...))
 			last, disc, backoff = seg.Seq, false, 250*time.Millisecond
 			if failing {
 				e.logger.Info("uploads to the control node resumed", "source", src.name)
@@ -124,6 +127,7 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 		case errors.Is(err, errRejected):
 			e.logger.Warn("segment rejected by the control node", "source", src.name, "seq", seg.Seq, "err", err)
 			last, disc = seg.Seq, true
+			e.ring.ack(seg, recs)
 			e.mu.Lock()
 			src.dropped++
 			e.mu.Unlock()

@@ -3,6 +3,7 @@ package edged
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,34 +54,49 @@ func (u *uploader) request(ctx context.Context, method, path string, body []byte
 	return req, nil
 }
 
-// upload sends one segment of source.
-func (u *uploader) upload(ctx context.Context, source string, seg *segment, disc bool) error {
+// upload sends one segment of source, for the live window and/or the
+// recordings listed, and returns what the control node did with it.
+func (u *uploader) upload(ctx context.Context, source string, seg *segment, disc, live bool, recordings []string) (broker.IngestReply, error) {
+	var out broker.IngestReply
 	req, err := u.request(ctx, http.MethodPut, broker.IngestPath(url.PathEscape(source)), seg.Data)
 	if err != nil {
-		return err
+		return out, err
 	}
 	req.Header.Set("Content-Type", "video/mp2t")
 	req.Header.Set(broker.HeaderSeq, strconv.FormatUint(seg.Seq, 10))
 	req.Header.Set(broker.HeaderDuration, strconv.FormatFloat(seg.Duration, 'f', 6, 64))
 	req.Header.Set(broker.HeaderStart, seg.Start.UTC().Format(time.RFC3339Nano))
 	req.Header.Set(broker.HeaderSegmentName, seg.Name)
-	req.Header.Set(broker.HeaderPurpose, "live")
+	purpose := "record"
+	if live {
+		purpose = "live"
+		if len(recordings) > 0 {
+			purpose = "live,record"
+		}
+	}
+	req.Header.Set(broker.HeaderPurpose, purpose)
+	if len(recordings) > 0 {
+		req.Header.Set(broker.HeaderRecordings, strings.Join(recordings, ","))
+	}
 	if disc || seg.Discontinuity {
 		req.Header.Set(broker.HeaderDiscontinuity, "1")
 	}
 	resp, err := u.hc.Do(req)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode/100 == 2:
-		return nil
+		if err := json.Unmarshal(msg, &out); err != nil {
+			return out, fmt.Errorf("upload: unreadable answer: %v", err)
+		}
+		return out, nil
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout:
-		return fmt.Errorf("%w: %s: %s", errRejected, resp.Status, bytes.TrimSpace(msg))
+		return out, fmt.Errorf("%w: %s: %s", errRejected, resp.Status, bytes.TrimSpace(msg))
 	default:
-		return fmt.Errorf("upload: %s: %s", resp.Status, bytes.TrimSpace(msg))
+		return out, fmt.Errorf("upload: %s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 }
 

@@ -1,0 +1,183 @@
+package controld
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lmx-video/lmx/objstore"
+)
+
+// recorder makes recorded segments durable without waiting on the object
+// store: a segment is first written to the spool in the data dir (that is
+// what the edge's ack means), then copied to the store in the background,
+// retried with backoff while the store is down or slow, and only then
+// removed from the spool. The spool itself is the queue, so a restart picks
+// up where it left off.
+type recorder struct {
+	store   objstore.Store
+	spool   *objstore.Dir
+	logger  *slog.Logger
+	metrics *metrics
+
+	mu      sync.Mutex
+	queue   []string
+	queued  map[string]time.Time // key -> when it was spooled
+	notify  chan struct{}
+	workers int
+}
+
+func newRecorder(store objstore.Store, spoolDir string, logger *slog.Logger, m *metrics) (*recorder, error) {
+	spool, err := objstore.NewDir(spoolDir)
+	if err != nil {
+		return nil, err
+	}
+	return &recorder{store: store, spool: spool, logger: logger, metrics: m, queued: map[string]time.Time{}, notify: make(chan struct{}, 1), workers: 4}, nil
+}
+
+// spoolPut stores a segment durably in the spool and queues it for the store.
+func (r *recorder) spoolPut(ctx context.Context, key string, data []byte) error {
+	if err := r.spool.Put(ctx, key, data); err != nil {
+		return err
+	}
+	r.enqueue(key, time.Now())
+	return nil
+}
+
+func (r *recorder) enqueue(key string, at time.Time) {
+	r.mu.Lock()
+	if _, ok := r.queued[key]; !ok {
+		r.queued[key] = at
+		r.queue = append(r.queue, key)
+	}
+	n := len(r.queued)
+	r.mu.Unlock()
+	r.metrics.spooled.Set(float64(n))
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (r *recorder) next() (string, time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.queue) == 0 {
+		return "", time.Time{}, false
+	}
+	key := r.queue[0]
+	r.queue = r.queue[1:]
+	return key, r.queued[key], true
+}
+
+func (r *recorder) done(key string) {
+	r.mu.Lock()
+	delete(r.queued, key)
+	n := len(r.queued)
+	r.mu.Unlock()
+	r.metrics.spooled.Set(float64(n))
+}
+
+// run copies spooled segments to the store until ctx ends.
+func (r *recorder) run(ctx context.Context) {
+	keys, err := r.spool.List(ctx, "")
+	if err != nil {
+		r.logger.Error("reading the recording spool", "err", err)
+	}
+	for _, k := range keys {
+		r.enqueue(k, time.Now())
+	}
+	if len(keys) > 0 {
+		r.logger.Info("resuming spooled recording segments", "segments", len(keys), "store", r.store.String())
+	}
+	var wg sync.WaitGroup
+	for range r.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *recorder) work(ctx context.Context) {
+	backoff := 250 * time.Millisecond
+	failing := false
+	for ctx.Err() == nil {
+		key, at, ok := r.next()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.notify:
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		err := r.persist(ctx, key)
+		switch {
+		case err == nil:
+			r.done(key)
+			r.metrics.persistSeconds.Observe(time.Since(at).Seconds())
+			if failing {
+				r.logger.Info("recording store reachable again", "store", r.store.String())
+				failing = false
+			}
+			backoff = 250 * time.Millisecond
+		case errors.Is(err, objstore.ErrNotExist):
+			// Removed from the spool meanwhile (the recording was deleted).
+			r.done(key)
+		default:
+			if !failing && ctx.Err() == nil {
+				r.logger.Warn("recording store not taking segments; they stay spooled and are retried", "store", r.store.String(), "err", err)
+				failing = true
+			}
+			r.mu.Lock()
+			r.queue = append(r.queue, key)
+			r.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 10*time.Second)
+		}
+	}
+}
+
+func (r *recorder) persist(ctx context.Context, key string) error {
+	data, err := r.spool.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := r.store.Put(pctx, key, data); err != nil {
+		return err
+	}
+	return r.spool.Delete(ctx, key)
+}
+
+// get reads a recorded segment from the spool or, once moved, the store.
+func (r *recorder) get(ctx context.Context, key string) ([]byte, error) {
+	if b, err := r.spool.Get(ctx, key); err == nil {
+		return b, nil
+	}
+	return r.store.Get(ctx, key)
+}
+
+// remove deletes a segment from the spool and the store.
+func (r *recorder) remove(ctx context.Context, key string) error {
+	_ = r.spool.Delete(ctx, key)
+	return r.store.Delete(ctx, key)
+}
+
+// pending is how many segments wait for the store.
+func (r *recorder) pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queued)
+}
