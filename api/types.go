@@ -66,6 +66,11 @@ type Source struct {
 	BitrateBPS int64 `json:"bitrate_bps"`
 	// LiveSegments is how many segments the live playlist lists now.
 	LiveSegments int `json:"live_segments"`
+	// PlaylistRequestsPerMin counts live playlist requests in the last
+	// minute: a measure of how many players watch.
+	PlaylistRequestsPerMin int64 `json:"playlist_requests_per_min"`
+	// Recording is true while any recording of the source is active.
+	Recording bool `json:"recording"`
 	// PlaybackURL is the live playlist URL, when the control node knows its public address.
 	PlaybackURL string `json:"playback_url,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -30,6 +31,7 @@ func (s *Server) apiRoutes() http.Handler {
 	mux.HandleFunc("PUT /v1/source/{id}/streaming", s.handleSetStreaming)
 	mux.HandleFunc("GET /v1/edge", s.handleListEdges)
 	s.recordingRoutes(mux)
+	mux.HandleFunc("GET /v1/events", s.handleEvents)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -106,7 +108,7 @@ func (s *Server) handleCreateSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.event(broker.EventSourceAdded, broker.Event{Source: src.Name})
-	reply(w, r, http.StatusOK, "source", s.apiSource(src))
+	reply(w, r, http.StatusOK, "source", s.apiSource(r.Context(), src))
 }
 
 func (s *Server) handleListSources(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +119,7 @@ func (s *Server) handleListSources(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]api.Source, 0, len(srcs))
 	for _, src := range srcs {
-		out = append(out, s.apiSource(src))
+		out = append(out, s.apiSource(r.Context(), src))
 	}
 	reply(w, r, http.StatusOK, "sources", out)
 }
@@ -128,7 +130,7 @@ func (s *Server) handleGetSource(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	reply(w, r, http.StatusOK, "source", s.apiSource(src))
+	reply(w, r, http.StatusOK, "source", s.apiSource(r.Context(), src))
 }
 
 func (s *Server) handleDeleteSource(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +162,7 @@ func (s *Server) handleSetStreaming(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	reply(w, r, http.StatusOK, "source", s.apiSource(src))
+	reply(w, r, http.StatusOK, "source", s.apiSource(r.Context(), src))
 }
 
 // setStreaming records the wish and tells the source's edge.
@@ -208,7 +210,7 @@ func (s *Server) handleListEdges(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiSource renders a source with what the edge and the live window say of it.
-func (s *Server) apiSource(src sqlstore.Source) api.Source {
+func (s *Server) apiSource(ctx context.Context, src sqlstore.Source) api.Source {
 	out := api.Source{
 		ID: src.ID, Name: src.Name, SegmentLength: src.SegmentLen, Description: src.Description,
 		Streaming: api.StreamingOff, RRTarget: src.Edge, Edge: src.Edge,
@@ -233,6 +235,10 @@ func (s *Server) apiSource(src sqlstore.Source) api.Source {
 		out.LastSegmentAt = ls.lastAt.UTC()
 		ls.mu.Unlock()
 		out.LiveSegments = ls.window.Len()
+		out.PlaylistRequestsPerMin = ls.views.perMinute(time.Now())
+	}
+	if recs, err := s.store.ActiveRecordings(ctx, src.ID); err == nil {
+		out.Recording = len(recs) > 0
 	}
 	return out
 }

@@ -32,6 +32,7 @@ func (s *Server) onEdgeStatus(topic string, payload []byte) {
 	s.mu.Lock()
 	s.edges[name] = &edgeView{status: st, lastSeen: now}
 	s.mu.Unlock()
+	s.hub.publish("edge.status", payload)
 	_, flipped, err := s.store.UpsertEdge(ctx, sqlstore.Edge{
 		Name: name, Version: st.Version, IngestAddr: st.IngestAddr, Online: st.Online, StartedAt: st.StartedAt, LastSeen: now,
 	})

@@ -102,7 +102,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	reply(w, r, http.StatusOK, "source", s.apiSource(src))
+	reply(w, r, http.StatusOK, "source", s.apiSource(r.Context(), src))
 }
 
 // handleIngest takes one segment upload from an edge into the live window.

@@ -76,6 +76,7 @@ func (s *Server) handleLivePlaylist(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "max-age="+strconv.Itoa(max(target/2, 0)))
 	h.Set("Content-Length", strconv.Itoa(len(pl)))
 	s.metrics.playlistsServed.WithLabelValues("live").Inc()
+	ls.views.hit(time.Now())
 	if r.Method == http.MethodHead {
 		return
 	}

@@ -33,6 +33,8 @@ type Server struct {
 	metrics *metrics
 	rec     *recorder
 	fetches *fetcher
+	hub     *eventHub
+	closing chan struct{} // closed when shutdown starts, to end event streams
 
 	apiLn, vodLn net.Listener
 	apiSrv       *http.Server
@@ -58,6 +60,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		metrics: newMetrics(),
 		edges:   map[string]*edgeView{},
 		ready:   make(chan struct{}),
+		hub:     newEventHub(),
+		closing: make(chan struct{}),
 	}
 	s.live = newLiveRegistry(cfg.LiveSegments)
 	var err error
@@ -102,6 +106,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
 	s.apiSrv = &http.Server{Handler: s.apiRoutes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	s.vodSrv = &http.Server{Handler: s.vodRoutes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	var once sync.Once
+	s.apiSrv.RegisterOnShutdown(func() { once.Do(func() { close(s.closing) }) })
 	return s, nil
 }
 
@@ -132,6 +138,9 @@ func (s *Server) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.broker.Run(gctx) })
 	if err := s.broker.Subscribe(broker.EdgeStatusFilter, 1, s.onEdgeStatus); err != nil {
+		return fmt.Errorf("mqtt subscribe: %w", err)
+	}
+	if err := s.broker.Subscribe(broker.EventsTopic, 2, s.onEvent); err != nil {
 		return fmt.Errorf("mqtt subscribe: %w", err)
 	}
 	// Retained desired states did not survive a restart of the broker:

@@ -18,3 +18,15 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 ffmpeg -version | head -n 1
+
+# MinIO, for the recording tests against a real S3 server: a pinned version,
+# built from source with the Go toolchain (a few minutes the first time, then
+# cached in GOPATH/bin).
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+gobin="$(go env GOBIN)"
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+if ! command -v minio >/dev/null 2>&1 && [ ! -x "$gobin/minio" ]; then
+  echo "test-deps: building MinIO $MINIO_VERSION with go install (a few minutes, once)" >&2
+  GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_VERSION"
+fi
+echo "minio: $(command -v minio || echo "$gobin/minio")"
