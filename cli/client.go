@@ -16,6 +16,11 @@ type Client interface {
 	DeleteSource(ctx context.Context, idOrName string) error
 	SetStreaming(ctx context.Context, idOrName string, on bool) (api.Source, error)
 	ListEdges(ctx context.Context) ([]api.Edge, error)
+	StartRecording(ctx context.Context, source string, r api.NewRecording) (api.Recording, error)
+	StopRecording(ctx context.Context, id string) (api.Recording, error)
+	ListRecordings(ctx context.Context, source string, activeOnly bool) ([]api.Recording, error)
+	GetRecording(ctx context.Context, id string) (api.Recording, error)
+	DeleteRecording(ctx context.Context, id string, force bool) error
 }
 
 var _ Client = (*api.Client)(nil)

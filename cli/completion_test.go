@@ -77,9 +77,11 @@ t lmx source ls --
 t lmx --log-level ''
 t lmx completion ''
 t lmx source stream on camera-0 --t
+t lmx rec ''
+t lmx rec start camera-0 --s
 `
 	got := shell(t, "bash", "-c", probe, "probe", file)
-	want := `controld edged demo source edge version completion
+	want := `controld edged demo source rec edge version completion
 source
 add ls show rm stream
 on off
@@ -87,6 +89,8 @@ on off
 debug info warn error
 bash zsh fish
 --timeout
+start stop ls show rm export
+--server --since --since-epoch
 `
 	if got != want {
 		t.Errorf("completions:\n%s\nwant:\n%s", got, want)
@@ -113,7 +117,7 @@ t lmx --server ''
 t lmx completion ''
 `
 	got := shell(t, "zsh", "-f", "-c", probe, "probe", file)
-	want := `controld edged demo source edge version completion
+	want := `controld edged demo source rec edge version completion
 add ls show rm stream
 on off
 --help -h --server --log-level --log-format --json --watch -w
@@ -136,7 +140,7 @@ for line in 'lmx ' 'lmx --server http://x:8080 source ' 'lmx source stream ' 'lm
 end
 `
 	got := shell(t, "fish", "-N", "-c", probe, file)
-	want := `completion controld demo edge edged source version
+	want := `completion controld demo edge edged rec source version
 add ls rm show stream
 off on
 --help --json --log-format --log-level --server

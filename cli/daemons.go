@@ -35,6 +35,7 @@ func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi 
 	fmt.Fprintf(out, "  playback        %s/v1/vod/live/{source}/vid.m3u8\n", cfg.PublicURL)
 	fmt.Fprintf(out, "  MQTT broker     mqtt://%s\n", dialable(srv.MQTTAddr()))
 	fmt.Fprintf(out, "  data            %s\n", cfg.DataDir)
+	fmt.Fprintf(out, "  recordings      %s\n", srv.RecordingsStore())
 	fmt.Fprintf(out, "An edge joins with:\n  %s\n", controld.EdgeJoinCommand(srv, "HOST"))
 	return srv.Run(ctx)
 }

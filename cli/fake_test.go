@@ -30,9 +30,10 @@ func TestMain(m *testing.M) {
 
 // fakeClient is an in-memory control node for command tests.
 type fakeClient struct {
-	mu      sync.Mutex
-	sources []api.Source
-	edges   []api.Edge
+	mu         sync.Mutex
+	sources    []api.Source
+	edges      []api.Edge
+	recordings []api.Recording // see rec_fake_test.go
 
 	// err, when set, is what every call returns.
 	err error
@@ -47,6 +48,7 @@ type fakeClient struct {
 	created    []api.NewSource
 	listedName []string
 	polls      int
+	recCalls   []recCall
 }
 
 var _ Client = (*fakeClient)(nil)

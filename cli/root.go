@@ -27,6 +27,7 @@ type Root struct {
 	Demo     DemoCmd     `cmd:"" help:"Run a control node, an edge and a test stream on this machine."`
 
 	Source SourceCmd `cmd:"" help:"Manage video sources."`
+	Rec    RecCmd    `cmd:"" help:"Record sources; list, show and export recordings."`
 	Edge   EdgeCmd   `cmd:"" help:"Inspect edge agents."`
 
 	Version    VersionCmd    `cmd:"" help:"Print the lmx version."`
