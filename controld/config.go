@@ -25,6 +25,8 @@ type Config struct {
 	VODListen string `name:"vod-listen" env:"LMX_VOD_LISTEN" default:":8081" help:"Address for playback (HLS) and segment uploads from edges."`
 	// MQTTListen is the embedded broker's address.
 	MQTTListen string `name:"mqtt-listen" env:"LMX_MQTT_LISTEN" default:":1883" help:"Address of the embedded MQTT broker edges dial."`
+	// Broker, when set, is an external MQTT broker used instead of the embedded one.
+	Broker string `name:"broker" env:"LMX_BROKER" help:"Use an external MQTT broker (mqtt://host:1883) instead of the embedded one; --mqtt-listen is then unused."`
 	// CacheSize bounds the in-memory segment cache.
 	CacheSize bytesize.Size `name:"cache-size" env:"LMX_CACHE_SIZE" default:"256MiB" help:"Memory for cached segments."`
 	// LiveSegments is how many segments a live playlist lists (at least 3 target durations are always covered).

@@ -7,14 +7,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/broker/client"
 	"github.com/lmx-video/lmx/broker/embedded"
 	"github.com/lmx-video/lmx/objstore"
 	"github.com/lmx-video/lmx/sqlstore"
@@ -27,7 +30,7 @@ type Server struct {
 	version string
 
 	store   *sqlstore.Store
-	broker  *embedded.Broker
+	broker  bus
 	cache   *segmentCache
 	live    *liveRegistry
 	metrics *metrics
@@ -99,9 +102,30 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		cleanup()
 		return nil, fmt.Errorf("playback listener: %w", err)
 	}
-	if s.broker, err = embedded.New(embedded.Config{Listen: cfg.MQTTListen, Token: cfg.EdgeToken}, logger); err != nil {
-		cleanup()
-		return nil, err
+	if cfg.Broker != "" {
+		// On every (re)connection the retained desired states are written
+		// again, as they are at start with the embedded broker.
+		onUp := func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := s.republishDesired(ctx); err != nil {
+				s.logger.Warn("could not republish desired states", "err", err)
+			}
+		}
+		c, err := client.New(client.Config{URL: cfg.Broker, ClientID: "lmx-controld-" + uuid.NewString()[:8], Username: "controld", Password: cfg.EdgeToken, OnUp: onUp}, logger.With("component", "mqtt"))
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("--broker: %w", err)
+		}
+		u, _ := url.Parse(cfg.Broker)
+		s.broker = &externalBus{c: c, addr: brokerAddr(u.Host)}
+	} else {
+		b, err := embedded.New(embedded.Config{Listen: cfg.MQTTListen, Token: cfg.EdgeToken}, logger)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		s.broker = b
 	}
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
 	s.apiSrv = &http.Server{Handler: s.apiRoutes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
@@ -144,9 +168,12 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("mqtt subscribe: %w", err)
 	}
 	// Retained desired states did not survive a restart of the broker:
-	// publish them again from the store, the source of truth.
-	if err := s.republishDesired(ctx); err != nil {
-		s.logger.Warn("could not republish desired states", "err", err)
+	// publish them again from the store, the source of truth. (An external
+	// broker gets them on every connection instead.)
+	if s.cfg.Broker == "" {
+		if err := s.republishDesired(ctx); err != nil {
+			s.logger.Warn("could not republish desired states", "err", err)
+		}
 	}
 	for _, srv := range []struct {
 		hs *http.Server
