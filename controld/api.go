@@ -174,7 +174,9 @@ func (s *Server) setStreaming(ctx context.Context, idOrName string, on bool) (sq
 	if src, err = s.store.SetStreaming(ctx, src.ID, on); err != nil {
 		return src, err
 	}
-	if !on {
+	if on {
+		s.live.allow(src.ID)
+	} else {
 		s.live.close(src.ID)
 	}
 	s.publishDesired(ctx, src.Edge)

@@ -1,6 +1,7 @@
 package controld
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -164,15 +165,20 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if up.live && src.Streaming {
-		if _, err := s.appendLive(src, up, data); err != nil {
+		_, err := s.appendLive(src, up, data)
+		switch {
+		case errors.Is(err, errStreamingOff):
+			// Turned off while this upload was on its way: not an error.
+		case err != nil:
 			s.metrics.cacheRejected.Inc()
 			s.metrics.segmentsDropped.WithLabelValues("cache_rejected").Inc()
 			s.logger.Error("segment not cached", "source", name, "edge_seq", up.seq, "bytes", len(data), "err", err)
 			s.event(broker.EventSegmentDropped, broker.Event{Edge: up.edge, Source: name, Detail: err.Error()})
 			fail(w, r, http.StatusInsufficientStorage, "segment could not be cached: "+err.Error(), "raise --cache-size")
 			return
+		default:
+			out.Live = true
 		}
-		out.Live = true
 	}
 	s.metrics.segmentsIn.WithLabelValues(name).Inc()
 	s.metrics.bytesIn.WithLabelValues(name).Add(float64(len(data)))
@@ -190,6 +196,9 @@ func writeIngestReply(w http.ResponseWriter, r *http.Request, out broker.IngestR
 // appendLive caches a segment and then lists it in the source's live window.
 func (s *Server) appendLive(src sqlstore.Source, up segmentUpload, data []byte) (uint64, error) {
 	ls := s.live.open(src.ID, src.Name, targetHint(src.SegmentLen, up.duration))
+	if ls == nil {
+		return 0, errStreamingOff
+	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	disc := up.discontinuity || up.edge != ls.edge || up.boot != ls.boot || up.seq != ls.edgeSeq+1
@@ -218,8 +227,17 @@ func (s *Server) liveTTL(target int) time.Duration {
 	return max(time.Minute, time.Duration(4*s.cfg.LiveSegments*max(target, 1))*time.Second)
 }
 
-// internalError answers 500 for a fault of the control node itself.
+// errStreamingOff means the live window was closed under an upload.
+var errStreamingOff = errors.New("streaming was turned off")
+
+// internalError answers 500 for a fault of the control node itself. A
+// request its client gave up on is no fault: it is logged at debug level.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		s.logger.Debug("request abandoned by its client", "method", r.Method, "path", r.URL.Path, "err", err)
+		fail(w, r, 499, "request cancelled", "")
+		return
+	}
 	s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	fail(w, r, http.StatusInternalServerError, "internal error: "+err.Error(), "")
 }

@@ -17,6 +17,7 @@ type liveRegistry struct {
 	mu      sync.RWMutex
 	streams map[string]*liveStream // by source id
 	byName  map[string]string      // source name -> id
+	off     map[string]bool        // sources whose streaming was turned off
 }
 
 // liveStream is one source's live window.
@@ -36,7 +37,7 @@ type liveStream struct {
 }
 
 func newLiveRegistry(size int) *liveRegistry {
-	return &liveRegistry{size: size, streams: map[string]*liveStream{}, byName: map[string]string{}}
+	return &liveRegistry{size: size, streams: map[string]*liveStream{}, byName: map[string]string{}, off: map[string]bool{}}
 }
 
 // get returns the live stream of a source by id or name.
@@ -52,18 +53,27 @@ func (r *liveRegistry) get(idOrName string) *liveStream {
 	return nil
 }
 
-// open returns the source's live stream, starting one when there is none.
-// A new window's media sequence starts at the current Unix time in seconds:
-// segments are at least a second long, so numbers after a restart of the
-// control node are higher than any it served before, and players that kept
-// the old playlist never see the sequence go back.
+// open returns the source's live stream, starting one when there is none,
+// or nil when streaming was turned off meanwhile (an upload that raced the
+// switch must not bring the window back).
+//
+// A new window's media sequence starts at the current Unix time in
+// milliseconds and rises by one per segment: a window would need a thousand
+// segments a second to run ahead of the clock, so numbers after a restart of
+// the control node or a quick off/on are higher than any served before,
+// segment URIs are never reused, and players that kept the old playlist
+// never see the sequence go back. (The numbers stay below 2^53, so
+// JavaScript players read them exactly.)
 func (r *liveRegistry) open(id, name string, targetHint int) *liveStream {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ls, ok := r.streams[id]; ok {
 		return ls
 	}
-	first := uint64(time.Now().Unix())
+	if r.off[id] {
+		return nil
+	}
+	first := uint64(time.Now().UnixMilli())
 	ls := &liveStream{
 		sourceID: id,
 		name:     name,
@@ -75,10 +85,19 @@ func (r *liveRegistry) open(id, name string, targetHint int) *liveStream {
 	return ls
 }
 
-// close drops a source's live window (streaming turned off or source removed).
+// allow lets a source's live window open again (streaming turned on).
+func (r *liveRegistry) allow(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.off, id)
+}
+
+// close drops a source's live window (streaming turned off or source
+// removed) and keeps it closed until allow.
 func (r *liveRegistry) close(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.off[id] = true
 	if ls, ok := r.streams[id]; ok {
 		delete(r.byName, ls.name)
 		delete(r.streams, id)

@@ -5,6 +5,7 @@
 // sees on the control node.
 //
 // Run with `go test -count=1 -v ./e2e/`; `-short` skips the package.
+// LMX_E2E_BINDIR=DIR tests DIR/lmx and DIR/lmx-edge instead of building them;
 package e2e
 
 import (
@@ -59,6 +60,18 @@ func runMain(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "e2e: %s not found in PATH (install it, e.g. `make test-deps`): %v\n", tool.name, err)
 			return 1
 		}
+	}
+	if dir := os.Getenv("LMX_E2E_BINDIR"); dir != "" {
+		// Binaries built elsewhere (a release build, a -race build).
+		lmxBin, lmxEdgeBin = filepath.Join(dir, "lmx"), filepath.Join(dir, "lmx-edge")
+		for _, b := range []string{lmxBin, lmxEdgeBin} {
+			if _, err := os.Stat(b); err != nil {
+				fmt.Fprintf(os.Stderr, "e2e: LMX_E2E_BINDIR: %v\n", err)
+				return 1
+			}
+		}
+		fmt.Printf("e2e: testing the binaries in %s\n", dir)
+		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "lmx-e2e-bin-")
 	if err != nil {
@@ -194,7 +207,7 @@ func startProc(t *testing.T, name string, graceful bool, bin string, args ...str
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.WaitDelay = 2 * time.Second // pipes of a killed process are not waited on forever
-	t.Logf("start %s: %s %s", name, filepath.Base(bin), strings.Join(args, " "))
+	t.Logf("start %s: %s %s", name, filepath.Base(bin), shellJoin(args))
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -206,6 +219,19 @@ func startProc(t *testing.T, name string, graceful bool, bin string, args ...str
 	}()
 	t.Cleanup(p.Stop)
 	return p
+}
+
+// shellJoin renders args for the log, quoting those a shell would need quoted.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\r\n'\"$\\") {
+			q[i] = strconv.Quote(a)
+		} else {
+			q[i] = a
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 // Exited reports whether the process has ended.
@@ -303,9 +329,6 @@ func do(method, u string, header http.Header, body io.Reader) (*response, error)
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	if br, ok := body.(*bytes.Reader); ok && br.Len() == 0 {
-		req.ContentLength = 0
-	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -388,6 +411,7 @@ func expectError(t *testing.T, what string, r *response, code int, requestID boo
 		t.Errorf("%s: no request_id in the envelope: %s", what, r)
 	}
 	text := env.Error.Message + " " + env.Error.Detail
+	t.Logf("%s → %d %q", what, r.Status, strings.TrimSpace(text))
 	for _, w := range wants {
 		if !strings.Contains(text, w) {
 			t.Errorf("%s: message %q does not mention %q", what, text, w)
@@ -645,11 +669,18 @@ func waitSourceKnown(t *testing.T, cn *controlNode, name string, timeout time.Du
 // as source name, with 1 s segments written to dir.
 func startFFmpeg(t *testing.T, e *edgeNode, name, dir string) *proc {
 	t.Helper()
+	return startFFmpegSegments(t, e, name, dir, 25)
+}
+
+// startFFmpegSegments is startFFmpeg with segments of frames/25 seconds.
+func startFFmpegSegments(t *testing.T, e *edgeNode, name, dir string, frames int) *proc {
+	t.Helper()
+	gop := strconv.Itoa(frames)
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error",
 		"-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
 		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-		"-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-an",
-		"-f", "hls", "-hls_time", "1", "-hls_list_size", "5",
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-an",
+		"-f", "hls", "-hls_time", strconv.FormatFloat(float64(frames)/25, 'f', -1, 64), "-hls_list_size", "5",
 		"-hls_flags", "delete_segments+independent_segments",
 		"-hls_segment_filename", dir + "/" + name + "-%d.ts",
 		"-headers", "Video-Source-Name: " + name + "\r\nMPEG-TS-URI-Prefix: file://" + dir + "\r\n",

@@ -87,6 +87,27 @@ func TestLivePath(t *testing.T) {
 		}
 	})
 
+	t.Run("edge-ls", func(t *testing.T) {
+		// In a healthy run the edge takes every segment ffmpeg writes.
+		for _, e := range edgeLs(t, cn) {
+			if e.Name != edge.name {
+				continue
+			}
+			if !e.Online {
+				t.Errorf("lmx edge ls --json: %s offline", e.Name)
+			}
+			for _, s := range e.Sources {
+				if s.Name == src {
+					if !s.Streaming || s.Dropped != 0 || s.Uploaded < 10 {
+						t.Errorf("lmx edge ls --json: source %+v, want streaming, dropped 0 and at least 10 uploaded", s)
+					}
+					return
+				}
+			}
+		}
+		t.Errorf("lmx edge ls --json does not list %s under edge %s", src, edge.name)
+	})
+
 	// (f) Off: the CLI waits for the edge, and the playlist is gone for good.
 	off := mustLMX(t, cn, "source", "stream", "off", src)
 	if !strings.Contains(off, "not streaming") {
@@ -103,20 +124,23 @@ func TestLivePath(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		checkGone("3 s after")
 	}
-	if logged := errorLines(cn.proc.Output()); logged != "" {
-		t.Errorf("controld logged errors during a healthy run:\n%s", logged)
-	}
+	expectNoErrorsLogged(t, cn.proc)
+	expectNoErrorsLogged(t, edge.proc)
 }
 
-// errorLines returns the log lines at level ERROR.
-func errorLines(log string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(log, "\n") {
+// expectNoErrorsLogged fails the test if p logged at level ERROR during a
+// run in which nothing went wrong.
+func expectNoErrorsLogged(t *testing.T, p *proc) {
+	t.Helper()
+	var bad []string
+	for _, l := range strings.Split(p.Output(), "\n") {
 		if strings.Contains(l, "level=ERROR") {
-			b.WriteString(l + "\n")
+			bad = append(bad, l)
 		}
 	}
-	return b.String()
+	if len(bad) > 0 {
+		t.Errorf("%s logged errors during a healthy run:\n%s", p.name, strings.Join(bad, "\n"))
+	}
 }
 
 // decodeSeconds decodes secs seconds of the live stream at u with ffmpeg and
