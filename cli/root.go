@@ -29,6 +29,7 @@ type Root struct {
 	Source SourceCmd `cmd:"" help:"Manage video sources."`
 	Rec    RecCmd    `cmd:"" help:"Record sources; list, show and export recordings."`
 	Edge   EdgeCmd   `cmd:"" help:"Inspect edge agents."`
+	Tui    TuiCmd    `cmd:"" help:"Watch the whole system live and act on it from the keyboard."`
 
 	Version    VersionCmd    `cmd:"" help:"Print the lmx version."`
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script."`

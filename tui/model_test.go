@@ -1,0 +1,633 @@
+package tui
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/broker"
+)
+
+// screen is the view without escapes.
+func (h *harness) screen() string { return ansi.Strip(h.m.View()) }
+
+// statusText is the status line's text, unwrapped.
+func (h *harness) statusText() string { return h.m.status.text }
+
+func (h *harness) wantStatus(substr string) {
+	h.t.Helper()
+	if !strings.Contains(h.statusText(), substr) {
+		h.t.Fatalf("status line = %q, want it to contain %q", h.statusText(), substr)
+	}
+}
+
+func (h *harness) wantCalls(want ...string) {
+	h.t.Helper()
+	if got := h.fake.called(); !slices.Equal(got, want) {
+		h.t.Fatalf("client calls:\n got %q\nwant %q", got, want)
+	}
+}
+
+func (h *harness) selectedSource() string {
+	s, _ := h.m.sources.selected()
+	return s.Name
+}
+
+func TestFocusKeys(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	if h.m.focus != panelSources {
+		t.Fatalf("starts on panel %d, want Sources", h.m.focus)
+	}
+	steps := []struct {
+		key  string
+		want panelID
+	}{
+		{"tab", panelRecordings}, {"tab", panelEdges}, {"tab", panelSources},
+		{"shift+tab", panelEdges}, {"shift+tab", panelRecordings},
+		{"1", panelEdges}, {"2", panelSources}, {"3", panelRecordings},
+	}
+	for _, s := range steps {
+		h.keys(s.key)
+		if h.m.focus != s.want {
+			t.Fatalf("after %s focus = %d, want %d", s.key, h.m.focus, s.want)
+		}
+	}
+	if !strings.Contains(h.screen(), "▶ [3] Recordings") {
+		t.Fatalf("focused title not marked:\n%s", h.screen())
+	}
+}
+
+func TestNavigationKeepsSelectionAcrossRefetch(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	if got := h.selectedSource(); got != "cam-door" {
+		t.Fatalf("first selected = %s, want cam-door (sorted by name)", got)
+	}
+	h.keys("down")
+	if got := h.selectedSource(); got != "cam-lobby" {
+		t.Fatalf("after down = %s", got)
+	}
+	h.keys("j", "j")
+	if got := h.selectedSource(); got != "cam-yard" {
+		t.Fatalf("after j j = %s (clamped at the end)", got)
+	}
+	h.keys("k", "g")
+	if got := h.selectedSource(); got != "cam-door" {
+		t.Fatalf("after g = %s", got)
+	}
+	h.keys("G")
+	// A new source sorted before the selection must not move it.
+	srcs := append(fixtureSources(), api.Source{ID: "00000000-new", Name: "cam-attic"})
+	h.send(sourcesMsg{seq: 1, sources: srcs})
+	if got := h.selectedSource(); got != "cam-yard" {
+		t.Fatalf("after refetch = %s, want the same source", got)
+	}
+	if !strings.Contains(h.screen(), "› cam-yard") {
+		t.Fatalf("selected row not marked:\n%s", h.screen())
+	}
+}
+
+func TestToggleStreamingOnWaitsForEdge(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("s") // cam-door is selected and off
+	h.wantCalls("SetStreaming " + idDoor + " true")
+	h.wantStatus("cam-door: streaming on asked; waiting for edge gw-lobby to confirm")
+	if !strings.Contains(h.screen(), "starting") {
+		t.Fatalf("source should read starting until the edge confirms:\n%s", h.screen())
+	}
+	h.m.lastSlow = h.clock.Now() // no heartbeat refetch in this test
+	h.send(event("edge.status", lobbyStatus(true, 2_400_000, 1_200_000, t0)))
+	h.wantStatus("cam-door: edge gw-lobby confirms streaming on")
+	if n := len(h.fake.called()); n != 1 {
+		t.Fatalf("edge.status should update in place, without fetching: %q", h.fake.called())
+	}
+	src, _ := h.m.sources.find(idDoor, "")
+	if !src.EdgeStreaming || src.BitrateBPS != 1_200_000 {
+		t.Fatalf("cam-door after status: %+v", src)
+	}
+}
+
+func TestToggleStreamingOff(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("down", "s") // cam-lobby, on
+	h.wantCalls("SetStreaming " + idLobby + " false")
+	h.wantStatus("streaming off asked")
+	if !strings.Contains(h.screen(), "stopping") {
+		t.Fatalf("source should read stopping:\n%s", h.screen())
+	}
+}
+
+func TestToggleStreamingEdgeOffline(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("G", "s") // cam-yard, on, edge offline: off is true at once
+	h.wantStatus("cam-yard: streaming off")
+	h.keys("s")
+	h.wantCalls("SetStreaming "+idYard+" false", "SetStreaming "+idYard+" true")
+	h.wantStatus("cam-yard: streaming on is set; edge gw-yard is offline and applies it when it reconnects")
+}
+
+func TestToggleStreamingError(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.fake.errs["SetStreaming"] = &api.StatusError{Status: 409, Message: "source is being deleted"}
+	h.keys("s")
+	h.wantStatus("could not turn streaming on for cam-door: source is being deleted")
+	if h.m.status.level != levelError || !strings.Contains(h.screen(), "✗ could not") {
+		t.Fatalf("error not shown as one:\n%s", h.screen())
+	}
+}
+
+func TestToggleStreamingNeedsSourcesPanel(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("1", "s")
+	h.wantCalls()
+	h.wantStatus("press 2 for Sources")
+}
+
+func TestStartRecordingPrompt(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("r")
+	if !h.m.prompting || h.m.prompt.source.Name != "cam-door" {
+		t.Fatalf("prompt not open for cam-door")
+	}
+	if got := h.m.prompt.since.Value(); got != "-30s" {
+		t.Fatalf("since defaults to %q, want -30s", got)
+	}
+	if !strings.Contains(h.screen(), "Start a recording of cam-door") {
+		t.Fatalf("prompt not drawn:\n%s", h.screen())
+	}
+	h.keys("ctrl+u")
+	h.typeText("-2m")
+	h.keys("enter") // to alias
+	h.typeText("door bell")
+	h.keys("enter")
+	if h.m.prompting {
+		t.Fatal("prompt still open after submit")
+	}
+	want := fmt.Sprintf("StartRecording %s alias=%q epoch=%d", idDoor, "door bell", t0.Add(-2*time.Minute).Unix())
+	if got := h.fake.called(); len(got) == 0 || got[0] != want {
+		t.Fatalf("calls = %q, want first %q", got, want)
+	}
+	h.wantStatus(`recording e1e2e3e4 "door bell" of cam-door from 11:58:00`)
+	rec, ok := h.m.recs.selected()
+	if !ok || rec.ID != "e1e2e3e4-0000-4000-8000-0000000000b1" {
+		t.Fatalf("new recording not selected: %+v", rec)
+	}
+	// The source's recording indicator is refetched.
+	if h.fake.count("ListSources") != 1 {
+		t.Fatalf("sources not refetched after start: %q", h.fake.called())
+	}
+}
+
+func TestStartRecordingSinceForms(t *testing.T) {
+	for _, tc := range []struct {
+		since string
+		epoch int64
+	}{
+		{"-30s", t0.Add(-30 * time.Second).Unix()},
+		{"10m", t0.Add(-10 * time.Minute).Unix()},
+		{"2026-11-25T11:55:00Z", t0.Add(-5 * time.Minute).Unix()},
+		{fmt.Sprint(t0.Add(-time.Hour).Unix()), t0.Add(-time.Hour).Unix()},
+		{"now", 0},
+		{"", 0},
+	} {
+		t.Run(tc.since, func(t *testing.T) {
+			h := newHarness(t, 80, 24)
+			h.keys("r", "ctrl+u")
+			h.typeText(tc.since)
+			h.keys("enter", "enter")
+			want := fmt.Sprintf("StartRecording %s alias=%q epoch=%d", idDoor, "", tc.epoch)
+			if got := h.fake.called(); len(got) == 0 || got[0] != want {
+				t.Fatalf("calls = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestStartRecordingPromptRefusesBadSince(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("r", "ctrl+u")
+	h.typeText("yesterday")
+	h.keys("enter")
+	if !h.m.prompting || h.m.prompt.err == "" {
+		t.Fatal("a bad since should keep the prompt open with an error")
+	}
+	if !strings.Contains(h.screen(), "not a time") {
+		t.Fatalf("error not shown in the prompt:\n%s", h.screen())
+	}
+	h.keys("esc")
+	if h.m.prompting {
+		t.Fatal("esc should close the prompt")
+	}
+	h.wantCalls()
+	h.wantStatus("no recording started")
+}
+
+func TestStartRecordingFromRecordingsPanel(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("3", "r") // the selected recording is cam-lobby's
+	if !h.m.prompting || h.m.prompt.source.ID != idLobby {
+		t.Fatalf("prompt source = %+v, want cam-lobby", h.m.prompt.source)
+	}
+	h.keys("q") // typed into the field, not quitting
+	if h.quit {
+		t.Fatal("q in the prompt quit the dashboard")
+	}
+}
+
+func TestStartRecordingError(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.fake.errs["StartRecording"] = &api.StatusError{Status: 400, Message: "start_time_epoch is older than the edge's buffer", Detail: "the edge keeps 120s"}
+	h.keys("r", "enter", "enter")
+	h.wantStatus("could not start a recording of cam-door: start_time_epoch is older than the edge's buffer (the edge keeps 120s)")
+}
+
+func TestStopRecording(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("3", "x") // the active one is first
+	h.wantCalls("StopRecording "+idRecLive, `ListSources `)
+	h.wantStatus(`stopped recording 9d2c7a41 "delivery" of cam-lobby: 4m05s`)
+	rec, _ := h.m.recs.selected()
+	if rec.IsActive() {
+		t.Fatal("recording still shown active")
+	}
+}
+
+func TestStopRecordingAlreadyStopped(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("3", "down", "x")
+	h.wantCalls()
+	h.wantStatus("already ended at 10:55:00")
+}
+
+func TestStopRecordingNeedsRecordingsPanel(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("x")
+	h.wantCalls()
+	h.wantStatus("press 3 for Recordings")
+}
+
+func TestStopRecordingError(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.fake.errs["StopRecording"] = fmt.Errorf("%w at http://127.0.0.1:8080: dial tcp: connection refused", api.ErrUnreachable)
+	h.keys("3", "x")
+	h.wantStatus(`could not stop recording 9d2c7a41 "delivery" of cam-lobby: it does not answer (is lmx controld running there?)`)
+}
+
+func TestCopySourceURL(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("down", "c")
+	url := "http://127.0.0.1:8081/v1/vod/live/cam-lobby/vid.m3u8"
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(url)) + "\x07"
+	if h.out.String() != want {
+		t.Fatalf("terminal got %q, want the OSC 52 escape %q", h.out.String(), want)
+	}
+	h.wantStatus("cam-lobby live: " + url + " · sent to clipboard (OSC 52)")
+	if strings.Contains(h.statusText(), "copied") {
+		t.Fatal(`never claim "copied": the terminal does not say`)
+	}
+	// The whole URL is on screen, to select by hand.
+	if !strings.Contains(h.screen(), url) {
+		t.Fatalf("URL not on screen:\n%s", h.screen())
+	}
+}
+
+func TestCopyRecordingURLWraps(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("3", "c")
+	url := "http://127.0.0.1:8081/v1/vod/recording/" + idRecLive + "/vid.m3u8"
+	h.wantStatus("recording 9d2c7a41: " + url)
+	if !strings.Contains(strings.ReplaceAll(h.screen(), "\n", ""), url) {
+		t.Fatalf("URL not on screen (wrapped):\n%s", h.screen())
+	}
+	if got := len(strings.Split(h.m.View(), "\n")); got != 24 {
+		t.Fatalf("view has %d lines with a wrapped status, want 24", got)
+	}
+}
+
+func TestCopyWithoutURL(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("3", "G", "c") // the old recording has no URL
+	if h.out.Len() != 0 {
+		t.Fatal("wrote to the terminal without a URL")
+	}
+	h.wantStatus("gave no playback URL")
+	h.keys("1", "c")
+	h.wantStatus("edges have no playback URL")
+}
+
+func TestFilter(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("/")
+	if !h.m.filtering {
+		t.Fatal("/ did not open the filter")
+	}
+	h.typeText("yard")
+	scr := h.screen()
+	if !strings.Contains(scr, "cam-yard") || strings.Contains(scr, "cam-lobby") || !strings.Contains(scr, "gw-yard") || strings.Contains(scr, "gw-lobby ") {
+		t.Fatalf("filter yard:\n%s", scr)
+	}
+	if !strings.Contains(scr, "no recording matches \"yard\"") {
+		t.Fatalf("empty recordings under a filter should say so:\n%s", scr)
+	}
+	h.keys("enter")
+	if h.m.filtering || h.m.sources.filter != "yard" {
+		t.Fatal("enter should keep the filter and close the field")
+	}
+	if !strings.Contains(h.screen(), `filter "yard"`) {
+		t.Fatalf("kept filter not shown in the header:\n%s", h.screen())
+	}
+	// Actions apply to the filtered rows.
+	h.keys("s")
+	h.wantCalls("SetStreaming " + idYard + " false")
+	h.keys("esc")
+	if h.m.sources.filter != "" || len(h.m.sources.rows) != 3 {
+		t.Fatal("esc should clear the filter")
+	}
+	// esc in the field clears too.
+	h.keys("/")
+	h.typeText("lob")
+	h.keys("esc")
+	if h.m.filtering || h.m.sources.filter != "" {
+		t.Fatal("esc in the field should clear the filter")
+	}
+}
+
+func TestHelpToggle(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	if strings.Contains(h.screen(), "page down") {
+		t.Fatal("full help shown before ?")
+	}
+	h.keys("?")
+	scr := h.screen()
+	for _, want := range []string{"page down", "reload all", "x stop", "edges/sources/recordings"} {
+		if !strings.Contains(scr, want) {
+			t.Fatalf("full help lacks %q:\n%s", want, scr)
+		}
+	}
+	if got := len(strings.Split(h.m.View(), "\n")); got != 24 {
+		t.Fatalf("view has %d lines with full help, want 24", got)
+	}
+	h.keys("?")
+	if strings.Contains(h.screen(), "page down") {
+		t.Fatal("? should hide the full help again")
+	}
+}
+
+func TestRefreshKey(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("ctrl+r")
+	for _, m := range []string{"ListEdges", "ListSources", "ListRecordings"} {
+		if h.fake.count(m) != 1 {
+			t.Fatalf("ctrl+r: %s not called once: %q", m, h.fake.called())
+		}
+	}
+}
+
+func TestQuit(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		t.Run(k, func(t *testing.T) {
+			h := newHarness(t, 80, 24)
+			h.keys(k)
+			if !h.quit {
+				t.Fatalf("%s did not quit", k)
+			}
+			if h.m.ctx.Err() == nil {
+				t.Fatal("quitting should stop the event follower")
+			}
+		})
+	}
+	// ctrl+c quits from the prompt and the filter too.
+	h := newHarness(t, 80, 24)
+	h.keys("r", "ctrl+c")
+	if !h.quit {
+		t.Fatal("ctrl+c in the prompt did not quit")
+	}
+}
+
+func TestEventsRefetchOnlyWhatTheyAffect(t *testing.T) {
+	for _, tc := range []struct {
+		kind string
+		want []string
+	}{
+		{"source.streaming", []string{"ListSources "}},
+		{"source.added", []string{"ListEdges", "ListSources "}},
+		{"recording.started", []string{`ListRecordings "" false`, "ListSources "}},
+		{"recording.stopped", []string{`ListRecordings "" false`, "ListSources "}},
+		{"edge.offline", []string{"ListEdges", "ListSources "}},
+		{"segment.dropped", nil},
+		{"segment.ingested", nil},
+		{"hello", []string{"ListEdges", `ListRecordings "" false`, "ListSources "}},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			h := newHarness(t, 80, 24)
+			h.send(event(tc.kind, api.EventPayload{Kind: tc.kind, Source: "cam-door", Edge: "gw-lobby"}))
+			got := h.fake.called()
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("calls = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEventsAreDebounced(t *testing.T) {
+	h := newHarness(t, 80, 24, func(o *Options) { o.Debounce = time.Hour })
+	var cmds int
+	for _, kind := range []string{"source.streaming", "source.added", "recording.started"} {
+		next, cmd := h.m.Update(event(kind, api.EventPayload{Kind: kind}))
+		h.m = next.(Model)
+		if cmd != nil {
+			cmds++ // the debounce timer, not run here
+		}
+	}
+	h.wantCalls()
+	if cmds != 1 {
+		t.Fatalf("a burst of events armed %d timers, want 1", cmds)
+	}
+	h.send(flushMsg{})
+	got := h.fake.called()
+	slices.Sort(got)
+	if want := []string{"ListEdges", `ListRecordings "" false`, "ListSources "}; !slices.Equal(got, want) {
+		t.Fatalf("flush fetched %q, want each list once: %q", got, want)
+	}
+}
+
+func TestEdgeStatusUpdatesInPlace(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.m.lastSlow = t0
+	h.clock.Add(3 * time.Second)
+	h.send(event("edge.status", lobbyStatus(false, 3_100_000, 900_000, h.clock.Now())))
+	h.wantCalls() // nothing fetched
+	scr := h.screen()
+	if !strings.Contains(scr, "3.1 Mbit/s") {
+		t.Fatalf("bitrate not updated:\n%s", scr)
+	}
+	e, _ := h.m.edges.selected()
+	if !e.LastSeen.Equal(h.clock.Now()) {
+		t.Fatalf("edge last seen %v, want the status's arrival", e.LastSeen)
+	}
+	// The Last Will marks the edge and its sources offline.
+	will := lobbyStatus(false, 0, 0, h.clock.Now())
+	will.Online = false
+	h.send(event("edge.status", will))
+	src, _ := h.m.sources.find(idLobby, "")
+	if src.EdgeOnline || src.EdgeStreaming {
+		t.Fatalf("source of an offline edge: %+v", src)
+	}
+	if !strings.Contains(h.screen(), "✗ gw-lobby") {
+		t.Fatalf("offline edge not marked on its sources:\n%s", h.screen())
+	}
+}
+
+func TestHeartbeatRefetchesViewersAtMostEverySlowRefresh(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	st := lobbyStatus(false, 2_400_000, 1_000_000, t0)
+	h.send(event("edge.status", st))
+	// cam-lobby streams and a recording is active: both lists, once.
+	if h.fake.count("ListSources") != 1 || h.fake.count("ListRecordings") != 1 {
+		t.Fatalf("first heartbeat: %q", h.fake.called())
+	}
+	h.clock.Add(2 * time.Second)
+	h.send(event("edge.status", st))
+	if len(h.fake.called()) != 2 {
+		t.Fatalf("heartbeat within %s refetched: %q", slowRefresh, h.fake.called())
+	}
+	h.clock.Add(slowRefresh)
+	h.send(event("edge.status", st))
+	if h.fake.count("ListSources") != 2 {
+		t.Fatalf("heartbeat after %s did not refetch: %q", slowRefresh, h.fake.called())
+	}
+}
+
+func TestEdgeStatusWithNewSourceRefetches(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.m.lastSlow = t0
+	st := lobbyStatus(false, 1, 1, t0)
+	st.Sources = append(st.Sources, broker.SourceStatus{Name: "cam-new"})
+	h.send(event("edge.status", st))
+	h.wantCalls("ListSources ")
+}
+
+func TestReconnectingAndBack(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	down := fmt.Errorf("%w at http://127.0.0.1:8080: connection refused", api.ErrUnreachable)
+	h.send(connMsg{state: connReconnecting, err: down, retryIn: 2 * time.Second})
+	scr := h.screen()
+	if !strings.Contains(scr, "○ reconnecting…") {
+		t.Fatalf("header does not say reconnecting:\n%s", scr)
+	}
+	h.wantStatus("lost the control node at http://127.0.0.1:8080: it does not answer (is lmx controld running there?); trying again in 2s")
+	// A fetch failing the same way adds nothing.
+	h.send(sourcesMsg{seq: 5, err: down})
+	h.wantStatus("lost the control node")
+	// The panels keep the last known state.
+	if !strings.Contains(scr, "cam-lobby") {
+		t.Fatalf("panels emptied while reconnecting:\n%s", scr)
+	}
+	h.send(connMsg{state: connLive})
+	h.send(event("hello", map[string]any{"version": "v0.5.0"}))
+	if !strings.Contains(h.screen(), "● live") {
+		t.Fatalf("header not live again:\n%s", h.screen())
+	}
+	h.wantStatus("reconnected to http://127.0.0.1:8080")
+	got := h.fake.called()
+	slices.Sort(got)
+	if want := []string{"ListEdges", `ListRecordings "" false`, "ListSources "}; !slices.Equal(got, want) {
+		t.Fatalf("hello after a reconnect refetched %q, want everything", got)
+	}
+	if h.m.serverVersion != "v0.5.0" {
+		t.Fatalf("server version %q", h.m.serverVersion)
+	}
+}
+
+func TestFetchErrorsInPlainWords(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(edgesMsg{seq: 1, err: &api.StatusError{Status: 500, Message: "database is locked"}})
+	h.wantStatus("could not list the edges: database is locked")
+	if len(h.m.edges.all) != 2 {
+		t.Fatal("a failed fetch should keep the rows shown")
+	}
+}
+
+func TestStaleFetchIgnored(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(sourcesMsg{seq: 7, sources: fixtureSources()[:1]})
+	h.send(sourcesMsg{seq: 6, sources: fixtureSources()})
+	if n := len(h.m.sources.all); n != 1 {
+		t.Fatalf("an older answer replaced a newer one: %d sources", n)
+	}
+}
+
+func TestNoticesDoNotHideFreshResults(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("s")
+	h.send(event("segment.dropped", api.EventPayload{Source: "cam-yard", Edge: "gw-yard", Detail: "upload failed"}))
+	h.wantStatus("streaming on asked")
+	h.clock.Add(noticeHold)
+	h.send(event("segment.dropped", api.EventPayload{Source: "cam-yard", Edge: "gw-yard", Detail: "upload failed"}))
+	h.wantStatus("a segment of cam-yard was dropped (edge gw-yard): upload failed")
+	h.keys("esc")
+	if h.statusText() != "" {
+		t.Fatal("esc should clear the status line")
+	}
+}
+
+func TestScrollKeepsCursorVisible(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	var many []api.Source
+	for i := range 40 {
+		many = append(many, api.Source{ID: fmt.Sprintf("id-%02d", i), Name: fmt.Sprintf("cam-%02d", i)})
+	}
+	h.send(sourcesMsg{seq: 1, sources: many})
+	h.keys("G")
+	scr := h.screen()
+	if !strings.Contains(scr, "› cam-39") {
+		t.Fatalf("last row not in view:\n%s", scr)
+	}
+	if !strings.Contains(scr, "of 40") {
+		t.Fatalf("no scroll position in the title:\n%s", scr)
+	}
+	if got := len(strings.Split(h.m.View(), "\n")); got != 24 {
+		t.Fatalf("view has %d lines, want 24", got)
+	}
+}
+
+func TestEveryLineFits(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}, {60, 15}, {40, 10}, {200, 60}} {
+		h := newHarness(t, size[0], size[1])
+		for _, step := range [][]string{nil, {"?"}, {"?", "r"}, {"esc", "/"}} {
+			h.keys(step...)
+			lines := strings.Split(h.m.View(), "\n")
+			if len(lines) != size[1] {
+				t.Fatalf("%dx%d after %v: %d lines", size[0], size[1], step, len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > size[0] {
+					t.Fatalf("%dx%d after %v: line %d is %d wide: %q", size[0], size[1], step, i, w, ansi.Strip(l))
+				}
+			}
+		}
+	}
+}
+
+func TestPlainErrors(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w at x: boom", api.ErrUnreachable), "it does not answer (is lmx controld running there?)"},
+		{&api.StatusError{Status: 404, Message: "no source named x", Detail: "see lmx source ls"}, "no source named x (see lmx source ls)"},
+		{errors.New("event stream ended"), "event stream ended"},
+	} {
+		if got := h.m.plain(tc.err); got != tc.want {
+			t.Errorf("plain(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
