@@ -81,7 +81,7 @@ t lmx rec ''
 t lmx rec start camera-0 --s
 `
 	got := shell(t, "bash", "-c", probe, "probe", file)
-	want := `controld edged demo source rec edge version completion
+	want := `controld edged demo source rec edge tui version completion
 source
 add ls show rm stream
 on off
@@ -117,7 +117,7 @@ t lmx --server ''
 t lmx completion ''
 `
 	got := shell(t, "zsh", "-f", "-c", probe, "probe", file)
-	want := `controld edged demo source rec edge version completion
+	want := `controld edged demo source rec edge tui version completion
 add ls show rm stream
 on off
 --help -h --server --log-level --log-format --json --watch -w
@@ -140,7 +140,7 @@ for line in 'lmx ' 'lmx --server http://x:8080 source ' 'lmx source stream ' 'lm
 end
 `
 	got := shell(t, "fish", "-N", "-c", probe, file)
-	want := `completion controld demo edge edged rec source version
+	want := `completion controld demo edge edged rec source tui version
 add ls rm show stream
 off on
 --help --json --log-format --log-level --server
