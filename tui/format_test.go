@@ -32,7 +32,7 @@ func TestParseSince(t *testing.T) {
 		{in: "+30s", err: "in the future"},
 		{in: "2026-11-25T13:00:00Z", err: "in the future"},
 		{in: "1900000000", err: "in the future"},
-		{in: "30", err: "for 30 seconds ago type -30s"},
+		{in: "30", err: "for 30 seconds ago write -30s"},
 		{in: "yesterday", err: "not a time"},
 		{in: "99999999999999999999", err: "too large"},
 	} {
