@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what the tests need when it is missing: ffmpeg and ffprobe from
-# Debian's packages. Safe to run again: it only installs what is absent.
+# Installs what the tests need when it is missing: ffmpeg, ffprobe and tmux
+# from Debian's packages, and MinIO. Safe to run again: it only installs what is absent.
 set -euo pipefail
 
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)       # the dashboard's end-to-end test
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
