@@ -27,8 +27,8 @@ It follows the control node's event stream (GET /v1/events) and refetches
 only what an event changes; when the control node restarts it says
 "reconnecting" and recovers by itself.
 
-Keys: tab or 1/2/3 pick a panel, ↑/↓ select, s turns streaming on or off,
-r starts a recording (asks since when, -30s by default, and an alias), x
+Keys: tab or 1/2/3 pick a panel, ↑/↓ select, a adds a source, s turns
+streaming on or off, r starts a recording (asks since when, -30s by default, and an alias), x
 stops the selected recording, c shows the playback URL and sends it to the
 clipboard (OSC 52), / filters by name, ? lists every key, q quits.
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lmx-video/lmx/objstore"
@@ -27,6 +28,8 @@ type recorder struct {
 	queued  map[string]time.Time // key -> when it was spooled
 	notify  chan struct{}
 	workers int
+	// failing is shared by the workers, so an outage is logged once.
+	failing atomic.Bool
 }
 
 func newRecorder(store objstore.Store, spoolDir string, logger *slog.Logger, m *metrics) (*recorder, error) {
@@ -105,7 +108,6 @@ func (r *recorder) run(ctx context.Context) {
 
 func (r *recorder) work(ctx context.Context) {
 	backoff := 250 * time.Millisecond
-	failing := false
 	for ctx.Err() == nil {
 		key, at, ok := r.next()
 		if !ok {
@@ -122,18 +124,16 @@ func (r *recorder) work(ctx context.Context) {
 		case err == nil:
 			r.done(key)
 			r.metrics.persistSeconds.Observe(time.Since(at).Seconds())
-			if failing {
+			if r.failing.CompareAndSwap(true, false) {
 				r.logger.Info("recording store reachable again", "store", r.store.String())
-				failing = false
 			}
 			backoff = 250 * time.Millisecond
 		case errors.Is(err, objstore.ErrNotExist):
 			// Removed from the spool meanwhile (the recording was deleted).
 			r.done(key)
 		default:
-			if !failing && ctx.Err() == nil {
+			if ctx.Err() == nil && r.failing.CompareAndSwap(false, true) {
 				r.logger.Warn("recording store not taking segments; they stay spooled and are retried", "store", r.store.String(), "err", err)
-				failing = true
 			}
 			r.mu.Lock()
 			r.queue = append(r.queue, key)

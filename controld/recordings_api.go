@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lmx-video/lmx/api"
@@ -12,8 +14,33 @@ import (
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
-// gapThreshold is how much missing media between two segments counts as a gap.
-const gapThreshold = 1500 * time.Millisecond
+// gapAfter reports whether media is missing between a segment and the next
+// of a recording, and where the missing stretch begins. Segments from the
+// same edge run are consecutive exactly when the edge's sequence numbers
+// (kept in the object key) are; that catches one lost segment however short,
+// and never mistakes the jitter of a segment's wall-clock stamp for a gap.
+// Keys of another form fall back to time: more than 1.5 s missing.
+func gapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
+	end := prev.StartAt.Add(time.Duration(prev.Duration * float64(time.Second)))
+	prun, pseq, ok1 := keyRun(prev.ObjectKey)
+	nrun, nseq, ok2 := keyRun(next.ObjectKey)
+	if ok1 && ok2 {
+		return end, prun != nrun || nseq != pseq+1
+	}
+	return end, next.StartAt.Sub(end) > 1500*time.Millisecond
+}
+
+// keyRun splits an object key {source}/{edge}-{boot}-{seq}.ts into the edge
+// run ({edge}-{boot}) and the edge's sequence number.
+func keyRun(key string) (string, uint64, bool) {
+	name, ok := strings.CutSuffix(path.Base(key), ".ts")
+	i := strings.LastIndexByte(name, '-')
+	if !ok || i < 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(name[i+1:], 10, 64)
+	return name[:i], seq, err == nil
+}
 
 func (s *Server) recordingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/source/{id}/recording", s.handleStartRecording)
@@ -191,8 +218,8 @@ func (s *Server) apiRecording(ctx context.Context, rec sqlstore.Recording, sourc
 		end := seg.StartAt.Add(time.Duration(seg.Duration * float64(time.Second)))
 		if i == 0 {
 			out.FirstSegmentAt = seg.StartAt
-		} else if withGaps && seg.StartAt.Sub(out.LastSegmentEnd) > gapThreshold {
-			out.Gaps = append(out.Gaps, api.Gap{From: out.LastSegmentEnd, To: seg.StartAt, Seconds: seg.StartAt.Sub(out.LastSegmentEnd).Seconds()})
+		} else if from, gap := gapAfter(segs[i-1], seg); withGaps && gap {
+			out.Gaps = append(out.Gaps, api.Gap{From: from, To: seg.StartAt, Seconds: seg.StartAt.Sub(from).Seconds()})
 		}
 		if end.After(out.LastSegmentEnd) {
 			out.LastSegmentEnd = end

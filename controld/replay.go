@@ -121,9 +121,8 @@ func (s *Server) handleRecordingPlaylist(w http.ResponseWriter, r *http.Request)
 	for i, seg := range segs {
 		disc := seg.Discontinuity
 		if i > 0 {
-			prev := segs[i-1]
-			prevEnd := prev.StartAt.Add(time.Duration(prev.Duration * float64(time.Second)))
-			disc = disc || seg.StartAt.Sub(prevEnd) > gapThreshold
+			_, gap := gapAfter(segs[i-1], seg)
+			disc = disc || gap
 		}
 		list[i] = hls.LiveSegment{Seq: seg.Seq, URI: strconv.FormatUint(seg.Seq, 10) + ".ts", Duration: seg.Duration, Discontinuity: disc && i > 0, ProgramDateTime: seg.StartAt, Bytes: seg.Bytes}
 	}

@@ -203,8 +203,18 @@ type proc struct {
 // process must exit 0 on that SIGINT, within the 5 s.
 func startProc(t *testing.T, name string, graceful bool, bin string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, name, graceful, nil, bin, args...)
+}
+
+// startProcEnv is startProc with env (KEY=VALUE) added to the environment
+// the process inherits from the test.
+func startProcEnv(t *testing.T, name string, graceful bool, env []string, bin string, args ...string) *proc {
+	t.Helper()
 	lw := &logWriter{t: t, prefix: name}
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.WaitDelay = 2 * time.Second // pipes of a killed process are not waited on forever
 	t.Logf("start %s: %s %s", name, filepath.Base(bin), shellJoin(args))
@@ -429,6 +439,7 @@ type controlNode struct {
 	apiPort, vodPort int
 	mqttPort         int
 	extra            []string
+	env              []string // added to the daemon's environment
 	proc             *proc
 	apiURL, vodURL   string
 	mqttURL          string
@@ -438,7 +449,15 @@ type controlNode struct {
 // startControld starts a control node on fresh ports with a fresh data dir.
 func startControld(t *testing.T, extra ...string) *controlNode {
 	t.Helper()
+	return startControldEnv(t, nil, extra...)
+}
+
+// startControldEnv is startControld with env (KEY=VALUE, such as the S3
+// credentials) added to the daemon's environment.
+func startControldEnv(t *testing.T, env []string, extra ...string) *controlNode {
+	t.Helper()
 	cn := &controlNode{
+		env:      env,
 		t:        t,
 		dataDir:  t.TempDir(),
 		apiPort:  freePort(t),
@@ -469,7 +488,7 @@ func (cn *controlNode) start() {
 	if cn.starts > 1 {
 		name = fmt.Sprintf("controld#%d", cn.starts)
 	}
-	cn.proc = startProc(t, name, true, lmxBin, args...)
+	cn.proc = startProcEnv(t, name, true, cn.env, lmxBin, args...)
 	eventually(t, 15*time.Second, 100*time.Millisecond, name+" ready", func() (bool, string) {
 		if cn.proc.Exited() {
 			t.Fatalf("%s exited while starting (status %d)", name, cn.proc.ExitCode())

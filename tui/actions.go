@@ -68,6 +68,55 @@ func (m *Model) confirmStreaming() {
 	}
 }
 
+// openAddPrompt asks for a new source, the walkthrough's first step.
+func (m *Model) openAddPrompt() {
+	if m.focus != panelSources {
+		m.say(levelWarn, "a adds a source: press 2 for Sources, then a")
+		return
+	}
+	m.addPrompt = newSourcePrompt()
+	m.adding = true
+}
+
+func (m *Model) addKey(msg tea.KeyMsg) tea.Cmd {
+	p, res := m.addPrompt.Update(msg)
+	m.addPrompt = p
+	switch res {
+	case promptCancel:
+		m.adding = false
+		m.say(levelInfo, "no source added")
+	case promptSubmit:
+		req, _, err := p.request()
+		if err != nil {
+			return nil // Update refuses to submit an invalid prompt
+		}
+		m.adding = false
+		m.say(levelInfo, "creating source "+req.Name+"…")
+		return createSource(m.ctx, m.client, req)
+	}
+	return nil
+}
+
+func (m *Model) sourceCreated(msg sourceCreatedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.say(levelError, fmt.Sprintf("could not create source %s: %s", msg.name, m.plain(msg.err)))
+		return nil
+	}
+	src := msg.source
+	if src.Name == "" {
+		src.Name = msg.name
+	}
+	// Show it even under a filter it does not match.
+	if f := m.sources.filter; f != "" && !matchFilter(f, src.Name, sourceEdge(src), src.ID) {
+		m.setFilter("")
+	}
+	m.sources.upsert(src)
+	m.sources.selectKey(ref(src.ID, src.Name))
+	m.focus = panelSources
+	m.say(levelInfo, fmt.Sprintf("source %s created: push to it with Video-Source-Name: %s", src.Name, src.Name))
+	return m.want(refreshSources)
+}
+
 // openPrompt asks where a recording of the selected source should start.
 // From the Recordings panel it records the selected recording's source.
 func (m *Model) openPrompt() {

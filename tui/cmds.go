@@ -18,6 +18,7 @@ type Client interface {
 	ListSources(ctx context.Context, name string) ([]api.Source, error)
 	ListEdges(ctx context.Context) ([]api.Edge, error)
 	ListRecordings(ctx context.Context, source string, activeOnly bool) ([]api.Recording, error)
+	CreateSource(ctx context.Context, s api.NewSource) (api.Source, error)
 	SetStreaming(ctx context.Context, idOrName string, on bool) (api.Source, error)
 	StartRecording(ctx context.Context, source string, r api.NewRecording) (api.Recording, error)
 	StopRecording(ctx context.Context, id string) (api.Recording, error)
@@ -46,6 +47,13 @@ func fetchRecordings(ctx context.Context, c Client, seq uint64) tea.Cmd {
 	return func() tea.Msg {
 		recs, err := c.ListRecordings(ctx, "", false)
 		return recordingsMsg{seq: seq, recordings: recs, err: err}
+	}
+}
+
+func createSource(ctx context.Context, c Client, s api.NewSource) tea.Cmd {
+	return func() tea.Msg {
+		out, err := c.CreateSource(ctx, s)
+		return sourceCreatedMsg{name: s.Name, source: out, err: err}
 	}
 }
 

@@ -118,6 +118,29 @@ func (f *fakeClient) ListRecordings(_ context.Context, source string, activeOnly
 	return slices.Clone(f.recordings), nil
 }
 
+// idNew is the id the fake gives a source created from the dashboard.
+const idNew = "5e5e5e5e-0000-4000-8000-000000000004"
+
+func (f *fakeClient) CreateSource(_ context.Context, ns api.NewSource) (api.Source, error) {
+	if err := f.record(fmt.Sprintf("CreateSource name=%q desc=%q seg=%d", ns.Name, ns.Description, ns.SegmentLen)); err != nil {
+		return api.Source{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.sources {
+		if s.Name == ns.Name {
+			return api.Source{}, &api.StatusError{Status: 409, Message: fmt.Sprintf("source %q: conflict: name already exists", ns.Name)}
+		}
+	}
+	src := api.Source{
+		ID: idNew, Name: ns.Name, Description: ns.Description, SegmentLength: ns.SegmentLen,
+		Streaming:   api.StreamingOff,
+		PlaybackURL: "http://127.0.0.1:8081/v1/vod/live/" + ns.Name + "/vid.m3u8",
+	}
+	f.sources = append(f.sources, src)
+	return src, nil
+}
+
 func (f *fakeClient) SetStreaming(_ context.Context, id string, on bool) (api.Source, error) {
 	if err := f.record(fmt.Sprintf("SetStreaming %s %v", id, on)); err != nil {
 		return api.Source{}, err

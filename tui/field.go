@@ -8,9 +8,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// textField is a one-line text input: the record prompt's fields and the
-// filter. (bubbles/textinput would do, but it imports
-// github.com/atotto/clipboard, which this module does not require.)
+// textField is a one-line text input: the prompts' fields and the filter.
+// (bubbles/textinput would do, but it imports github.com/atotto/clipboard,
+// which this module does not require.)
 //
 // Keys: letters insert; ←/→, home/end (ctrl+a/ctrl+e) move; backspace and
 // delete erase; ctrl+u erases to the start, ctrl+k to the end, ctrl+w the

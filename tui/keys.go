@@ -19,6 +19,7 @@ type keyMap struct {
 	Top       key.Binding
 	Bottom    key.Binding
 	Stream    key.Binding
+	Add       key.Binding
 	Record    key.Binding
 	Stop      key.Binding
 	Copy      key.Binding
@@ -44,6 +45,7 @@ func defaultKeys() keyMap {
 		Top:       b([]string{"home", "g"}, "g/home", "first"),
 		Bottom:    b([]string{"end", "G"}, "G/end", "last"),
 		Stream:    b([]string{"s"}, "s", "stream on/off"),
+		Add:       b([]string{"a"}, "a", "add source"),
 		Record:    b([]string{"r"}, "r", "record"),
 		Stop:      b([]string{"x"}, "x", "stop"),
 		Copy:      b([]string{"c", "y"}, "c", "copy URL"),
@@ -62,16 +64,18 @@ type helpKeys struct {
 
 var _ help.KeyMap = helpKeys{}
 
-// ShortHelp is the footer: the focused panel's actions first.
+// ShortHelp is the footer: the focused panel's actions first, then ? and
+// q, so a narrow screen (80 columns on Sources) cuts tab and / (listed
+// under ?) rather than those two.
 func (h helpKeys) ShortHelp() []key.Binding {
 	var out []key.Binding
 	switch h.focus {
 	case panelSources:
-		out = append(out, h.k.Stream, h.k.Record, h.k.Copy)
+		out = append(out, h.k.Stream, h.k.Record, h.k.Add, h.k.Copy)
 	case panelRecordings:
 		out = append(out, h.k.Stop, h.k.Record, h.k.Copy)
 	}
-	return append(out, h.k.NextPanel, h.k.Filter, h.k.Help, h.k.Quit)
+	return append(out, h.k.Help, h.k.Quit, h.k.NextPanel, h.k.Filter)
 }
 
 // FullHelp is what ? shows, in columns.
@@ -79,7 +83,7 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom},
 		{h.k.NextPanel, h.k.PrevPanel, h.k.Panels, h.k.Filter, h.k.Clear, h.k.Refresh},
-		{h.k.Stream, h.k.Record, h.k.Stop, h.k.Copy, h.k.Help, h.k.Quit},
+		{h.k.Stream, h.k.Record, h.k.Stop, h.k.Add, h.k.Copy, h.k.Help, h.k.Quit},
 	}
 }
 

@@ -92,7 +92,8 @@ const (
 )
 
 // Model is the dashboard: three panels, the header, a status line and a
-// footer of keys, plus the record prompt and the filter field when open.
+// footer of keys, plus the record prompt, the source prompt and the filter
+// field when open.
 type Model struct {
 	client Client
 	server string
@@ -127,6 +128,9 @@ type Model struct {
 
 	prompt    recordPrompt
 	prompting bool
+
+	addPrompt sourcePrompt
+	adding    bool
 
 	pending  refresh
 	armed    bool
@@ -260,6 +264,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case streamingSetMsg:
 		m.streamingSet(msg)
+	case sourceCreatedMsg:
+		cmd = m.sourceCreated(msg)
 	case recordingStartedMsg:
 		cmd = m.recordingStarted(msg)
 	case recordingStoppedMsg:
@@ -308,6 +314,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.prompting {
 		return m.promptKey(msg)
 	}
+	if m.adding {
+		return m.addKey(msg)
+	}
 	if m.filtering {
 		return m.filterKey(msg)
 	}
@@ -339,6 +348,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.flush()
 	case key.Matches(msg, k.Stream):
 		return m.toggleStreaming()
+	case key.Matches(msg, k.Add):
+		m.openAddPrompt()
 	case key.Matches(msg, k.Record):
 		m.openPrompt()
 	case key.Matches(msg, k.Stop):
@@ -529,6 +540,9 @@ func (m *Model) relayout() {
 	if m.prompting {
 		fixed += m.prompt.height()
 	}
+	if m.adding {
+		fixed += m.addPrompt.height()
+	}
 	wants := [panelCount]int{m.edges.wants(), m.sources.wants(), m.recs.wants()}
 	m.heights = allocate(m.height-fixed, wants, m.focus)
 	m.edges.list.setRows(max(m.heights[panelEdges]-2, 0))
@@ -589,6 +603,9 @@ func (m Model) View() string {
 	bottom = append(bottom, m.footerLines()...)
 	if m.prompting {
 		bottom = append(m.prompt.View(m.width, now, m.loc, m.st), bottom...)
+	}
+	if m.adding {
+		bottom = append(m.addPrompt.View(m.width, m.st), bottom...)
 	}
 	for len(lines)+len(bottom) < m.height {
 		lines = append(lines, "")
@@ -679,7 +696,7 @@ func (m Model) statusLines() []string {
 // footerLines are the keys: the short list, or all of them after ?.
 func (m Model) footerLines() []string {
 	switch {
-	case m.prompting:
+	case m.prompting, m.adding:
 		return []string{""}
 	case m.filtering:
 		return []string{m.st.faint.Render("type to narrow all panels by name")}

@@ -149,6 +149,167 @@ func TestToggleStreamingNeedsSourcesPanel(t *testing.T) {
 	h.wantStatus("press 2 for Sources")
 }
 
+func TestAddSource(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("a")
+	if !h.m.adding {
+		t.Fatal("a did not open the source prompt")
+	}
+	if got := h.m.addPrompt.fields[fieldSegment].Value(); got != "2" {
+		t.Fatalf("segment defaults to %q, want 2", got)
+	}
+	if !strings.Contains(h.screen(), "Add a source") {
+		t.Fatalf("prompt not drawn:\n%s", h.screen())
+	}
+	h.typeText("cam-gate")
+	h.keys("tab")
+	h.typeText("Gate, east side")
+	h.keys("tab", "ctrl+u")
+	h.typeText("4")
+	h.keys("enter")
+	if h.m.adding {
+		t.Fatal("prompt still open after submit")
+	}
+	h.wantCalls(`CreateSource name="cam-gate" desc="Gate, east side" seg=4`, "ListSources ")
+	h.wantStatus("source cam-gate created: push to it with Video-Source-Name: cam-gate")
+	if h.m.status.level != levelInfo {
+		t.Fatalf("status level %d, want info", h.m.status.level)
+	}
+	if got := h.selectedSource(); got != "cam-gate" {
+		t.Fatalf("selected = %s, want the new source", got)
+	}
+	// The refetch keeps it selected, and the next key acts on it.
+	h.send(sourcesMsg{seq: 99, sources: h.fake.sources})
+	if got := h.selectedSource(); got != "cam-gate" {
+		t.Fatalf("selected after refetch = %s, want the new source", got)
+	}
+	h.keys("s")
+	if got := h.fake.called(); got[len(got)-1] != "SetStreaming "+idNew+" true" {
+		t.Fatalf("s after adding: calls %q", got)
+	}
+}
+
+func TestAddSourceDefaults(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("a")
+	h.typeText(" cam-gate ")
+	h.keys("enter") // from the name field: the rest is optional
+	h.wantCalls(`CreateSource name="cam-gate" desc="" seg=2`, "ListSources ")
+	// An emptied segment length is the default too.
+	h = newHarness(t, 80, 24)
+	h.keys("a")
+	h.typeText("cam-gate")
+	h.keys("up", "ctrl+u", "enter")
+	h.wantCalls(`CreateSource name="cam-gate" desc="" seg=2`, "ListSources ")
+}
+
+func TestAddSourceRefusesBadInputLocally(t *testing.T) {
+	for _, tc := range []struct {
+		name, seg string
+		field     int
+		want      string
+	}{
+		{"", "2", fieldName, "name: required"},
+		{"cam gate", "2", fieldName, "name: only letters, digits, '-', '_' and '.' are allowed"},
+		{".hidden", "2", fieldName, "name: must not start with '.'"},
+		{"cam-gate", "61", fieldSegment, `segment: "61" is not a whole number of seconds from 0 to 60`},
+		{"cam-gate", "-1", fieldSegment, "segment: "},
+		{"cam-gate", "2s", fieldSegment, "segment: "},
+	} {
+		t.Run(tc.name+"/"+tc.seg, func(t *testing.T) {
+			h := newHarness(t, 80, 24)
+			h.keys("a")
+			h.typeText(tc.name)
+			h.keys("shift+tab", "ctrl+u")
+			h.typeText(tc.seg)
+			h.keys("enter")
+			h.wantCalls()
+			if !h.m.adding {
+				t.Fatal("an invalid prompt should stay open")
+			}
+			p := h.m.addPrompt
+			if !strings.HasPrefix(p.err, tc.want) || p.field != tc.field {
+				t.Fatalf("err %q on field %d, want %q on field %d", p.err, p.field, tc.want, tc.field)
+			}
+			scr := h.screen()
+			if !strings.Contains(scr, tc.want) {
+				t.Fatalf("error not shown in the prompt:\n%s", scr)
+			}
+			// Editing the field clears the error.
+			h.keys("backspace")
+			if h.m.addPrompt.err != "" {
+				t.Fatal("editing the refused field should clear its error")
+			}
+		})
+	}
+	// Longer than the server allows cannot be typed: the field stops at 64.
+	h := newHarness(t, 80, 24)
+	h.keys("a")
+	h.typeText(strings.Repeat("x", 65))
+	if got := len(h.m.addPrompt.fields[fieldName].Value()); got != 64 {
+		t.Fatalf("name field holds %d characters, want 64", got)
+	}
+}
+
+func TestAddSourceServerError(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("a")
+	h.typeText("cam-door") // exists
+	h.keys("enter")
+	h.wantCalls(`CreateSource name="cam-door" desc="" seg=2`)
+	h.wantStatus(`could not create source cam-door: source "cam-door": conflict: name already exists`)
+	if h.m.status.level != levelError || h.m.adding {
+		t.Fatalf("error not shown as one, or prompt left open:\n%s", h.screen())
+	}
+	h.fake.errs["CreateSource"] = fmt.Errorf("%w at http://127.0.0.1:8080: connection refused", api.ErrUnreachable)
+	h.keys("a")
+	h.typeText("cam-gate")
+	h.keys("enter")
+	h.wantStatus("could not create source cam-gate: it does not answer (is lmx controld running there?)")
+	if len(h.m.sources.all) != 3 {
+		t.Fatal("a failed create should change no rows")
+	}
+}
+
+func TestAddSourceEsc(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("a")
+	h.typeText("q") // typed into the field, not quitting
+	if h.quit {
+		t.Fatal("q in the prompt quit the dashboard")
+	}
+	h.keys("esc")
+	if h.m.adding {
+		t.Fatal("esc should close the prompt")
+	}
+	h.wantCalls()
+	h.wantStatus("no source added")
+}
+
+func TestAddSourceNeedsSourcesPanel(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("3", "a")
+	if h.m.adding {
+		t.Fatal("a opened the prompt outside Sources")
+	}
+	h.wantStatus("press 2 for Sources, then a")
+}
+
+func TestAddSourceUnderFilter(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("/")
+	h.typeText("yard")
+	h.keys("enter", "a")
+	h.typeText("cam-gate")
+	h.keys("enter")
+	if h.m.sources.filter != "" {
+		t.Fatalf("filter %q hides the new source", h.m.sources.filter)
+	}
+	if got := h.selectedSource(); got != "cam-gate" {
+		t.Fatalf("selected = %s, want the new source", got)
+	}
+}
+
 func TestStartRecordingPrompt(t *testing.T) {
 	h := newHarness(t, 80, 24)
 	h.keys("r")
@@ -365,7 +526,7 @@ func TestHelpToggle(t *testing.T) {
 	}
 	h.keys("?")
 	scr := h.screen()
-	for _, want := range []string{"page down", "reload all", "x stop", "edges/sources/recordings"} {
+	for _, want := range []string{"page down", "reload all", "x stop", "a add source", "edges/sources/recordings"} {
 		if !strings.Contains(scr, want) {
 			t.Fatalf("full help lacks %q:\n%s", want, scr)
 		}
@@ -601,7 +762,7 @@ func TestScrollKeepsCursorVisible(t *testing.T) {
 func TestEveryLineFits(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {160, 48}, {60, 15}, {40, 10}, {200, 60}} {
 		h := newHarness(t, size[0], size[1])
-		for _, step := range [][]string{nil, {"?"}, {"?", "r"}, {"esc", "/"}} {
+		for _, step := range [][]string{nil, {"?"}, {"?", "r"}, {"esc", "/"}, {"esc", "a"}} {
 			h.keys(step...)
 			lines := strings.Split(h.m.View(), "\n")
 			if len(lines) != size[1] {

@@ -82,6 +82,11 @@ type (
 		source api.Source
 		err    error
 	}
+	sourceCreatedMsg struct {
+		name   string
+		source api.Source
+		err    error
+	}
 	recordingStartedMsg struct {
 		source    string
 		recording api.Recording

@@ -155,6 +155,13 @@ func (p sourcesPanel) selected() (api.Source, bool) {
 	return api.Source{}, false
 }
 
+// selectKey moves the cursor to the source with key k (its id, else its
+// name), and keeps it there across refetches.
+func (p *sourcesPanel) selectKey(k string) {
+	p.list.key = k
+	p.list.sync(p.keys())
+}
+
 // find finds a source by id, else by name.
 func (p sourcesPanel) find(id, name string) (api.Source, bool) {
 	for _, s := range p.all {
@@ -199,7 +206,7 @@ func (p sourcesPanel) empty() string {
 	case p.filter != "" && len(p.all) > 0:
 		return fmt.Sprintf("no source matches %q (esc clears the filter)", p.filter)
 	default:
-		return "no sources yet: push one to an edge with ffmpeg, or lmx source add NAME"
+		return "no sources yet: press a to add one, then push it to an edge with ffmpeg"
 	}
 }
 

@@ -38,7 +38,7 @@ type styles struct {
 	helpDesc lipgloss.Style
 	helpSep  lipgloss.Style
 
-	box lipgloss.Style // the recording prompt
+	box lipgloss.Style // the prompts
 }
 
 // asciiProfile is the profile without colours or attributes. A renderer

@@ -64,6 +64,15 @@ func TestGoldenPrompt80x24(t *testing.T) {
 	requireGolden(t, h)
 }
 
+func TestGoldenAddSource80x24(t *testing.T) {
+	h := withHistory(newHarness(t, 80, 24))
+	h.keys("a")
+	h.typeText("cam-gate")
+	h.keys("tab")
+	h.typeText("Gate, east side")
+	requireGolden(t, h)
+}
+
 func TestGoldenFilterField80x24(t *testing.T) {
 	h := withHistory(newHarness(t, 80, 24))
 	h.keys("/")
@@ -152,4 +161,24 @@ func TestEmptySystem(t *testing.T) {
 	h.keys("s", "r", "c")
 	h.wantCalls()
 	h.wantStatus("no source selected")
+}
+
+// TestAddFirstSource: on an empty system the Sources panel says how to
+// begin, and a does it.
+func TestAddFirstSource(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(sourcesMsg{seq: 1, sources: nil})
+	if !strings.Contains(h.screen(), "no sources yet: press a to add one") {
+		t.Fatalf("empty Sources panel does not say how to begin:\n%s", h.screen())
+	}
+	if !strings.Contains(h.screen(), "a add source") {
+		t.Fatalf("short help lacks a:\n%s", h.screen())
+	}
+	h.fake.sources = nil
+	h.keys("a")
+	h.typeText("cam-0")
+	h.keys("enter")
+	if got := h.selectedSource(); got != "cam-0" {
+		t.Fatalf("selected = %q, want cam-0", got)
+	}
 }
