@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,12 +68,14 @@ func TestTUI(t *testing.T) {
 
 	// s: streaming on, confirmed by the edge, on screen and in the API.
 	term.keys("s")
+	sawOn := false // status-line messages are checked once seen: a later event may replace them
 	term.waitScreen("s turns streaming on and the edge confirms it", 20*time.Second, func(s tuiScreenText) (bool, string) {
+		sawOn = sawOn || strings.Contains(s.text, src+": edge "+edgeName+" confirms streaming on") || strings.Contains(s.text, src+": streaming on")
 		st := sourceState(s.row(2, src), edgeName)
 		if st != "on" {
 			return false, fmt.Sprintf("source %s stream state %q, want on", src, st)
 		}
-		if !strings.Contains(s.text, src+": edge "+edgeName+" confirms streaming on") && !strings.Contains(s.text, src+": streaming on") {
+		if !sawOn {
 			return false, "the status line does not say streaming is on"
 		}
 		if !strings.Contains(s.text, "[2] Sources (1, 1 streaming)") {
@@ -134,7 +137,9 @@ func TestTUI(t *testing.T) {
 	asked := time.Now()
 	term.keys("Enter")
 	var recShort string
+	sawStarted := false
 	term.waitScreen("the recording appears active", 15*time.Second, func(s tuiScreenText) (bool, string) {
+		sawStarted = sawStarted || strings.Contains(s.text, `"e2e" of `+src+" from")
 		var r []string
 		for _, f := range s.rows(3) {
 			if hasField(f, "e2e") && hasField(f, src) {
@@ -150,7 +155,7 @@ func TestTUI(t *testing.T) {
 		if !strings.Contains(s.text, "[3] Recordings (1 active, 0 recent)") {
 			return false, "the Recordings title does not count 1 active"
 		}
-		if !strings.Contains(s.text, `"e2e" of `+src+" from") {
+		if !sawStarted {
 			return false, "the status line does not say the recording started"
 		}
 		if rec := sourceRec(s.row(2, src)); !rec {
@@ -181,7 +186,9 @@ func TestTUI(t *testing.T) {
 		return s.selected(3) == recShort, fmt.Sprintf("selected recording %q, want %s", s.selected(3), recShort)
 	})
 	term.keys("x")
+	sawStopped := false
 	term.waitScreen("x stops the recording", 15*time.Second, func(s tuiScreenText) (bool, string) {
+		sawStopped = sawStopped || strings.Contains(s.text, "stopped recording "+recShort)
 		var r []string
 		for _, f := range s.rows(3) {
 			if len(f) > 0 && f[0] == recShort {
@@ -191,7 +198,7 @@ func TestTUI(t *testing.T) {
 		if recState(r) != "done" {
 			return false, fmt.Sprintf("recording row %q is not done", r)
 		}
-		if !strings.Contains(s.text, "stopped recording "+recShort) {
+		if !sawStopped {
 			return false, "the status line does not say it stopped"
 		}
 		if !strings.Contains(s.text, "[3] Recordings (0 active, 1 recent)") {
@@ -229,14 +236,16 @@ func TestTUI(t *testing.T) {
 		return true, ""
 	})
 	cn.start()
+	sawBack := false
 	term.waitScreen("the dashboard is live again after the restart", 20*time.Second, func(s tuiScreenText) (bool, string) {
+		sawBack = sawBack || strings.Contains(s.text, "reconnected to "+cn.apiURL)
 		if !strings.Contains(s.header(), "● live") {
 			return false, "header: " + s.header()
 		}
 		if strings.Contains(s.text, "lost the control node") {
 			return false, "the status line still says the control node is lost"
 		}
-		if !strings.Contains(s.text, "reconnected to "+cn.apiURL) {
+		if !sawBack {
 			return false, "the status line does not say it reconnected"
 		}
 		if e := s.row(1, edgeName); e == nil || !hasPrefixField(e, "online") {
@@ -249,18 +258,24 @@ func TestTUI(t *testing.T) {
 	})
 
 	// q quits with status 0 and gives the terminal back (no alternate screen).
+	// tmux 3.3 may mark the pane dead before it has read the exit status
+	// (pane_dead 1, pane_dead_status empty, for good), so the shell that
+	// runs lmx in the pane also writes the status to a file.
 	term.keys("q")
-	var dead string
+	var dead, status string
 	eventually(t, 10*time.Second, 100*time.Millisecond, "lmx tui exits after q", func() (bool, string) {
-		out, err := term.tmux("display-message", "-p", "-t", "tui", "#{pane_dead} #{pane_dead_status}")
+		out, err := term.tmux("display-message", "-p", "-t", "tui", "#{pane_dead}:#{pane_dead_status}")
 		if err != nil {
 			return false, err.Error()
 		}
-		dead = strings.TrimSpace(out)
-		return strings.HasPrefix(dead, "1 "), "pane_dead pane_dead_status: " + dead
+		dead, status, _ = strings.Cut(strings.TrimSpace(out), ":")
+		if b, err := os.ReadFile(term.statusFile); err == nil && status == "" {
+			status = strings.TrimSpace(string(b))
+		}
+		return dead == "1" && status != "", fmt.Sprintf("pane_dead %q, pane_dead_status %q", dead, status)
 	})
-	if dead != "1 0" {
-		t.Errorf("lmx tui exit: pane_dead pane_dead_status %q, want \"1 0\" (exit status 0)", dead)
+	if status != "0" {
+		t.Errorf("lmx tui exited with status %s after q, want 0", status)
 	}
 	if s := term.capture(); strings.Contains(s.text, "[2] Sources") || strings.Contains(s.text, "lmx:") {
 		t.Errorf("after q the pane still shows the dashboard or an error: the terminal was not restored")
@@ -280,8 +295,10 @@ type tuiTerm struct {
 	t      *testing.T
 	socket string
 	env    []string
-	last   tuiScreenText
-	done   bool // passed: no screen to log
+	// statusFile gets lmx's exit status from the pane's shell.
+	statusFile string
+	last       tuiScreenText
+	done       bool // passed: no screen to log
 }
 
 // startTUI runs `lmx --server cn tui` at 120x40 in a fresh tmux server,
@@ -300,7 +317,9 @@ func startTUI(t *testing.T, cn *controlNode) *tuiTerm {
 		term.env = append(term.env, kv)
 	}
 	term.env = append(term.env, "TERM=xterm-256color")
-	cmdline := "env -u NO_COLOR TERM=xterm-256color " + shellQuote(lmxBin) + " --server " + shellQuote(cn.apiURL) + " tui"
+	term.statusFile = filepath.Join(t.TempDir(), "tui-exit-status")
+	cmdline := "env -u NO_COLOR TERM=xterm-256color " + shellQuote(lmxBin) + " --server " + shellQuote(cn.apiURL) + " tui" +
+		"; s=$?; echo $s >" + shellQuote(term.statusFile) + "; exit $s"
 	// One command list, so that remain-on-exit and set-clipboard hold
 	// before the program starts.
 	if _, err := term.tmux("start-server", ";",

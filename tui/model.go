@@ -311,6 +311,17 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	// Keys typed ahead (a slow link, tmux send-keys) can arrive in one read,
+	// which bubbletea delivers as one key press of several runes; no binding
+	// matches that, so take them one by one, each seeing the state the one
+	// before left (a prompt opened by r gets the rest).
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.prompting && !m.adding && !m.filtering {
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}))
+		}
+		return tea.Batch(cmds...)
+	}
 	if m.prompting {
 		return m.promptKey(msg)
 	}

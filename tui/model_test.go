@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/lmx-video/lmx/api"
@@ -790,5 +791,19 @@ func TestPlainErrors(t *testing.T) {
 		if got := h.m.plain(tc.err); got != tc.want {
 			t.Errorf("plain(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestKeysTypedAhead: several keys arriving in one read are taken one by one.
+func TestKeysTypedAhead(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3?")})
+	if h.m.focus != panelRecordings || !h.m.help.ShowAll {
+		t.Fatalf("after \"3?\" in one read: focus %d, full help %v; want Recordings and help open", h.m.focus, h.m.help.ShowAll)
+	}
+	// Pasted text is not a sequence of commands.
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q1"), Paste: true})
+	if h.quit {
+		t.Fatal("a paste containing q quit the dashboard")
 	}
 }
