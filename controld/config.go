@@ -59,6 +59,11 @@ func (c *Config) Validate() error {
 		}
 		c.DataDir = filepath.Join(base, "lmx")
 	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("--data-dir %q: %w", c.DataDir, err)
+	}
+	c.DataDir = abs
 	for flag, addr := range map[string]string{"--api-listen": c.APIListen, "--vod-listen": c.VODListen, "--mqtt-listen": c.MQTTListen} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return fmt.Errorf("%s %q: want host:port or :port", flag, addr)

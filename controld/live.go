@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lmx-video/lmx/hls"
@@ -27,6 +28,8 @@ type liveStream struct {
 	window   *hls.LiveWindow
 
 	views viewCounter
+	// cc is the Cache-Control of the playlist, fixed with the target duration.
+	cc atomic.Pointer[[]string]
 
 	mu      sync.Mutex // serialises appends
 	nextSeq uint64
@@ -147,4 +150,17 @@ func (v *viewCounter) roll(m int64) {
 	default:
 		v.prev, v.cur, v.minute = 0, 0, m
 	}
+}
+
+// cacheControl is the live playlist's Cache-Control: half a target duration
+// at most (RFC 8216 6.2.1 asks clients to reload about once per target
+// duration; a cache must not serve an older one). The target never changes
+// for a window, so the value is built once.
+func (ls *liveStream) cacheControl() []string {
+	if v := ls.cc.Load(); v != nil {
+		return *v
+	}
+	v := []string{"max-age=" + strconv.Itoa(max(ls.window.TargetDuration()/2, 0))}
+	ls.cc.Store(&v)
+	return v
 }

@@ -22,6 +22,9 @@ type metrics struct {
 	spooled         prometheus.Gauge
 	persistSeconds  prometheus.Histogram
 	recordedIn      prometheus.Counter
+
+	// Series of the hot paths, resolved once instead of per request.
+	livePlaylists prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -59,5 +62,6 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(m.segmentsIn, m.bytesIn, m.segmentsServed, m.bytesServed, m.segmentsDropped,
 		m.playlistsServed, m.cacheHits, m.cacheMisses, m.cacheRejected, m.edgesOnline, m.spooled, m.persistSeconds, m.recordedIn,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.livePlaylists = m.playlistsServed.WithLabelValues("live")
 	return m
 }

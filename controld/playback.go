@@ -19,10 +19,26 @@ const (
 	segmentType  = "video/mp2t"
 )
 
+// Header values set on every playback answer, allocated once: assigning a
+// ready slice into the header map skips canonicalisation and allocation on
+// the hottest path (players reload the live playlist every few seconds).
+var (
+	hdrPlaylistType = []string{playlistType}
+	hdrSegmentType  = []string{segmentType}
+	hdrImmutable    = []string{"public, max-age=31536000, immutable"}
+	hdrExpose       = []string{"Content-Length, Content-Range"}
+)
+
+const livePrefix, playlistName = "/v1/vod/live/", "/vid.m3u8"
+
 // vodRoutes serves playback (contract paths) and segment uploads from edges.
+// The live playlist, by far the most requested path, is matched before the
+// router.
 func (s *Server) vodRoutes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/vod/live/{source}/vid.m3u8", s.handleLivePlaylist)
+	mux.HandleFunc("GET /v1/vod/live/{source}/vid.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		s.serveLivePlaylist(w, r, r.PathValue("source"))
+	})
 	mux.HandleFunc("GET /v1/vod/live/{source}/{segment}", s.handleLiveSegment)
 	mux.HandleFunc("GET /v1/vod/recording/{recording}/vid.m3u8", s.handleRecordingPlaylist)
 	mux.HandleFunc("GET /v1/vod/recording/{recording}/{segment}", s.handleRecordingSegment)
@@ -33,18 +49,25 @@ func (s *Server) vodRoutes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusNotFound, "no such playback path "+r.URL.Path, "playlists are at /v1/vod/live/{source}/vid.m3u8 and /v1/vod/recording/{id}/vid.m3u8")
 	})
-	return s.cors(mux)
-}
-
-// cors adds Access-Control-Allow-Origin to playback answers, so a web page on
-// another origin can play them with hls.js.
-func (s *Server) cors(next http.Handler) http.Handler {
+	origin := []string{s.cfg.CORSOrigin}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.CORSOrigin != "" && strings.HasPrefix(r.URL.Path, "/v1/vod/") {
-			w.Header().Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
-			w.Header().Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/v1/vod/") {
+			// CORS, so a web page on another origin can play with hls.js.
+			if s.cfg.CORSOrigin != "" {
+				h := w.Header()
+				h["Access-Control-Allow-Origin"] = origin
+				h["Access-Control-Expose-Headers"] = hdrExpose
+			}
+			if r.Method == http.MethodGet && strings.HasPrefix(p, livePrefix) && strings.HasSuffix(p, playlistName) {
+				name := p[len(livePrefix) : len(p)-len(playlistName)]
+				if name != "" && !strings.Contains(name, "/") {
+					s.serveLivePlaylist(w, r, name)
+					return
+				}
+			}
 		}
-		next.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 	})
 }
 
@@ -56,9 +79,8 @@ func (s *Server) handlePreflight(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleLivePlaylist serves the pre-rendered live playlist of a source.
-func (s *Server) handleLivePlaylist(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("source")
+// serveLivePlaylist serves the pre-rendered live playlist of a source.
+func (s *Server) serveLivePlaylist(w http.ResponseWriter, r *http.Request, name string) {
 	ls := s.live.get(name)
 	var pl []byte
 	if ls != nil {
@@ -68,14 +90,11 @@ func (s *Server) handleLivePlaylist(w http.ResponseWriter, r *http.Request) {
 		s.liveNotAvailable(w, r, name)
 		return
 	}
-	target := ls.window.TargetDuration()
 	h := w.Header()
-	h.Set("Content-Type", playlistType)
-	// Half a target duration at most (RFC 8216 6.2.1 asks clients to reload
-	// about once per target duration; caches must not serve older).
-	h.Set("Cache-Control", "max-age="+strconv.Itoa(max(target/2, 0)))
-	h.Set("Content-Length", strconv.Itoa(len(pl)))
-	s.metrics.playlistsServed.WithLabelValues("live").Inc()
+	h["Content-Type"] = hdrPlaylistType
+	h["Cache-Control"] = ls.cacheControl()
+	h["Content-Length"] = []string{strconv.Itoa(len(pl))}
+	s.metrics.livePlaylists.Inc()
 	ls.views.hit(time.Now())
 	if r.Method == http.MethodHead {
 		return
@@ -127,9 +146,9 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request, key, kind 
 	defer s.cache.release(bp)
 	s.metrics.cacheHits.Inc()
 	h := w.Header()
-	h.Set("Content-Type", segmentType)
+	h["Content-Type"] = hdrSegmentType
 	// Segment names are never reused, so the bytes behind a URL never change.
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h["Cache-Control"] = hdrImmutable
 	data := *bp
 	if r.Header.Get("Range") != "" {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))

@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}
 	if s.rec, err = newRecorder(objects, filepath.Join(cfg.DataDir, "spool"), logger.With("component", "recorder"), s.metrics); err != nil {
 		cleanup()
-		return nil, err
+		return nil, fmt.Errorf("recording spool: %w", err)
 	}
 	s.fetches = newFetcher()
 	if s.apiLn, err = net.Listen("tcp", cfg.APIListen); err != nil {
