@@ -24,7 +24,9 @@ type metrics struct {
 	recordedIn      prometheus.Counter
 
 	// Series of the hot paths, resolved once instead of per request.
-	livePlaylists prometheus.Counter
+	livePlaylists    prometheus.Counter
+	liveSegments     prometheus.Counter
+	liveSegmentBytes prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -63,5 +65,7 @@ func newMetrics() *metrics {
 		m.playlistsServed, m.cacheHits, m.cacheMisses, m.cacheRejected, m.edgesOnline, m.spooled, m.persistSeconds, m.recordedIn,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.livePlaylists = m.playlistsServed.WithLabelValues("live")
+	m.liveSegments = m.segmentsServed.WithLabelValues("live")
+	m.liveSegmentBytes = m.bytesServed.WithLabelValues("live")
 	return m
 }

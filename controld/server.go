@@ -41,7 +41,7 @@ type Server struct {
 
 	apiLn, vodLn net.Listener
 	apiSrv       *http.Server
-	vodSrv       *http.Server
+	vodSrv       *vodServer
 
 	mu    sync.Mutex
 	edges map[string]*edgeView // latest status per edge, in memory
@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
 	s.apiSrv = &http.Server{Handler: s.apiRoutes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
-	s.vodSrv = &http.Server{Handler: s.vodRoutes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	s.vodSrv = newVODServer(s, s.vodRoutes(), logger)
 	var once sync.Once
 	s.apiSrv.RegisterOnShutdown(func() { once.Do(func() { close(s.closing) }) })
 	return s, nil
@@ -175,17 +175,13 @@ func (s *Server) Run(ctx context.Context) error {
 			s.logger.Warn("could not republish desired states", "err", err)
 		}
 	}
-	for _, srv := range []struct {
-		hs *http.Server
-		ln net.Listener
-	}{{s.apiSrv, s.apiLn}, {s.vodSrv, s.vodLn}} {
-		g.Go(func() error {
-			if err := srv.hs.Serve(srv.ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		})
-	}
+	g.Go(func() error {
+		if err := s.apiSrv.Serve(s.apiLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error { return s.vodSrv.Serve(s.vodLn) })
 	g.Go(func() error { s.watchEdges(gctx); return nil })
 	g.Go(func() error { s.rec.run(gctx); return nil })
 	g.Go(func() error {
