@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -126,7 +127,6 @@ func (v *vodServer) liveSegment(ctx *fasthttp.RequestCtx, name, num []byte) bool
 	if !ok {
 		return false
 	}
-	defer v.s.cache.release(bp)
 	v.cors(ctx)
 	ctx.Response.Header.SetContentType(segmentType)
 	ctx.Response.Header.Set("Cache-Control", hdrImmutable[0])
@@ -134,12 +134,29 @@ func (v *vodServer) liveSegment(ctx *fasthttp.RequestCtx, name, num []byte) bool
 	if ctx.IsHead() {
 		ctx.Response.Header.SetContentLength(len(data))
 		ctx.Response.SkipBody = true
+		v.s.cache.release(bp)
 	} else {
-		ctx.Response.SetBody(data)
+		// Streamed from the pooled buffer the cache filled, which goes back
+		// to the pool once fasthttp has written it: one copy of the segment
+		// per request, out of freecache.
+		ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(data), release: func() { v.s.cache.release(bp) }}, len(data))
 	}
 	m := v.s.metrics
 	m.cacheHits.Inc()
 	m.liveSegments.Inc()
 	m.liveSegmentBytes.Add(float64(len(data)))
 	return true
+}
+
+// pooledBody is a response body read from a pooled buffer, given back on Close.
+type pooledBody struct {
+	*bytes.Reader
+	release func()
+	once    sync.Once
+}
+
+// Close returns the buffer to its pool; fasthttp calls it after writing.
+func (b *pooledBody) Close() error {
+	b.once.Do(b.release)
+	return nil
 }
