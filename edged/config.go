@@ -43,6 +43,11 @@ type Config struct {
 	MaxPlaylistBytes bytesize.Size `name:"max-playlist-bytes" default:"1MiB" help:"Largest playlist body accepted (413 beyond)."`
 	// MaxSegmentBytes bounds one segment file.
 	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" default:"64MiB" help:"Largest segment file read; larger ones are skipped and counted."`
+	// OwnProcess says the edge is alone in its process (lmx edged, lmx-edge),
+	// so it may tune the Go runtime's memory limit to its ring buffer. Not a
+	// flag: the demo and tests run it beside a control node, whose cache
+	// such a limit would starve.
+	OwnProcess bool `kong:"-"`
 	// Heartbeat is how often the edge republishes its status.
 	Heartbeat time.Duration `name:"heartbeat" default:"5s" help:"How often the edge republishes its status."`
 }

@@ -27,6 +27,7 @@ type Edge struct {
 
 	allowed *allowedDirs
 	ring    *ring
+	memory  *memoryTuner
 	mqtt    *client.Client
 	up      *uploader
 	ln      net.Listener
@@ -79,6 +80,7 @@ func New(cfg Config, logger *slog.Logger, version string) (*Edge, error) {
 		boot:    fmt.Sprintf("%x", time.Now().UnixNano()),
 		allowed: allowed,
 		ring:    newRing(cfg.Buffer, int64(cfg.BufferBytes)),
+		memory:  newMemoryTuner(cfg.OwnProcess),
 		ln:      ln,
 		sources: map[string]*sourceState{},
 		changed: make(chan struct{}, 1),

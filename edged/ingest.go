@@ -133,6 +133,7 @@ func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, 
 			e.mu.Unlock()
 			e.logger.Error("ring buffer full: a segment recordings still wait for was dropped; raise --buffer-bytes", "source", src.name, "seq", l.Seq)
 		}
+		e.memory.adjust(e.ring.totalBytes(), int64(len(data)))
 		if st != nil {
 			st.wake()
 		}

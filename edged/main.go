@@ -11,6 +11,7 @@ import (
 // RunMain starts an edge agent, prints how to push to it, and serves until
 // ctx ends. It is what both `lmx edged` and `lmx-edge` run.
 func RunMain(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, version string) error {
+	cfg.OwnProcess = true
 	e, err := New(cfg, logger, version)
 	if err != nil {
 		return err
