@@ -57,7 +57,7 @@ func newMetrics() *metrics {
 		spooled:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_recording_spooled_segments", Help: "Recorded segments waiting in the spool for the object store."}),
 		persistSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "lmx_recording_persist_seconds", Help: "Time from a recorded segment's arrival to its object being written.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5, 10, 30, 60},
+			Buckets: []float64{.002, .005, .01, .02, .03, .05, .075, .1, .15, .2, .3, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 		recordedIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_recorded_segments_total", Help: "Segments stored for recordings."}),
 	}

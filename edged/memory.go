@@ -20,7 +20,7 @@ type memoryTuner struct {
 
 // memoryHeadroom is what the edge needs beyond its ring: HTTP and MQTT
 // buffers, the runtime, one segment being read while another is uploaded.
-const memoryHeadroom = 16 << 20
+const memoryHeadroom = 8 << 20
 
 func newMemoryTuner(ownProcess bool) *memoryTuner {
 	// An operator's GOMEMLIMIT wins.
