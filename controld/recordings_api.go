@@ -19,15 +19,23 @@ import (
 // same edge run are consecutive exactly when the edge's sequence numbers
 // (kept in the object key) are; that catches one lost segment however short,
 // and never mistakes the jitter of a segment's wall-clock stamp for a gap.
-// Keys of another form fall back to time: more than 1.5 s missing.
+// Consecutive segments still have a gap when the edge flagged a break (the
+// source went offline, ffmpeg restarted, a file was unreadable) and the
+// stamps show media missing. Keys of another form fall back to time alone.
 func gapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
 	end := prev.StartAt.Add(time.Duration(prev.Duration * float64(time.Second)))
+	missing := next.StartAt.Sub(end)
 	prun, pseq, ok1 := keyRun(prev.ObjectKey)
 	nrun, nseq, ok2 := keyRun(next.ObjectKey)
-	if ok1 && ok2 {
-		return end, prun != nrun || nseq != pseq+1
+	switch {
+	case ok1 && ok2 && (prun != nrun || nseq != pseq+1):
+		return end, true
+	case ok1 && ok2 && next.Discontinuity:
+		return end, missing > time.Duration(prev.Duration*float64(time.Second)/2)
+	case ok1 && ok2:
+		return end, false
 	}
-	return end, next.StartAt.Sub(end) > 1500*time.Millisecond
+	return end, missing > 1500*time.Millisecond
 }
 
 // keyRun splits an object key {source}/{edge}-{boot}-{seq}.ts into the edge
