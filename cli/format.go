@@ -21,6 +21,7 @@ var (
 	shortID       = humanfmt.ShortID
 	orNone        = humanfmt.OrNone
 	sourceEdge    = humanfmt.SourceEdge
+	edgeState     = humanfmt.EdgeState
 )
 
 // timestamp is t in local time with its age, for detail views.
@@ -42,25 +43,6 @@ func streamingState(s api.Source) string {
 		state += " (pending)"
 	}
 	return state
-}
-
-// edgeState is "online 5m" (since the edge process started, else since first
-// seen) or "offline 2h" (since last seen).
-func edgeState(e api.Edge, now time.Time) string {
-	if e.Online {
-		since := e.StartedAt
-		if since.IsZero() {
-			since = e.FirstSeen
-		}
-		if since.IsZero() {
-			return "online"
-		}
-		return "online " + shortDuration(now.Sub(since))
-	}
-	if e.LastSeen.IsZero() {
-		return "offline"
-	}
-	return "offline " + shortDuration(now.Sub(e.LastSeen))
 }
 
 // edgeLabel is an edge name with "(offline)" when the edge is not connected,

@@ -215,25 +215,6 @@ func (p edgesPanel) selected() (api.Edge, bool) {
 	return api.Edge{}, false
 }
 
-// edgeState is "online 5m" (since the edge process started, else since
-// first seen) or "offline 2h" (since last seen), as lmx edge ls says it.
-func edgeState(e api.Edge, now time.Time) string {
-	if e.Online {
-		since := e.StartedAt
-		if since.IsZero() {
-			since = e.FirstSeen
-		}
-		if since.IsZero() {
-			return "online"
-		}
-		return "online " + shortDuration(now.Sub(since))
-	}
-	if e.LastSeen.IsZero() {
-		return "offline"
-	}
-	return "offline " + shortDuration(now.Sub(e.LastSeen))
-}
-
 func sortedEdges(edges []api.Edge) []api.Edge {
 	edges = slices.Clone(edges)
 	slices.SortFunc(edges, func(a, b api.Edge) int { return strings.Compare(a.Name, b.Name) })

@@ -19,6 +19,7 @@ var (
 	shortID       = humanfmt.ShortID
 	orNone        = humanfmt.OrNone
 	sourceEdge    = humanfmt.SourceEdge
+	edgeState     = humanfmt.EdgeState
 )
 
 // Formatting for the panels: short, fixed vocabulary, so columns stay narrow

@@ -100,3 +100,22 @@ func SourceEdge(s api.Source) string {
 	}
 	return s.RRTarget
 }
+
+// EdgeState is "online 5m" (since the edge process started, else since first
+// seen) or "offline 2h" (since last seen).
+func EdgeState(e api.Edge, now time.Time) string {
+	if e.Online {
+		since := e.StartedAt
+		if since.IsZero() {
+			since = e.FirstSeen
+		}
+		if since.IsZero() {
+			return "online"
+		}
+		return "online " + ShortDuration(now.Sub(since))
+	}
+	if e.LastSeen.IsZero() {
+		return "offline"
+	}
+	return "offline " + ShortDuration(now.Sub(e.LastSeen))
+}
