@@ -318,7 +318,9 @@ func startTUI(t *testing.T, cn *controlNode) *tuiTerm {
 	}
 	term.env = append(term.env, "TERM=xterm-256color")
 	term.statusFile = filepath.Join(t.TempDir(), "tui-exit-status")
-	cmdline := "env -u NO_COLOR TERM=xterm-256color " + shellQuote(lmxBin) + " --server " + shellQuote(cn.apiURL) + " tui" +
+	// CI is unset too: termenv takes a set CI to mean "no terminal" and drops
+	// colour, and CI runs this test with CI=true.
+	cmdline := "env -u NO_COLOR -u CI TERM=xterm-256color " + shellQuote(lmxBin) + " --server " + shellQuote(cn.apiURL) + " tui" +
 		"; s=$?; echo $s >" + shellQuote(term.statusFile) + "; exit $s"
 	// One command list, so that remain-on-exit and set-clipboard hold
 	// before the program starts.
