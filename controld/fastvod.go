@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,19 +26,28 @@ import (
 // goes through the ordinary net/http handlers via fasthttp's adaptor, so
 // there is one implementation of each.
 type vodServer struct {
-	s    *Server
-	slow fasthttp.RequestHandler
-	srv  *fasthttp.Server
+	s      *Server
+	slow   fasthttp.RequestHandler
+	srv    *fasthttp.Server
+	origin []byte // Access-Control-Allow-Origin, nil for none
 }
 
 var (
+	bACAO         = []byte("Access-Control-Allow-Origin")
+	bACEH         = []byte("Access-Control-Expose-Headers")
+	bExpose       = []byte(hdrExpose[0])
+	bCacheControl = []byte("Cache-Control")
+	bImmutable    = []byte(hdrImmutable[0])
 	bLivePrefix   = []byte(livePrefix)
 	bPlaylistName = []byte(playlistName)
 	bTS           = []byte(".ts")
 )
 
 func newVODServer(s *Server, h http.Handler, logger *slog.Logger) *vodServer {
-	v := &vodServer{s: s, slow: fasthttpadaptor.NewFastHTTPHandler(h)}
+	v := &vodServer{s: s, slow: fasthttpadaptor.NewFastHTTPHandler(ownStrings(h))}
+	if s.cfg.CORSOrigin != "" {
+		v.origin = []byte(s.cfg.CORSOrigin)
+	}
 	v.srv = &fasthttp.Server{
 		Handler:               v.handle,
 		Name:                  "lmx",
@@ -79,10 +91,12 @@ func (v *vodServer) handle(ctx *fasthttp.RequestCtx) {
 	v.slow(ctx)
 }
 
+// cors sets the CORS answer headers; the keys are already canonical, so
+// fasthttp need not normalise them on every request.
 func (v *vodServer) cors(ctx *fasthttp.RequestCtx) {
-	if o := v.s.cfg.CORSOrigin; o != "" {
-		ctx.Response.Header.Set("Access-Control-Allow-Origin", o)
-		ctx.Response.Header.Set("Access-Control-Expose-Headers", hdrExpose[0])
+	if v.origin != nil {
+		ctx.Response.Header.SetCanonical(bACAO, v.origin)
+		ctx.Response.Header.SetCanonical(bACEH, bExpose)
 	}
 }
 
@@ -99,7 +113,7 @@ func (v *vodServer) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) bool {
 	}
 	v.cors(ctx)
 	ctx.Response.Header.SetContentType(playlistType)
-	ctx.Response.Header.Set("Cache-Control", ls.cacheControl()[0])
+	ctx.Response.Header.SetCanonical(bCacheControl, ls.cacheControlBytes())
 	if ctx.IsHead() {
 		ctx.Response.Header.SetContentLength(len(pl))
 		ctx.Response.SkipBody = true
@@ -108,7 +122,7 @@ func (v *vodServer) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) bool {
 		ctx.Response.SetBodyRaw(pl)
 	}
 	v.s.metrics.livePlaylists.Inc()
-	ls.views.hit(time.Now())
+	ls.views.hit(ctx.Time()) // the time fasthttp took when the request came in
 	return true
 }
 
@@ -129,7 +143,7 @@ func (v *vodServer) liveSegment(ctx *fasthttp.RequestCtx, name, num []byte) bool
 	}
 	v.cors(ctx)
 	ctx.Response.Header.SetContentType(segmentType)
-	ctx.Response.Header.Set("Cache-Control", hdrImmutable[0])
+	ctx.Response.Header.SetCanonical(bCacheControl, bImmutable)
 	data := *bp
 	if ctx.IsHead() {
 		ctx.Response.Header.SetContentLength(len(data))
@@ -159,4 +173,37 @@ type pooledBody struct {
 func (b *pooledBody) Close() error {
 	b.once.Do(b.release)
 	return nil
+}
+
+// ownStrings gives the net/http handlers a request whose strings they may
+// keep. fasthttp's adaptor builds the request from strings that point into
+// fasthttp's reused buffers, valid only during the request; the handlers keep
+// some (a source name becomes a metric label and a map key, the edge and boot
+// headers are remembered for the next upload), and a later request would
+// overwrite them in place.
+func ownStrings(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		own := *r
+		own.Method = strings.Clone(r.Method)
+		own.Host = strings.Clone(r.Host)
+		own.RequestURI = strings.Clone(r.RequestURI)
+		own.Proto = strings.Clone(r.Proto)
+		if u, err := url.ParseRequestURI(own.RequestURI); err == nil {
+			own.URL = u
+		} else {
+			u := *r.URL
+			u.Path, u.RawPath, u.RawQuery = strings.Clone(u.Path), strings.Clone(u.RawPath), strings.Clone(u.RawQuery)
+			own.URL = &u
+		}
+		own.Header = make(http.Header, len(r.Header))
+		for k, vs := range r.Header {
+			cv := make([]string, len(vs))
+			for i, v := range vs {
+				cv[i] = strings.Clone(v)
+			}
+			own.Header[strings.Clone(k)] = cv
+		}
+		own.TransferEncoding = slices.Clone(r.TransferEncoding)
+		next.ServeHTTP(w, &own)
+	})
 }

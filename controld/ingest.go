@@ -109,6 +109,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 // handleIngest takes one segment upload from an edge into the live window.
 // The segment is listed only after its bytes are all in the cache.
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	if !s.authorizeEdge(r) {
 		fail(w, r, http.StatusForbidden, "edge token missing or wrong", "")
 		return
@@ -156,7 +157,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	var out broker.IngestReply
 	// Recordings first: their ack is what lets the edge forget the segment.
 	if len(up.recordings) > 0 {
-		out.Acked, out.Rejected, err = s.recordSegment(r.Context(), src, up, data)
+		out.Acked, out.Rejected, err = s.recordSegment(r.Context(), src, up, data, arrived)
 		if err != nil {
 			s.metrics.segmentsDropped.WithLabelValues("spool_failed").Inc()
 			s.logger.Error("recorded segment not spooled", "source", name, "edge_seq", up.seq, "err", err)

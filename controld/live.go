@@ -30,6 +30,8 @@ type liveStream struct {
 	views viewCounter
 	// cc is the Cache-Control of the playlist, fixed with the target duration.
 	cc atomic.Pointer[[]string]
+	// ccb is cc as bytes, for the fasthttp path.
+	ccb atomic.Pointer[[]byte]
 
 	mu      sync.Mutex // serialises appends
 	nextSeq uint64
@@ -162,5 +164,15 @@ func (ls *liveStream) cacheControl() []string {
 	}
 	v := []string{"max-age=" + strconv.Itoa(max(ls.window.TargetDuration()/2, 0))}
 	ls.cc.Store(&v)
+	return v
+}
+
+// cacheControlBytes is cacheControl as bytes, built once.
+func (ls *liveStream) cacheControlBytes() []byte {
+	if v := ls.ccb.Load(); v != nil {
+		return *v
+	}
+	v := []byte(ls.cacheControl()[0])
+	ls.ccb.Store(&v)
 	return v
 }

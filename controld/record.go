@@ -13,7 +13,7 @@ import (
 // recordSegment stores an uploaded segment for the recordings that want it:
 // spooled durably, then rows linking it to each recording. It returns the
 // recordings that now hold it and those that never will.
-func (s *Server) recordSegment(ctx context.Context, src sqlstore.Source, up segmentUpload, data []byte) (acked, rejected []string, err error) {
+func (s *Server) recordSegment(ctx context.Context, src sqlstore.Source, up segmentUpload, data []byte, arrived time.Time) (acked, rejected []string, err error) {
 	end := up.start.Add(time.Duration(up.duration * float64(time.Second)))
 	var want []string
 	for _, id := range up.recordings {
@@ -38,7 +38,7 @@ func (s *Server) recordSegment(ctx context.Context, src sqlstore.Source, up segm
 	// The key names the segment by its edge run and the edge's sequence, never
 	// by ffmpeg's file name, which a restarted ffmpeg reuses.
 	key := fmt.Sprintf("%s/%s-%s-%d.ts", src.ID, up.edge, safeBoot(up.boot), up.seq)
-	if err := s.rec.spoolPut(ctx, key, data); err != nil {
+	if err := s.rec.spoolPut(ctx, key, data, arrived); err != nil {
 		return nil, nil, err
 	}
 	seg := sqlstore.RecordedSegment{
@@ -58,7 +58,8 @@ func (s *Server) recordSegment(ctx context.Context, src sqlstore.Source, up segm
 	if err != nil {
 		return nil, nil, err
 	}
-	_ = s.cache.put(objectCacheKey(key), data, 10*time.Minute)
+	// Not cached here: recordings are replayed later if at all, and a backlog
+	// arriving after an outage would push live segments out of the cache.
 	s.metrics.recordedIn.Inc()
 	return want, rejected, nil
 }

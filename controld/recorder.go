@@ -40,12 +40,14 @@ func newRecorder(store objstore.Store, spoolDir string, logger *slog.Logger, m *
 	return &recorder{store: store, spool: spool, logger: logger, metrics: m, queued: map[string]time.Time{}, notify: make(chan struct{}, 1), workers: 4}, nil
 }
 
-// spoolPut stores a segment durably in the spool and queues it for the store.
-func (r *recorder) spoolPut(ctx context.Context, key string, data []byte) error {
+// spoolPut stores a segment durably in the spool and queues it for the
+// store; arrived is when its upload reached the control node, where the
+// persist latency is measured from.
+func (r *recorder) spoolPut(ctx context.Context, key string, data []byte, arrived time.Time) error {
 	if err := r.spool.Put(ctx, key, data); err != nil {
 		return err
 	}
-	r.enqueue(key, time.Now())
+	r.enqueue(key, arrived)
 	return nil
 }
 

@@ -1,14 +1,16 @@
 // Command lmxbench is the helper bench/run.sh uses to drive a real control
 // node and edge: it writes MPEG-TS-looking segment files, pushes LiveMix
-// playlists to the edge, measures ingest latency and samples a process's
-// memory and CPU. It prints key=value lines on stdout for the script and
-// progress on stderr.
+// playlists to the edge, measures ingest latency and recording throughput,
+// and samples a process's memory and CPU. It prints key=value lines on
+// stdout for the script and progress on stderr.
 //
 //	lmxbench tsgen     -o FILE [-size N] [-seed K]
 //	lmxbench seed      -edge URL -api URL -vod URL -dir SEGDIR -source NAME -www ROOT
 //	lmxbench ingestlat -edge URL -api URL -vod URL -dir SEGDIR -source NAME [-n 150] [-every 200ms]
 //	lmxbench sample    -pid PID -status URL [-for 60s]
 //	lmxbench stream    -api URL -source NAME [-wait 30s]
+//	lmxbench load      -pids PID,... -out FILE -- COMMAND [ARG...]
+//	lmxbench record    -edge URL -api URL -dir SEGDIR -store URL [-n 300] [-window 8] [-cpu name=PID,...]
 package main
 
 import (
@@ -24,17 +26,19 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: lmxbench tsgen|seed|ingestlat|sample|stream [flags]")
+		fmt.Fprintln(os.Stderr, "usage: lmxbench tsgen|seed|ingestlat|sample|stream|load|record [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -49,6 +53,10 @@ func main() {
 		err = cmdSample(os.Args[2:])
 	case "stream":
 		err = cmdStream(os.Args[2:])
+	case "load":
+		err = cmdLoad(os.Args[2:])
+	case "record":
+		err = cmdRecord(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -415,6 +423,7 @@ func cmdIngestLat(args []string) error {
 	defer cancel()
 	type pollStats struct {
 		polls  int
+		gaps   []time.Duration
 		maxGap time.Duration
 		span   time.Duration
 		errs   int
@@ -433,6 +442,7 @@ func cmdIngestLat(args []string) error {
 			now := time.Now()
 			st.polls++
 			st.maxGap = max(st.maxGap, now.Sub(prev))
+			st.gaps = append(st.gaps, now.Sub(prev))
 			prev = now
 			if err != nil || code != 200 {
 				st.errs++
@@ -497,7 +507,8 @@ func cmdIngestLat(args []string) error {
 	fmt.Fprintf(os.Stderr, "ingestlat: %d measured, %d missing, %d polls in %s (mean %.0f µs, max gap %s), %d poll errors\n",
 		len(fromSend), missing, ps.polls, ps.span.Round(time.Millisecond), float64(ps.span.Microseconds())/float64(max(ps.polls, 1)), ps.maxGap.Round(time.Microsecond), ps.errs)
 	fmt.Printf("N=%d\nMISSING=%d\nPACE_MS=%d\nSEG_BYTES=%d\n", len(fromSend), missing, every.Milliseconds(), len(tsSegment(*size, 1)))
-	fmt.Printf("POLLS=%d\nPOLL_MEAN_US=%.0f\nPOLL_MAX_GAP_US=%d\n", ps.polls, float64(ps.span.Microseconds())/float64(max(ps.polls, 1)), ps.maxGap.Microseconds())
+	slices.Sort(ps.gaps)
+	fmt.Printf("POLLS=%d\nPOLL_MEAN_US=%.0f\nPOLL_P99_GAP_US=%d\nPOLL_MAX_GAP_US=%d\n", ps.polls, float64(ps.span.Microseconds())/float64(max(ps.polls, 1)), pct(ps.gaps, 99).Microseconds(), ps.maxGap.Microseconds())
 	report := func(key string, d []time.Duration) {
 		if len(d) == 0 {
 			fmt.Printf("%s_P50=NA\n%s_P90=NA\n%s_P99=NA\n%s_MAX=NA\n", key, key, key, key)
@@ -517,6 +528,9 @@ func cmdIngestLat(args []string) error {
 
 // pct is the nearest-rank percentile of sorted d.
 func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
 	r := int(math.Ceil(p / 100 * float64(len(d))))
 	return d[min(max(r, 1), len(d))-1]
 }
@@ -575,7 +589,18 @@ func cmdSample(args []string) error {
 	status := fs.String("status", "", "edge status URL (GET /v1/status), read at the end")
 	dur := fs.Duration("for", 60*time.Second, "how long to sample")
 	every := fs.Duration("every", time.Second, "sampling interval")
+	series := fs.String("series", "", "file for the per-interval samples (seconds, RSS kB, CPU %)")
 	_ = fs.Parse(args)
+	var sw io.Writer = io.Discard
+	if *series != "" {
+		f, err := os.Create(*series)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		sw = f
+		fmt.Fprintln(sw, "# t_s rss_kb cpu_pct")
+	}
 	t0 := time.Now()
 	c0, err := readCPUTicks(*pid)
 	if err != nil {
@@ -599,6 +624,7 @@ func cmdSample(args []string) error {
 		now := time.Now()
 		rss = append(rss, r)
 		perSec = append(perSec, float64(c-prevC)/clkTck/now.Sub(prevT).Seconds()*100)
+		fmt.Fprintf(sw, "%.1f %d %.1f\n", now.Sub(t0).Seconds(), r, perSec[len(perSec)-1])
 		prevT, prevC = now, c
 	}
 	wall := time.Since(t0)
@@ -648,7 +674,137 @@ func cmdSample(args []string) error {
 			rate += s.BitrateBPS
 		}
 		fmt.Printf("RING_BYTES=%d\nRING_SEGMENTS=%d\nRING_SECONDS=%.1f\nBITRATE_BPS=%d\nUPLOADED=%d\nDROPPED=%d\n", bytes, segs, secs, rate, up, drop)
-		fmt.Printf("BEYOND_PEAK_KB=%d\nBEYOND_MEAN_KB=%.0f\nBEYOND_LAST_KB=%d\n", peak-bytes/1024, mean-float64(bytes)/1024, rss[len(rss)-1]-bytes/1024)
+		// RSS less the ring's bytes, both at the end; and the peak RSS less them.
+		fmt.Printf("BEYOND_PEAK_KB=%d\nBEYOND_LAST_KB=%d\n", peak-bytes/1024, rss[len(rss)-1]-bytes/1024)
 	}
 	return nil
+}
+
+// ---------------------------------------------------------------------------
+// load: run a load generator and account for where the machine's CPU went
+
+// machineTicks reads the aggregate cpu line of /proc/stat: time in user,
+// nice and system (processes), in irq and softirq, and all of it but idle.
+func machineTicks() (proc, irq, busy int64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, 0, errors.New("bad /proc/stat")
+	}
+	v := make([]int64, 8)
+	for i := range v {
+		v[i], _ = strconv.ParseInt(f[i+1], 10, 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	return v[0] + v[1] + v[2], v[5] + v[6], v[0] + v[1] + v[2] + v[5] + v[6] + v[7], nil
+}
+
+// descendants returns pids and every process below them.
+func descendants(pids []int) []int {
+	parent := map[int]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	in := map[int]bool{}
+	for _, p := range pids {
+		in[p] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		for pid, pp := range parent {
+			if in[pp] && !in[pid] {
+				in[pid], changed = true, true
+			}
+		}
+	}
+	out := make([]int, 0, len(in))
+	for p := range in {
+		out = append(out, p)
+	}
+	return out
+}
+
+func ticksOf(pids []int) int64 {
+	var t int64
+	for _, p := range pids {
+		if c, err := readCPUTicks(p); err == nil {
+			t += c
+		}
+	}
+	return t
+}
+
+// cmdLoad runs COMMAND (the load generator; its output goes to stdout) and
+// writes to -out how much CPU the servers (-pids and their children), the
+// command, softirq/irq work and everything else on the machine used, each
+// in % of one CPU. "Other" is what the machine spent on processes that are
+// neither: noise from whatever else runs here.
+func cmdLoad(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ExitOnError)
+	pidList := fs.String("pids", "", "comma-separated server pids")
+	out := fs.String("out", "", "file for the KEY=value accounting (default stderr)")
+	_ = fs.Parse(args)
+	if fs.NArg() == 0 {
+		return errors.New("load: no command")
+	}
+	var pids []int
+	for _, s := range strings.Split(*pidList, ",") {
+		if p, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+			pids = append(pids, p)
+		}
+	}
+	servers := descendants(pids)
+	p0, i0, b0, err := machineTicks()
+	if err != nil {
+		return err
+	}
+	s0 := ticksOf(servers)
+	self0 := ticksOf([]int{os.Getpid()})
+	t0 := time.Now()
+	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+	runErr := cmd.Run()
+	wall := time.Since(t0).Seconds()
+	p1, i1, b1, _ := machineTicks()
+	s1 := ticksOf(servers)
+	self1 := ticksOf([]int{os.Getpid()})
+	var child float64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			child = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+		}
+	}
+	pc := func(ticks float64) float64 { return ticks / clkTck / wall * 100 }
+	server := pc(float64(s1 - s0))
+	client := child / wall * 100
+	other := pc(float64(p1-p0)-float64(s1-s0)-float64(self1-self0)) - client
+	w := io.Writer(os.Stderr)
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	fmt.Fprintf(w, "WALL_S=%.2f\nSERVER_CPU_PCT=%.1f\nCLIENT_CPU_PCT=%.1f\nIRQ_CPU_PCT=%.1f\nOTHER_CPU_PCT=%.1f\nMACHINE_BUSY_PCT=%.1f\n",
+		wall, server, client, pc(float64(i1-i0)), max(other, 0), pc(float64(b1-b0)))
+	return runErr
 }

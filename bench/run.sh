@@ -1,0 +1,674 @@
+#!/usr/bin/env bash
+# bench/run.sh — lmx performance benchmarks (what `make bench` runs).
+#
+#   bench/run.sh [all|serve|ingest|edge|record|size|profile]...
+#
+#   serve   cached 2 MiB segment and live playlist from `lmx controld`
+#           (GOMAXPROCS=1) vs nginx (1 worker, sendfile), wrk -t2 -c64; the
+#           playlist also vs nginx configured for small files
+#   ingest  edge push -> listed in the control node's live playlist, latency
+#   edge    lmx-edge RSS and CPU while forwarding a real 4 Mbit/s ffmpeg stream
+#   record  recording throughput and persist latency: 2 MiB segments pushed
+#           through a real edge into a recording, persisted to a local MinIO
+#           (s3://) and to the default file:// store
+#   size    lmx-edge binary sizes (arm64, armv7, amd64) and lmx (amd64)
+#   profile perf CPU profiles of controld and nginx under the serve loads
+#           (not in "all")
+#
+# Everything listens on 127.0.0.1 only, on free ports picked at start. Every
+# process started here is stopped on exit, failure or Ctrl-C. Raw outputs
+# and the results table go to bench/out/ (override with BENCH_OUT).
+#
+# Knobs (environment): WRK_DURATION (15s), WRK_WARMUP (2s), WRK_CONNS (64),
+# WRK_THREADS (2), NOISE_PCT (10: a wrk run, or a store's recording runs,
+# during which other processes used more CPU than that, in % of one CPU, is
+# repeated), WRK_RETRIES (2, for both),
+# INGEST_N (150), INGEST_PACE (200ms), INGEST_POLL (0 = tight loop),
+# EDGE_SECONDS (60), EDGE_ENV (extra NAME=value for lmx-edge, e.g. GOGC=25),
+# RECORD_N (300), RECORD_WINDOW (8), RECORD_PACED_N (40), RECORD_PACE (419ms:
+# 10x real time for 2 MiB at 4 Mbit/s; 0 skips the paced run),
+# RECORD_STORES ("s3 file"), MINIO (the minio binary; default: on PATH,
+# else $(go env GOPATH)/bin/minio; scripts/test-deps.sh installs it),
+# SERVER_CPU (0), CLIENT_CPU (1), and
+# LMX_SRC: the lmx source tree whose binaries are measured (default: this
+# checkout; e.g. a `git archive` of a commit when the work tree is mid-edit).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$(cd "${LMX_SRC:-$ROOT}" && pwd)
+if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	SRC_DESC="$SRC @ $(git -C "$SRC" describe --always --dirty 2>/dev/null)"
+elif [ -f "$SRC/.commit" ]; then
+	SRC_DESC="$SRC @ $(cut -c1-12 "$SRC/.commit")"
+else
+	SRC_DESC=$SRC
+fi
+OUT=${BENCH_OUT:-$ROOT/bench/out}
+WRK_DURATION=${WRK_DURATION:-15s}
+WRK_WARMUP=${WRK_WARMUP:-2s}
+WRK_CONNS=${WRK_CONNS:-64}
+WRK_THREADS=${WRK_THREADS:-2}
+INGEST_N=${INGEST_N:-150}
+INGEST_PACE=${INGEST_PACE:-200ms}
+INGEST_POLL=${INGEST_POLL:-0}
+EDGE_SECONDS=${EDGE_SECONDS:-60}
+EDGE_ENV=${EDGE_ENV:-}
+RECORD_N=${RECORD_N:-300}
+RECORD_WINDOW=${RECORD_WINDOW:-8}
+RECORD_PACED_N=${RECORD_PACED_N:-40}
+RECORD_PACE=${RECORD_PACE:-419ms}
+RECORD_STORES=${RECORD_STORES:-s3 file}
+NOISE_PCT=${NOISE_PCT:-10}
+WRK_RETRIES=${WRK_RETRIES:-2}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+
+WORK=$(mktemp -d /tmp/lmx-bench.XXXXXX)
+chmod 755 "$WORK"
+BIN=$WORK/bin
+RESULTS=$OUT/results.md
+PIDS=()
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL. Only processes we started.
+stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+stop_all() {
+	local i
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${PIDS[$i]}"
+	done
+	PIDS=()
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_all
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'exit 143' TERM
+
+# Pinning: server on SERVER_CPU, load generator on CLIENT_CPU, when there
+# are at least two CPUs and taskset exists.
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	PIN_SERVER=(taskset -c "$SERVER_CPU")
+	PIN_CLIENT=(taskset -c "$CLIENT_CPU")
+	PINNING="server on cpu $SERVER_CPU, client on cpu $CLIENT_CPU (taskset)"
+else
+	PIN_SERVER=()
+	PIN_CLIENT=()
+	PINNING="no pinning"
+fi
+
+USED_PORTS=" "
+# freeport VAR: sets VAR to a loopback TCP port nothing listens on and that
+# was not handed out before (not in a subshell, so USED_PORTS sticks).
+freeport() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		case $USED_PORTS in *" $p "*) continue ;; esac
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			USED_PORTS+="$p "
+			printf -v "$1" '%s' "$p"
+			return
+		fi
+	done
+}
+
+# wait_http URL [PID [LOG]]: until URL answers 2xx (20 s at most), or
+# until PID, the process that should answer, has died.
+wait_http() {
+	local url=$1 pid=${2:-} logf=${3:-} i
+	for i in $(seq 400); do
+		curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			[ -z "$logf" ] || tail -n 20 "$logf" >&2
+			die "the process that should answer $url (pid $pid) exited"
+		fi
+		sleep 0.05
+	done
+	die "$url did not answer within 20 s"
+}
+
+require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || die "$c is needed (apt-get install $c)"
+	done
+}
+
+row() { # row PART MEASURE VALUE TARGET VERDICT
+	printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+}
+
+# verdict VALUE OP LIMIT -> met/MISSED (OP is ge or le)
+verdict() {
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == "ge") ? (v + 0 >= l + 0) : (v + 0 <= l + 0); print ok ? "met" : "**MISSED**" }'
+}
+
+build() {
+	[ -x "$BIN/lmx" ] && return 0
+	require go
+	mkdir -p "$BIN"
+	log "building lmx and lmx-edge from $SRC_DESC, and bench/lmxbench"
+	(cd "$SRC" && go build -o "$BIN/lmx" ./cmd/lmx && go build -o "$BIN/lmx-edge" ./cmd/lmx-edge)
+	(cd "$ROOT" && go build -o "$BIN/lmxbench" ./bench/lmxbench)
+}
+
+# start_controld NAME [PREFIX...]: a control node on free ports, in WORK/NAME,
+# with the arguments in CONTROLD_ARGS (an array, empty by default) added.
+# Sets API, VOD, MQTT and CONTROLD_PID.
+CONTROLD_ARGS=()
+start_controld() {
+	local name=$1
+	shift
+	freeport API
+	freeport VOD
+	freeport MQTT
+	mkdir -p "$WORK/$name-data"
+	"$@" "$BIN/lmx" controld --data-dir "$WORK/$name-data" \
+		--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
+		--cache-size 256MiB --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
+	CONTROLD_PID=$!
+	PIDS+=("$CONTROLD_PID")
+	wait_http "http://127.0.0.1:$VOD/healthz" "$CONTROLD_PID" "$OUT/$name-controld.log"
+	wait_http "http://127.0.0.1:$API/healthz" "$CONTROLD_PID" "$OUT/$name-controld.log"
+}
+
+# start_edge NAME SEGDIR [PREFIX...]: an edge linked to the last control node.
+# Sets EDGE and EDGE_PID.
+start_edge() {
+	local name=$1 segdir=$2
+	shift 2
+	freeport EDGE
+	mkdir -p "$segdir"
+	"$@" "$BIN/lmx-edge" --name "$name" --listen "127.0.0.1:$EDGE" \
+		--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" \
+		--allow-dir "$segdir" --log-level warn >"$OUT/$name-edge.log" 2>&1 &
+	EDGE_PID=$!
+	PIDS+=("$EDGE_PID")
+	wait_http "http://127.0.0.1:$EDGE/healthz" "$EDGE_PID" "$OUT/$name-edge.log"
+}
+
+# kv FILE KEY: value of KEY=value in FILE.
+kv() { sed -n "s/^$2=//p" "$1" | tail -n1; }
+
+# run_wrk LABEL URL PID...: warm-up, then the measured run, under
+# `lmxbench load`, which accounts the CPU of the server PIDs, of wrk and of
+# everything else on the machine. A run during which other processes used
+# more than NOISE_PCT % of a CPU is repeated (up to WRK_RETRIES times).
+# Sets RPS, MBPS, OTHER, SRVCPU.
+run_wrk() {
+	local label=$1 url=$2 f=$OUT/serve-wrk-$1.txt try
+	shift 2
+	local pids
+	pids=$(IFS=,; echo "$*")
+	"${PIN_CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_WARMUP" "$url" >/dev/null
+	for try in $(seq 0 "$WRK_RETRIES"); do
+		{
+			echo "\$ ${PIN_CLIENT[*]} wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION --latency $url"
+			"$BIN/lmxbench" load -pids "$pids" -out "$f.cpu" -- \
+				"${PIN_CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency "$url"
+			echo "# CPU accounting (% of one CPU) by lmxbench load:"
+			cat "$f.cpu"
+		} >"$f" || true
+		grep -q '^Requests/sec' "$f" || die "$label: wrk did not finish (see $f)"
+		OTHER=$(kv "$f" OTHER_CPU_PCT)
+		SRVCPU=$(kv "$f" SERVER_CPU_PCT)
+		awk -v o="$OTHER" -v l="$NOISE_PCT" 'BEGIN { exit !(o > l) }' || break
+		[ "$try" = "$WRK_RETRIES" ] || log "$label: other processes used $OTHER % of a CPU during the run; repeating it"
+		cp "$f" "$f.noisy-$try"
+	done
+	RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
+	# wrk's Transfer/sec (headers included) is in 1024-based units; as MB/s (10^6).
+	MBPS=$(awk '/^Transfer\/sec:/ {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+$/, "", v)
+		m = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1
+		printf "%.1f", v * m / 1e6 }' "$f")
+	local non2xx
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$f")
+	non2xx=${non2xx:-0}
+	log "$label: $RPS req/s, $MBPS MB/s; server CPU $SRVCPU %, other processes $OTHER % of a CPU; non-2xx: $non2xx"
+	[ "$non2xx" = 0 ] || die "$label: $non2xx answers were not 2xx (see $f)"
+}
+
+# start_nginx ROOT PATH [small]: nginx (1 worker, sendfile, tcp_nopush, no
+# access log) serving ROOT on a free port, pinned like the control node, with
+# the headers the control node sends; waits until PATH answers. With "small",
+# playlists are served the way that suits small files best here: from
+# open_file_cache (no open/fstat/close per request) and without sendfile (one
+# writev of headers and body). Sets NGINX_PORT, NGINX_PID (the master) and
+# NGINX_WORKER.
+start_nginx() {
+	local www=$1 path=$2 small=${3:-} ng=$WORK/nginx nginx_bin m3u8_extra=""
+	[ -z "$small" ] || m3u8_extra="open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s; sendfile off;"
+	nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+	[ -x "$nginx_bin" ] || die "nginx is needed (apt-get install nginx-light)"
+	freeport NGINX_PORT
+	rm -rf "$ng"
+	mkdir -p "$ng/tmp" "$ng/logs"
+	chmod -R a+rX "$www"
+	cat >"$ng/nginx.conf" <<EOF
+worker_processes 1;
+pid $ng/nginx.pid;
+error_log $ng/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000000;
+    keepalive_timeout 120s;
+    client_body_temp_path $ng/tmp/body;
+    proxy_temp_path $ng/tmp/proxy;
+    fastcgi_temp_path $ng/tmp/fastcgi;
+    uwsgi_temp_path $ng/tmp/uwsgi;
+    scgi_temp_path $ng/tmp/scgi;
+    types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $www;
+        # The same headers the control node sends.
+        location ~ \.ts\$ {
+            add_header Cache-Control "public, max-age=31536000, immutable";
+            add_header Access-Control-Allow-Origin "*";
+            add_header Access-Control-Expose-Headers "Content-Length, Content-Range";
+        }
+        location ~ \.m3u8\$ {
+            $m3u8_extra
+            add_header Cache-Control "max-age=3";
+            add_header Access-Control-Allow-Origin "*";
+            add_header Access-Control-Expose-Headers "Content-Length, Content-Range";
+        }
+    }
+}
+EOF
+	cp "$ng/nginx.conf" "$OUT/serve-nginx${small:+-$small}.conf"
+	"${PIN_SERVER[@]}" "$nginx_bin" -p "$ng" -c "$ng/nginx.conf" -g 'daemon off;' >"$OUT/serve-nginx.log" 2>&1 &
+	NGINX_PID=$!
+	PIDS+=("$NGINX_PID")
+	wait_http "http://127.0.0.1:$NGINX_PORT$path" "$NGINX_PID" "$OUT/serve-nginx.log"
+	NGINX_WORKER=$(awk '{ print $1 }' "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null || true)
+}
+
+
+# ---------------------------------------------------------------------------
+
+bench_serve() {
+	require wrk curl
+	build
+	log "serve: control node (GOMAXPROCS=1, $PINNING)"
+	local segdir=$WORK/serve-seg www=$WORK/www
+	start_controld serve env GOMAXPROCS=1 "${PIN_SERVER[@]}"
+	start_edge bench-edge "$segdir" "${PIN_CLIENT[@]}"
+	"$BIN/lmxbench" seed -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" \
+		-dir "$segdir" -source bench-serve -www "$www" >"$OUT/serve-seed.txt"
+	local seg_path pl_path seg_bytes pl_bytes
+	seg_path=$(kv "$OUT/serve-seed.txt" SEG_PATH)
+	pl_path=$(kv "$OUT/serve-seed.txt" PL_PATH)
+	seg_bytes=$(kv "$OUT/serve-seed.txt" SEG_BYTES)
+	pl_bytes=$(kv "$OUT/serve-seed.txt" PL_BYTES)
+	log "serve: cached $seg_path ($seg_bytes bytes), playlist $pl_bytes bytes"
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$VOD$seg_path" >"$OUT/serve-headers-controld.txt"
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$VOD$pl_path" >>"$OUT/serve-headers-controld.txt"
+
+	run_wrk controld-segment "http://127.0.0.1:$VOD$seg_path" "$CONTROLD_PID"
+	local c_seg_rps=$RPS c_seg_mbps=$MBPS c_seg_cpu=$SRVCPU c_seg_other=$OTHER
+	run_wrk controld-playlist "http://127.0.0.1:$VOD$pl_path" "$CONTROLD_PID"
+	local c_pl_rps=$RPS c_pl_mbps=$MBPS c_pl_cpu=$SRVCPU c_pl_other=$OTHER
+	# The segment must still have been a cache hit at the end.
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$VOD$seg_path")" = 200 ] ||
+		die "segment left the cache during the run"
+	stop_all
+
+	log "serve: nginx (1 worker, sendfile, $PINNING)"
+	start_nginx "$www" "$pl_path"
+	local port=$NGINX_PORT nginx_pid=$NGINX_PID
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$port$seg_path" >"$OUT/serve-headers-nginx.txt"
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$port$pl_path" >>"$OUT/serve-headers-nginx.txt"
+	cmp -s <(curl -s "http://127.0.0.1:$port$seg_path") "$www$seg_path" || die "nginx serves other bytes"
+	run_wrk nginx-segment "http://127.0.0.1:$port$seg_path" "$nginx_pid"
+	local n_seg_rps=$RPS n_seg_mbps=$MBPS n_seg_cpu=$SRVCPU n_seg_other=$OTHER
+	run_wrk nginx-playlist "http://127.0.0.1:$port$pl_path" "$nginx_pid"
+	local n_pl_rps=$RPS n_pl_mbps=$MBPS n_pl_cpu=$SRVCPU n_pl_other=$OTHER
+	stop_all
+
+	log "serve: nginx again, playlists from open_file_cache without sendfile"
+	start_nginx "$www" "$pl_path" small
+	run_wrk nginx-small-playlist "http://127.0.0.1:$NGINX_PORT$pl_path" "$NGINX_PID"
+	local s_pl_rps=$RPS s_pl_mbps=$MBPS s_pl_cpu=$SRVCPU s_pl_other=$OTHER
+	stop_all
+
+	local r_seg r_pl
+	r_seg=$(awk -v a="$c_seg_rps" -v b="$n_seg_rps" 'BEGIN { printf "%.3f", a / b }')
+	r_pl=$(awk -v a="$c_pl_rps" -v b="$n_pl_rps" 'BEGIN { printf "%.3f", a / b }')
+	local r_spl
+	r_spl=$(awk -v a="$c_pl_rps" -v b="$s_pl_rps" 'BEGIN { printf "%.3f", a / b }')
+	local cols="req/s · MB/s (server CPU %; other procs %)"
+	row "serve: ${seg_bytes} B segment" "controld $cols" "$c_seg_rps · $c_seg_mbps ($c_seg_cpu; $c_seg_other)" "" ""
+	row "serve: ${seg_bytes} B segment" "nginx $cols" "$n_seg_rps · $n_seg_mbps ($n_seg_cpu; $n_seg_other)" "" ""
+	row "serve: ${seg_bytes} B segment" "ratio controld/nginx (req/s)" "${r_seg}x" "≥ 0.95x" "$(verdict "$r_seg" ge 0.95)"
+	row "serve: ${pl_bytes} B live playlist" "controld $cols" "$c_pl_rps · $c_pl_mbps ($c_pl_cpu; $c_pl_other)" "" ""
+	row "serve: ${pl_bytes} B live playlist" "nginx $cols" "$n_pl_rps · $n_pl_mbps ($n_pl_cpu; $n_pl_other)" "" ""
+	row "serve: ${pl_bytes} B live playlist" "ratio controld/nginx (req/s)" "${r_pl}x" "≥ 0.95x" "$(verdict "$r_pl" ge 0.95)"
+	row "serve: ${pl_bytes} B live playlist" "nginx, small-file config: $cols" "$s_pl_rps · $s_pl_mbps ($s_pl_cpu; $s_pl_other)" "" ""
+	row "serve: ${pl_bytes} B live playlist" "ratio controld/nginx small-file config (req/s)" "${r_spl}x" "≥ 0.95x" "$(verdict "$r_spl" ge 0.95)"
+}
+
+# profile_one NAME PID URL: perf record PID for 10 s under wrk on URL, and
+# write OUT/profile-NAME.txt (kernel/user split, flat and cumulative
+# symbols, and selected frames' cumulative share).
+profile_one() {
+	local name=$1 pid=$2 url=$3 data=$WORK/perf-$1.data f=$OUT/profile-$1.txt wpid
+	"${PIN_CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d14s "$url" >"$OUT/profile-wrk-$name.txt" &
+	wpid=$!
+	PIDS+=("$wpid")
+	sleep 2
+	perf record -F 999 -g -p "$pid" -o "$data" -- sleep 10 >"$OUT/profile-perf-$name.log" 2>&1
+	wait "$wpid" || true
+	{
+		echo "# perf record -F 999 -g -p PID($name) for 10 s under wrk -t$WRK_THREADS -c$WRK_CONNS -d14s $url"
+		grep '^Requests/sec' "$OUT/profile-wrk-$name.txt"
+		echo "## self by binary (kernel vs user space)"
+		perf report -i "$data" --stdio --no-children --sort dso -g none 2>/dev/null | grep '%'
+		echo "## flat (self) by symbol"
+		perf report -i "$data" --stdio --no-children --sort symbol -g none --percent-limit 0.7 2>/dev/null | grep '%'
+		echo "## cumulative (children) by symbol"
+		perf report -i "$data" --stdio --children --sort symbol -g none --percent-limit 3 2>/dev/null | grep '%'
+		echo "## cumulative % of samples, selected frames"
+		perf script -i "$data" -F ip,sym 2>/dev/null | awk '
+			BEGIN { RS = ""; FS = "\n" }
+			{ n++; delete seen
+			  for (i = 1; i <= NF; i++) { s = $i; sub(/^[ \t]*[0-9a-f]+ /, "", s); if (!(s in seen)) { seen[s] = 1; c[s]++ } } }
+			END { for (s in c) printf "%6.2f%%  %s\n", 100 * c[s] / n, s }' | sort -rn |
+			grep -E 'lmx-video|coocood|prometheus|net/http\.\(\*conn\)\.readRequest|chunkWriter\)\.writeHeader|ServeMux\)\.(ServeHTTP|findHandler)|Header\.Set$|SetReadDeadline|syscall\.(read|write)$|runtime\.mallocgc$|findRunnable|gcBgMarkWorker$|runtime\.memmove$|finishRequest|time\.Now$|normalizeHeaderKey|__x64_sys_(setsockopt|openat|writev|sendfile64|close|recvfrom|write|read|newfstatat|fstat)$|ngx_' | head -50
+	} >"$f"
+	log "profile: $name ($(awk '/^Requests/ { print $2 }' "$OUT/profile-wrk-$name.txt") req/s under perf) -> $f"
+}
+
+# profile: perf CPU profiles of controld (GOMAXPROCS=1) and of nginx's
+# worker under the serve loads, and of the small-file nginx under the
+# playlist load (not part of "all").
+bench_profile() {
+	require wrk curl perf
+	build
+	local segdir=$WORK/prof-seg www=$WORK/prof-www seg pl
+	start_controld prof env GOMAXPROCS=1 "${PIN_SERVER[@]}"
+	start_edge prof-edge "$segdir" "${PIN_CLIENT[@]}"
+	"$BIN/lmxbench" seed -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" \
+		-dir "$segdir" -source bench-serve -www "$www" >"$OUT/profile-seed.txt"
+	seg=$(kv "$OUT/profile-seed.txt" SEG_PATH)
+	pl=$(kv "$OUT/profile-seed.txt" PL_PATH)
+	profile_one controld-segment "$CONTROLD_PID" "http://127.0.0.1:$VOD$seg"
+	profile_one controld-playlist "$CONTROLD_PID" "http://127.0.0.1:$VOD$pl"
+	stop_all
+	start_nginx "$www" "$pl"
+	[ -n "$NGINX_WORKER" ] || die "no nginx worker process found"
+	profile_one nginx-segment "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT$seg"
+	profile_one nginx-playlist "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT$pl"
+	stop_all
+	start_nginx "$www" "$pl" small
+	[ -n "$NGINX_WORKER" ] || die "no nginx worker process found"
+	profile_one nginx-small-playlist "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT$pl"
+	stop_all
+}
+
+bench_ingest() {
+	require curl
+	build
+	log "ingest: $INGEST_N segments of 2 MiB, one every $INGEST_PACE (poll interval ${INGEST_POLL})"
+	local segdir=$WORK/ingest-seg f=$OUT/ingest.txt
+	start_controld ingest
+	start_edge ingest-edge "$segdir"
+	"$BIN/lmxbench" load -pids "$CONTROLD_PID,$EDGE_PID" -out "$OUT/ingest-cpu.txt" -- \
+		"$BIN/lmxbench" ingestlat -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" \
+		-dir "$segdir" -source bench-ingest -n "$INGEST_N" -every "$INGEST_PACE" -poll "$INGEST_POLL" >"$f" 2>"$OUT/ingest.log" ||
+		{ cat "$OUT/ingest.log" >&2; die "ingest latency run failed"; }
+	cat "$OUT/ingest.log" >&2
+	stop_all
+	local n p99
+	n=$(kv "$f" N)
+	p99=$(kv "$f" RET_P99)
+	row "ingest: $n × 2 MiB, 1 per $INGEST_PACE" "from POST return: p50 / p90 / p99 / max (ms)" \
+		"$(kv "$f" RET_P50) / $(kv "$f" RET_P90) / $p99 / $(kv "$f" RET_MAX)" "p99 ≤ 50 ms" "$(verdict "$p99" le 50)"
+	row "ingest: $n × 2 MiB, 1 per $INGEST_PACE" "from POST sent: p50 / p90 / p99 / max (ms)" \
+		"$(kv "$f" SEND_P50) / $(kv "$f" SEND_P90) / $(kv "$f" SEND_P99) / $(kv "$f" SEND_MAX)" "" ""
+	row "ingest: $n × 2 MiB, 1 per $INGEST_PACE" "POST to edge itself: p50 / p99 (ms)" \
+		"$(kv "$f" POST_P50) / $(kv "$f" POST_P99)" "" ""
+	row "ingest: $n × 2 MiB, 1 per $INGEST_PACE" "poll resolution: mean / p99 / max gap (µs); other procs (% CPU)" \
+		"$(kv "$f" POLL_MEAN_US) / $(kv "$f" POLL_P99_GAP_US) / $(kv "$f" POLL_MAX_GAP_US); $(kv "$OUT/ingest-cpu.txt" OTHER_CPU_PCT)" "" ""
+}
+
+bench_edge() {
+	require ffmpeg curl
+	build
+	local segdir=$WORK/edge-seg f=$OUT/edge.txt src=cam-bench
+	start_controld edge
+	# shellcheck disable=SC2086 # EDGE_ENV is a list of NAME=value words
+	start_edge edge-fp "$segdir" env $EDGE_ENV
+	sleep 1
+	local base_rss
+	base_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$EDGE_PID/status")
+	log "edge: idle RSS ${base_rss} kB; starting ffmpeg 4 Mbit/s CBR 1280x720@25, 2 s segments"
+	local ff=(ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc=size=1280x720:rate=25
+		-c:v libx264 -preset ultrafast -pix_fmt yuv420p -b:v 4M -minrate 4M -maxrate 4M -bufsize 4M
+		-x264-params nal-hrd=cbr -g 50 -keyint_min 50 -sc_threshold 0 -an -t $((EDGE_SECONDS + 30))
+		-f hls -hls_time 2 -hls_list_size 5 -hls_flags delete_segments+independent_segments
+		-hls_segment_filename "$segdir/$src-%06d.ts"
+		-headers $'Video-Source-Name: '"$src"$'\r\nMPEG-TS-URI-Prefix: file://'"$segdir"$'\r\n'
+		-method POST "http://127.0.0.1:$EDGE/v1/playlist")
+	printf '%q ' "${ff[@]}" >"$OUT/edge-ffmpeg-cmd.txt"
+	"${ff[@]}" >"$OUT/edge-ffmpeg.log" 2>&1 &
+	PIDS+=($!)
+	"$BIN/lmxbench" stream -api "http://127.0.0.1:$API" -source "$src" -wait 30s
+	log "edge: streaming on; sampling lmx-edge (pid $EDGE_PID) for ${EDGE_SECONDS}s"
+	"$BIN/lmxbench" sample -pid "$EDGE_PID" -for "${EDGE_SECONDS}s" -status "http://127.0.0.1:$EDGE/v1/status" \
+		-series "$OUT/edge-series.txt" >"$f"
+	echo "IDLE_RSS_KB=$base_rss" >>"$f"
+	curl -fsS "http://127.0.0.1:$VOD/v1/vod/live/$src/vid.m3u8" >"$OUT/edge-controld-playlist.m3u8" ||
+		die "the control node has no live playlist for $src: the edge did not upload"
+	stop_all
+	local ring beyond_last beyond_peak cpu up
+	ring=$(kv "$f" RING_BYTES)
+	beyond_last=$(awk -v k="$(kv "$f" BEYOND_LAST_KB)" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
+	beyond_peak=$(awk -v k="$(kv "$f" BEYOND_PEAK_KB)" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
+	cpu=$(kv "$f" CPU_MEAN_PCT)
+	up=$(kv "$f" UPLOADED)
+	[ "${up:-0}" -gt 0 ] || die "the edge uploaded nothing"
+	local mb='{ printf "%.1f", $1 * 1024 / 1e6 }'
+	row "edge: ${EDGE_SECONDS} s of 4 Mbit/s${EDGE_ENV:+ ($EDGE_ENV)}" "RSS peak / mean / at end (MB)" \
+		"$(kv "$f" RSS_PEAK_KB | awk "$mb") / $(kv "$f" RSS_MEAN_KB | awk "$mb") / $(kv "$f" RSS_LAST_KB | awk "$mb") (idle before: $(echo "$base_rss" | awk "$mb"))" "" ""
+	row "edge: ${EDGE_SECONDS} s of 4 Mbit/s${EDGE_ENV:+ ($EDGE_ENV)}" "ring buffer at end" \
+		"$(awk -v b="$ring" 'BEGIN { printf "%.1f MB", b / 1e6 }') ($(kv "$f" RING_SEGMENTS) segments, $(kv "$f" RING_SECONDS) s; $up uploaded)" "" ""
+	row "edge: ${EDGE_SECONDS} s of 4 Mbit/s${EDGE_ENV:+ ($EDGE_ENV)}" "RSS beyond ring bytes: at end (peak RSS − ring)" \
+		"$beyond_last MB ($beyond_peak MB)" "≤ 20 MB" "$(verdict "$beyond_peak" le 20)"
+	row "edge: ${EDGE_SECONDS} s of 4 Mbit/s${EDGE_ENV:+ ($EDGE_ENV)}" "CPU, mean % of one core (max 1 s)" "$cpu % ($(kv "$f" CPU_MAX_1S_PCT) %)" "≤ 2 %" "$(verdict "$cpu" le 2)"
+}
+
+bench_size() {
+	require go
+	local d=$WORK/size t goos goarch goarm pkg name bytes mb
+	mkdir -p "$d"
+	for t in "lmx-edge linux arm64 -" "lmx-edge linux arm 7" "lmx-edge linux amd64 -" "lmx linux amd64 -" "lmx linux arm64 -"; do
+		read -r name goos goarch goarm <<<"$t"
+		pkg=./cmd/$name
+		local envs=(CGO_ENABLED=0 GOOS="$goos" GOARCH="$goarch")
+		[ "$goarm" = - ] || envs+=(GOARM="$goarm")
+		log "size: ${envs[*]} go build -trimpath -ldflags '-s -w' $pkg"
+		(cd "$SRC" && env "${envs[@]}" go build -trimpath -ldflags '-s -w' -o "$d/$name-$goarch" "$pkg")
+		bytes=$(stat -c %s "$d/$name-$goarch")
+		mb=$(awk -v b="$bytes" 'BEGIN { printf "%.2f MB (%.2f MiB)", b / 1e6, b / 1048576 }')
+		local arch=$goarch
+		[ "$goarm" = - ] || arch="arm (GOARM=$goarm)"
+		if [ "$name" = lmx-edge ]; then
+			row "size: $name $arch" "stripped binary" "$mb · $bytes B" "≤ 12 MB" "$(verdict "$bytes" le 12000000)"
+		else
+			row "size: $name $arch (reference)" "stripped binary" "$mb · $bytes B" "" ""
+		fi
+	done
+}
+
+# start_minio: a MinIO server on free loopback ports with a fresh data dir in
+# WORK and throwaway credentials. Sets MINIO_EP (host:port), MINIO_PID,
+# MINIO_USER, MINIO_PASS.
+start_minio() {
+	local bin=${MINIO:-} dir=$WORK/minio-data cport
+	if [ -z "$bin" ]; then
+		bin=$(command -v minio || echo "$(go env GOPATH)/bin/minio")
+	fi
+	[ -x "$bin" ] || die "minio is needed: scripts/test-deps.sh installs it (or set MINIO)"
+	freeport MINIO_PORT
+	freeport cport
+	MINIO_EP=127.0.0.1:$MINIO_PORT
+	MINIO_USER=lmxbench
+	MINIO_PASS=bench-$RANDOM$RANDOM$RANDOM
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	MINIO_ROOT_USER=$MINIO_USER MINIO_ROOT_PASSWORD=$MINIO_PASS MINIO_BROWSER=off MINIO_UPDATE=off MINIO_CI_CD=1 \
+		"$bin" server --quiet --address "$MINIO_EP" --console-address "127.0.0.1:$cport" "$dir" >"$OUT/record-minio.log" 2>&1 &
+	MINIO_PID=$!
+	PIDS+=("$MINIO_PID")
+	wait_http "http://$MINIO_EP/minio/health/ready" "$MINIO_PID" "$OUT/record-minio.log"
+	"$bin" --version 2>/dev/null | head -n1 >"$OUT/record-minio-version.txt" || true
+}
+
+# record_one STORE: one recording run against STORE (s3 = a local MinIO,
+# file = controld's default file:// store in its data dir).
+record_one() {
+	local kind=$1 segdir=$WORK/rec-$1-seg url cpu
+	local envs=()
+	CONTROLD_ARGS=()
+	# A fresh data dir (database, spool, file store) and outputs for every try.
+	rm -rf "$WORK/rec-$kind-data" "$segdir" "$WORK/rec-$kind-probe"
+	rm -f "$OUT/record-$kind.txt" "$OUT/record-$kind-paced.txt"
+	if [ "$kind" = s3 ]; then
+		start_minio
+		url="s3://lmx-bench/rec?endpoint=$MINIO_EP&secure=false"
+		STORE_URL=$url
+		CONTROLD_ARGS=(--recordings "$url")
+		envs=(LMX_S3_ACCESS_KEY="$MINIO_USER" LMX_S3_SECRET_KEY="$MINIO_PASS")
+	else
+		url="file://$WORK/rec-file-data/recordings"
+		STORE_URL=$url
+	fi
+	start_controld "rec-$kind" env "${envs[@]}"
+	CONTROLD_ARGS=()
+	start_edge "rec-$kind-edge" "$segdir"
+	cpu="controld=$CONTROLD_PID,edge=$EDGE_PID"
+	[ "$kind" != s3 ] || cpu+=",minio=$MINIO_PID"
+	log "record: $RECORD_N × 2 MiB into a recording, store $url, at most $RECORD_WINDOW waiting at the edge"
+	record_run "$kind" "" "$RECORD_N" 0 "$cpu" "${envs[@]}"
+	[ "$RECORD_PACE" = 0 ] || {
+		log "record: $RECORD_PACED_N × 2 MiB, one every $RECORD_PACE, into another recording (same processes)"
+		record_run "$kind" -paced "$RECORD_PACED_N" "$RECORD_PACE" "$cpu" "${envs[@]}"
+	}
+	curl -fsS "http://127.0.0.1:$API/metrics" >"$OUT/record-$kind-metrics.txt" || true
+	stop_all
+	# Noise: other processes' CPU during either run, as for serve.
+	local outs=("$OUT/record-$kind.txt")
+	[ "$RECORD_PACE" = 0 ] || outs+=("$OUT/record-$kind-paced.txt")
+	RECORD_OTHER=$(awk -F= '$1 == "OTHER_CPU_PCT" && $2 > m { m = $2 } END { print m + 0 }' "${outs[@]}")
+}
+
+# record_report KIND: the rows of record_one's runs.
+record_report() {
+	local kind=$1 label
+	if [ "$kind" = s3 ]; then label="MinIO (s3://, same host)"; else label="file:// (default store)"; fi
+	local f=$OUT/record-$kind.txt fp=$OUT/record-$kind-paced.txt rt p99 b="record: $RECORD_N × 2 MiB → $label"
+	rt=$(kv "$f" RT_FACTOR)
+	p99=$(kv "$f" PERSIST_P99_MS)
+	row "$b" "persisted: segments/s · MB/s (wall s)" \
+		"$(kv "$f" SEG_PER_S) · $(kv "$f" MB_PER_S) ($(kv "$f" WALL_S) s; all acked at $(kv "$f" ACKED_S) s)" "" ""
+	row "$b" "real-time factor for a 4 Mbit/s source" "${rt}×" "≥ 10×" "$(verdict "$rt" ge 10)"
+	row "$b" "persist latency p50 / p90 / p99 (ms; histogram, interpolated in buckets)" \
+		"$(kv "$f" PERSIST_P50_MS) / $(kv "$f" PERSIST_P90_MS) / $p99 (mean $(kv "$f" HIST_MEAN_MS); n=$(kv "$f" HIST_COUNT))" "p99 ≤ 200 ms" "$(p99_verdict "$p99")"
+	local c="controld $(kv "$f" CPU_CONTROLD_PCT), edge $(kv "$f" CPU_EDGE_PCT)"
+	[ "$kind" != s3 ] || c+=", minio $(kv "$f" CPU_MINIO_PCT)"
+	c+=", lmxbench $(kv "$f" CPU_LMXBENCH_PCT), other procs $(kv "$f" OTHER_CPU_PCT); machine $(kv "$f" MACHINE_BUSY_PCT) of $(($(nproc) * 100))"
+	row "$b" "CPU (% of one CPU); most spooled at once; spool write p50/p99 (ms, idle)" \
+		"$c; $(kv "$f" SPOOL_MAX); $(kv "$f" SPOOLPUT_P50_MS) / $(kv "$f" SPOOLPUT_P99_MS)" "" ""
+	if [ "$RECORD_PACE" != 0 ]; then
+		p99=$(kv "$fp" PERSIST_P99_MS)
+		row "record: $RECORD_PACED_N × 2 MiB, 1 per $RECORD_PACE → $label" "persist latency p50 / p90 / p99 (ms; histogram, interpolated in buckets)" \
+			"$(kv "$fp" PERSIST_P50_MS) / $(kv "$fp" PERSIST_P90_MS) / $p99 (mean $(kv "$fp" HIST_MEAN_MS); n=$(kv "$fp" HIST_COUNT))" "p99 ≤ 200 ms" "$(p99_verdict "$p99")"
+	fi
+}
+
+# p99_verdict MS: the p99 target; ">X" (beyond the last finite bucket) misses.
+p99_verdict() {
+	case $1 in ">"* | NA | "") echo "**MISSED**" ;; *) verdict "$1" le 200 ;; esac
+}
+
+# record_run KIND SUFFIX N EVERY CPU [ENV...]: one `lmxbench record` against
+# the control node and edge running now, into OUT/record-KIND[SUFFIX].txt.
+record_run() {
+	local kind=$1 sfx=$2 n=$3 every=$4 cpu=$5
+	shift 5
+	local f=$OUT/record-$kind$sfx.txt segdir=$WORK/rec-$kind-seg probe=""
+	# The spool-write probe runs once, after the unpaced run, on the spool's filesystem.
+	[ -n "$sfx" ] || probe=$WORK/rec-$kind-probe
+	env "$@" "$BIN/lmxbench" record -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" \
+		-dir "$segdir" -source "bench-rec-$kind$sfx" -store "$STORE_URL" -n "$n" -window "$RECORD_WINDOW" -every "$every" \
+		-cpu "$cpu" -probe-dir "$probe" >"$f" 2>"$OUT/record-$kind$sfx.log" ||
+		{ cat "$OUT/record-$kind$sfx.log" >&2; die "record ($kind$sfx) failed"; }
+	cat "$OUT/record-$kind$sfx.log" >&2
+}
+
+bench_record() {
+	require curl
+	build
+	local k try f
+	for k in $RECORD_STORES; do
+		case $k in s3 | file) ;; *) die "RECORD_STORES: unknown store $k (s3|file)" ;; esac
+		for try in $(seq 0 "$WRK_RETRIES"); do
+			record_one "$k"
+			awk -v o="$RECORD_OTHER" -v l="$NOISE_PCT" 'BEGIN { exit !(o > l) }' || break
+			[ "$try" = "$WRK_RETRIES" ] && break
+			log "record ($k): other processes used $RECORD_OTHER % of a CPU during the run; repeating it"
+			for f in "$OUT/record-$k.txt" "$OUT/record-$k-paced.txt"; do
+				if [ -f "$f" ]; then cp "$f" "$f.noisy-$try"; fi
+			done
+		done
+		record_report "$k"
+	done
+}
+
+# ---------------------------------------------------------------------------
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(all)
+[ "${parts[*]}" = all ] && parts=(serve ingest edge record size)
+for p in "${parts[@]}"; do
+	case $p in serve | ingest | edge | record | size | profile) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|all)" ;; esac
+done
+mkdir -p "$OUT"
+{
+	echo "| Benchmark | Measure | Value | Target | Verdict |"
+	echo "| --- | --- | --- | --- | --- |"
+} >"$RESULTS"
+start=$(date +%s)
+for p in "${parts[@]}"; do
+	"bench_$p"
+done
+log "done in $(($(date +%s) - start)) s; raw outputs in $OUT"
+echo
+echo "lmx benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC'), $SRC_DESC, $(nproc) CPUs, $(go version 2>/dev/null | awk '{ print $3 }'); serve: $PINNING"
+echo
+cat "$RESULTS"
