@@ -147,11 +147,7 @@ func (p edgesPanel) View(width, height int, focused bool, now time.Time, st styl
 		count = fmt.Sprintf("(%d, %d online)", len(p.all), online)
 	}
 	title := titleLine(panelEdges, "Edges", count, focused, p.list, len(p.rows), width, st)
-	var rows []string
-	from, to := visible(p.list, len(p.rows))
-	for i := from; i < to; i++ {
-		rows = append(rows, t.row(p.cells(p.rows[i], now, st), i == p.list.cursor, focused, st))
-	}
+	rows := visibleRows(t, p.list, p.rows, focused, st, func(r api.Edge) map[string]cell { return p.cells(r, now, st) })
 	return panelView(title, t, rows, p.empty(), height, width, st)
 }
 

@@ -191,11 +191,7 @@ func (p sourcesPanel) View(width, height int, focused bool, now time.Time, st st
 	}
 	title := titleLine(panelSources, "Sources", count, focused, p.list, len(p.rows), width, st)
 	sw := t.width(sparkTitle)
-	var rows []string
-	from, to := visible(p.list, len(p.rows))
-	for i := from; i < to; i++ {
-		rows = append(rows, t.row(p.cells(p.rows[i], sw, now, st), i == p.list.cursor, focused, st))
-	}
+	rows := visibleRows(t, p.list, p.rows, focused, st, func(r api.Source) map[string]cell { return p.cells(r, sw, now, st) })
 	return panelView(title, t, rows, p.empty(), height, width, st)
 }
 

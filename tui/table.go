@@ -305,3 +305,14 @@ func visible(c cursorList, n int) (from, to int) {
 	to = min(from+max(c.rows, 0), n)
 	return from, to
 }
+
+// visibleRows draws the rows of items the cursor's window shows, marking the
+// selected one; cells turns an item into its cells.
+func visibleRows[T any](t table, c cursorList, items []T, focused bool, st styles, cells func(T) map[string]cell) []string {
+	from, to := visible(c, len(items))
+	rows := make([]string, 0, to-from)
+	for i := from; i < to; i++ {
+		rows = append(rows, t.row(cells(items[i]), i == c.cursor, focused, st))
+	}
+	return rows
+}
