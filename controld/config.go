@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/lmx-video/lmx/internal/bytesize"
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Config is the control node's configuration. The struct tags make it a
@@ -44,6 +45,22 @@ type Config struct {
 	Recordings string `name:"recordings" env:"LMX_RECORDINGS" help:"Where recordings go: file:///dir (default: DATA-DIR/recordings) or s3://bucket/prefix?endpoint=host:9000&secure=false (credentials from LMX_S3_ACCESS_KEY/LMX_S3_SECRET_KEY)."`
 	// MaxSegmentBytes bounds one uploaded segment.
 	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond)."`
+}
+
+// DefaultConfig is the configuration `lmx controld` runs with when no flag
+// is given (the same values as the kong defaults in the struct tags, which a
+// test keeps in step). Programs that embed a control node (the demo, tests)
+// start from it and change what they need.
+func DefaultConfig() Config {
+	return Config{
+		APIListen:       netaddr.Listen(netaddr.APIPort),
+		VODListen:       netaddr.Listen(netaddr.PlaybackPort),
+		MQTTListen:      netaddr.Listen(netaddr.MQTTPort),
+		CacheSize:       256 << 20,
+		LiveSegments:    5,
+		CORSOrigin:      "*",
+		MaxSegmentBytes: 64 << 20,
+	}
 }
 
 // Validate fills defaults and checks the configuration.
