@@ -75,8 +75,10 @@ func NewClient(base string, hc *http.Client) (*Client, error) {
 // Base is the server address the client talks to.
 func (c *Client) Base() string { return c.base.String() }
 
-// do sends a request and decodes the envelope's payload key into out.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, key string, out any) error {
+// do sends a request and decodes the answer into out, a *…Reply type of
+// this package (nil to ignore the payload); a non-2xx answer becomes a
+// *StatusError with the control node's message.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, out any) error {
 	u := *c.base
 	u.Path = strings.TrimSuffix(u.Path, "/") + path
 	u.RawQuery = query.Encode()
@@ -111,26 +113,24 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return fmt.Errorf("reading answer from %s: %w", c.base, err)
 	}
-	var env map[string]json.RawMessage
+	var env Envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return &StatusError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: unexpected answer (%s): %.200s", method, path, resp.Status, raw)}
 	}
 	if resp.StatusCode/100 != 2 {
 		se := &StatusError{Status: resp.StatusCode}
-		var e Error
-		if m, ok := env["error"]; ok && json.Unmarshal(m, &e) == nil {
-			se.Message, se.Detail = e.Message, e.Detail
+		if env.Error != nil {
+			se.Message, se.Detail = env.Error.Message, env.Error.Detail
 		}
 		return se
 	}
-	if out == nil || key == "" {
+	if out == nil {
 		return nil
 	}
-	m, ok := env[key]
-	if !ok {
-		return fmt.Errorf("%s %s: answer has no %q", method, path, key)
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	return json.Unmarshal(m, out)
+	return nil
 }
 
 // ListSources lists sources, filtered by exact name when name is not empty.
@@ -139,71 +139,71 @@ func (c *Client) ListSources(ctx context.Context, name string) ([]Source, error)
 	if name != "" {
 		q.Set("source_name", name)
 	}
-	var out []Source
-	return out, c.do(ctx, http.MethodGet, "/v1/source", q, nil, "sources", &out)
+	var out SourcesReply
+	return out.Sources, c.do(ctx, http.MethodGet, PathSources, q, nil, &out)
 }
 
 // GetSource returns a source by id or name.
 func (c *Client) GetSource(ctx context.Context, idOrName string) (Source, error) {
-	var out Source
-	return out, c.do(ctx, http.MethodGet, "/v1/source/"+url.PathEscape(idOrName), nil, nil, "source", &out)
+	var out SourceReply
+	return out.Source, c.do(ctx, http.MethodGet, Expand(PathSource, idOrName), nil, nil, &out)
 }
 
 // CreateSource creates a source.
 func (c *Client) CreateSource(ctx context.Context, s NewSource) (Source, error) {
-	var out Source
-	return out, c.do(ctx, http.MethodPost, "/v1/source", nil, s, "source", &out)
+	var out SourceReply
+	return out.Source, c.do(ctx, http.MethodPost, PathSources, nil, s, &out)
 }
 
 // DeleteSource deletes a source by id or name.
 func (c *Client) DeleteSource(ctx context.Context, idOrName string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/source/"+url.PathEscape(idOrName), nil, nil, "", nil)
+	return c.do(ctx, http.MethodDelete, Expand(PathSource, idOrName), nil, nil, nil)
 }
 
 // SetStreaming turns a source's streaming on or off.
 func (c *Client) SetStreaming(ctx context.Context, idOrName string, on bool) (Source, error) {
 	q := url.Values{"new_state": {fmt.Sprint(on)}}
-	var out Source
-	return out, c.do(ctx, http.MethodPut, "/v1/source/"+url.PathEscape(idOrName)+"/streaming", q, nil, "source", &out)
+	var out SourceReply
+	return out.Source, c.do(ctx, http.MethodPut, Expand(PathSourceStreaming, idOrName), q, nil, &out)
 }
 
 // ListEdges lists the edges the control node knows.
 func (c *Client) ListEdges(ctx context.Context) ([]Edge, error) {
-	var out []Edge
-	return out, c.do(ctx, http.MethodGet, "/v1/edge", nil, nil, "edges", &out)
+	var out EdgesReply
+	return out.Edges, c.do(ctx, http.MethodGet, PathEdges, nil, nil, &out)
 }
 
 // StartRecording starts a recording of a source.
 func (c *Client) StartRecording(ctx context.Context, source string, r NewRecording) (Recording, error) {
-	var out Recording
-	return out, c.do(ctx, http.MethodPost, "/v1/source/"+url.PathEscape(source)+"/recording", nil, r, "recording", &out)
+	var out RecordingReply
+	return out.Recording, c.do(ctx, http.MethodPost, Expand(PathSourceRecordings, source), nil, r, &out)
 }
 
 // StopRecording stops a recording.
 func (c *Client) StopRecording(ctx context.Context, id string) (Recording, error) {
-	var out Recording
-	return out, c.do(ctx, http.MethodPost, "/v1/recording/"+url.PathEscape(id)+"/stop", nil, nil, "recording", &out)
+	var out RecordingReply
+	return out.Recording, c.do(ctx, http.MethodPost, Expand(PathRecordingStop, id), nil, nil, &out)
 }
 
 // ListRecordings lists recordings (newest first), of one source when source
 // is not empty, only the active ones when activeOnly.
 func (c *Client) ListRecordings(ctx context.Context, source string, activeOnly bool) ([]Recording, error) {
-	var out []Recording
-	path := "/v1/recording"
+	path := PathRecordings
 	if source != "" {
-		path = "/v1/source/" + url.PathEscape(source) + "/recording"
+		path = Expand(PathSourceRecordings, source)
 	}
 	q := url.Values{}
 	if activeOnly {
 		q.Set("active", "true")
 	}
-	return out, c.do(ctx, http.MethodGet, path, q, nil, "recordings", &out)
+	var out RecordingsReply
+	return out.Recordings, c.do(ctx, http.MethodGet, path, q, nil, &out)
 }
 
 // GetRecording returns one recording.
 func (c *Client) GetRecording(ctx context.Context, id string) (Recording, error) {
-	var out Recording
-	return out, c.do(ctx, http.MethodGet, "/v1/recording/"+url.PathEscape(id), nil, nil, "recording", &out)
+	var out RecordingReply
+	return out.Recording, c.do(ctx, http.MethodGet, Expand(PathRecording, id), nil, nil, &out)
 }
 
 // DeleteRecording deletes a recording and the objects no other recording uses.
@@ -212,5 +212,5 @@ func (c *Client) DeleteRecording(ctx context.Context, id string, force bool) err
 	if force {
 		q.Set("force", "true")
 	}
-	return c.do(ctx, http.MethodDelete, "/v1/recording/"+url.PathEscape(id), q, nil, "", nil)
+	return c.do(ctx, http.MethodDelete, Expand(PathRecording, id), q, nil, nil)
 }

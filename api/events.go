@@ -37,7 +37,7 @@ type EventPayload struct {
 // event, until ctx ends or the stream breaks (it returns the reason).
 func (c *Client) FollowEvents(ctx context.Context, fn func(StreamEvent)) error {
 	u := *c.base
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/events"
+	u.Path = strings.TrimSuffix(u.Path, "/") + PathEvents
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return err

@@ -28,8 +28,11 @@ type Config struct {
 	MQTTListen string `name:"mqtt-listen" env:"LMX_MQTT_LISTEN" default:":1883" help:"Address of the embedded MQTT broker edges dial."`
 	// Broker, when set, is an external MQTT broker used instead of the embedded one.
 	Broker string `name:"broker" env:"LMX_BROKER" help:"Use an external MQTT broker (mqtt://host:1883) instead of the embedded one; --mqtt-listen is then unused."`
-	// CacheSize bounds the in-memory segment cache.
-	CacheSize bytesize.Size `name:"cache-size" env:"LMX_CACHE_SIZE" default:"256MiB" help:"Memory for cached segments."`
+	// CacheSize bounds the replay cache of recorded segments.
+	CacheSize bytesize.Size `name:"cache-size" env:"LMX_CACHE_SIZE" default:"256MiB" help:"Memory for the replay cache (recorded segments being watched; live segments are held apart, see --live-memory)."`
+	// LiveMemory caps what live windows hold: each source its listed
+	// segments and as many that slid out, for players a playlist behind.
+	LiveMemory bytesize.Size `name:"live-memory" env:"LMX_LIVE_MEMORY" default:"1GiB" help:"Memory for live segments. A streaming source holds its listed segments and as many that slid out: about sources × 2 × --live-segments × the largest segment (100 sources of 2 s at 4 Mbit/s: 100 × 10 × 1 MB = 1 GB). Past it, slid-out segments go first, then new segments are refused (507, logged and counted)."`
 	// LiveSegments is how many segments a live playlist lists (at least 3 target durations are always covered).
 	LiveSegments int `name:"live-segments" env:"LMX_LIVE_SEGMENTS" default:"5" help:"Segments listed in a live playlist (at least three target durations)."`
 	// NoAutoRegister refuses pushes of source names not created first.
@@ -44,7 +47,7 @@ type Config struct {
 	// s3://bucket/prefix?endpoint=host:9000&secure=false.
 	Recordings string `name:"recordings" env:"LMX_RECORDINGS" help:"Where recordings go: file:///dir (default: DATA-DIR/recordings) or s3://bucket/prefix?endpoint=host:9000&secure=false (credentials from LMX_S3_ACCESS_KEY/LMX_S3_SECRET_KEY)."`
 	// MaxSegmentBytes bounds one uploaded segment.
-	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond)."`
+	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond); at most --live-memory."`
 }
 
 // DefaultConfig is the configuration `lmx controld` runs with when no flag
@@ -57,6 +60,7 @@ func DefaultConfig() Config {
 		VODListen:       netaddr.Listen(netaddr.PlaybackPort),
 		MQTTListen:      netaddr.Listen(netaddr.MQTTPort),
 		CacheSize:       256 << 20,
+		LiveMemory:      1 << 30,
 		LiveSegments:    5,
 		CORSOrigin:      "*",
 		MaxSegmentBytes: 64 << 20,
@@ -92,11 +96,14 @@ func (c *Config) Validate() error {
 	if c.LiveSegments < 3 || c.LiveSegments > 100 {
 		return fmt.Errorf("--live-segments %d: must be between 3 and 100", c.LiveSegments)
 	}
+	if c.LiveMemory < 16<<20 {
+		return fmt.Errorf("--live-memory %s: must be at least 16MiB", c.LiveMemory)
+	}
 	if c.MaxSegmentBytes <= 0 {
 		return errors.New("--max-segment-bytes must be positive")
 	}
-	if int64(c.MaxSegmentBytes) > int64(c.CacheSize)/4 {
-		c.MaxSegmentBytes = c.CacheSize / 4
+	if c.MaxSegmentBytes > c.LiveMemory {
+		return fmt.Errorf("--max-segment-bytes %s is more than --live-memory %s: such a segment could never be held for live playback", c.MaxSegmentBytes, c.LiveMemory)
 	}
 	if c.Recordings == "" {
 		abs, err := filepath.Abs(filepath.Join(c.DataDir, "recordings"))
@@ -106,20 +113,8 @@ func (c *Config) Validate() error {
 		c.Recordings = "file://" + abs
 	}
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + hostFor(c.VODListen)
+		c.PublicURL = "http://" + netaddr.Dial(c.VODListen)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	return nil
-}
-
-// hostFor turns a listen address into one a client on this machine can dial.
-func hostFor(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }

@@ -14,125 +14,130 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/broker/client"
 	"github.com/lmx-video/lmx/broker/embedded"
+	"github.com/lmx-video/lmx/controld/internal/edges"
+	"github.com/lmx-video/lmx/controld/internal/events"
+	"github.com/lmx-video/lmx/controld/internal/ingest"
+	"github.com/lmx-video/lmx/controld/internal/live"
+	"github.com/lmx-video/lmx/controld/internal/metrics"
+	"github.com/lmx-video/lmx/controld/internal/mgmt"
+	"github.com/lmx-video/lmx/controld/internal/recording"
+	"github.com/lmx-video/lmx/controld/internal/vod"
+	"github.com/lmx-video/lmx/internal/netaddr"
 	"github.com/lmx-video/lmx/objstore"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
-// Server is the control node.
+// Server is the control node: it wires its components and runs them. Each
+// concern has one home under controld/internal: edges (presence, bindings,
+// desired state), live (live windows), recording (spool, store, replay),
+// ingest (uploads), vod (the playback and ingest listener), mgmt (the
+// management API) and events (the event stream).
 type Server struct {
-	cfg     Config
-	logger  *slog.Logger
-	version string
+	cfg    Config
+	logger *slog.Logger
 
-	store   *sqlstore.Store
-	broker  bus
-	cache   *segmentCache
-	live    *liveRegistry
-	metrics *metrics
-	rec     *recorder
-	fetches *fetcher
-	hub     *eventHub
-	closing chan struct{} // closed when shutdown starts, to end event streams
+	store  *sqlstore.Store
+	bus    bus
+	hub    *events.Hub
+	edges  *edges.Tracker
+	live   *live.Registry
+	recs   *recording.Recordings
+	vod    *vod.Server
+	apiSrv *http.Server
 
 	apiLn, vodLn net.Listener
-	apiSrv       *http.Server
-	vodSrv       *vodServer
-
-	mu    sync.Mutex
-	edges map[string]*edgeView // latest status per edge, in memory
-
-	ready chan struct{}
+	ready        chan struct{}
+	closeOnce    sync.Once
 }
 
-// New opens the store, binds every listener and prepares the broker, so a
-// busy port or an unwritable data dir is reported before Run.
-func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (*Server, error) {
+// New opens the store and the recordings store, binds every listener and
+// prepares the broker, so a busy port or an unwritable data dir is reported
+// before Run. On error nothing stays open; after New, Run (or Close)
+// releases it all.
+func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{
-		cfg:     cfg,
-		logger:  logger,
-		version: version,
-		cache:   newSegmentCache(int64(cfg.CacheSize)),
-		metrics: newMetrics(),
-		edges:   map[string]*edgeView{},
-		ready:   make(chan struct{}),
-		hub:     newEventHub(),
-		closing: make(chan struct{}),
-	}
-	s.live = newLiveRegistry(cfg.LiveSegments)
-	var err error
-	cleanup := func() {
-		for _, ln := range []net.Listener{s.apiLn, s.vodLn} {
-			if ln != nil {
-				ln.Close()
-			}
+	s := &Server{cfg: cfg, logger: logger, ready: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.Close()
 		}
-		if s.broker != nil {
-			s.broker.Close()
-		}
-		if s.store != nil {
-			s.store.Close()
-		}
-	}
+	}()
 	if s.store, err = sqlstore.Open(ctx, filepath.Join(cfg.DataDir, "lmx.db"), logger.With("component", "sqlstore")); err != nil {
 		return nil, fmt.Errorf("state store in %s: %w", cfg.DataDir, err)
 	}
 	objects, err := objstore.Open(ctx, cfg.Recordings, os.Getenv)
 	if err != nil {
-		cleanup()
 		return nil, fmt.Errorf("recordings store: %w", err)
 	}
-	if s.rec, err = newRecorder(objects, filepath.Join(cfg.DataDir, "spool"), logger.With("component", "recorder"), s.metrics); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("recording spool: %w", err)
-	}
-	s.fetches = newFetcher()
 	if s.apiLn, err = net.Listen("tcp", cfg.APIListen); err != nil {
-		cleanup()
 		return nil, fmt.Errorf("management API listener: %w", err)
 	}
 	if s.vodLn, err = net.Listen("tcp", cfg.VODListen); err != nil {
-		cleanup()
 		return nil, fmt.Errorf("playback listener: %w", err)
 	}
-	if cfg.Broker != "" {
-		// On every (re)connection the retained desired states are written
-		// again, as they are at start with the embedded broker.
-		onUp := func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.republishDesired(ctx); err != nil {
-				s.logger.Warn("could not republish desired states", "err", err)
-			}
-		}
-		c, err := client.New(client.Config{URL: cfg.Broker, ClientID: "lmx-controld-" + uuid.NewString()[:8], Username: "controld", Password: cfg.EdgeToken, OnUp: onUp}, logger.With("component", "mqtt"))
+	if s.bus, err = s.newBus(); err != nil {
+		return nil, err
+	}
+
+	m := metrics.New()
+	s.hub = events.NewHub(version)
+	emitter := events.NewEmitter(s.bus, logger.With("component", "events"))
+	s.edges = edges.New(edges.Config{NoAutoRegister: cfg.NoAutoRegister}, s.store, s.bus, emitter, s.hub, m.EdgesOnline, logger.With("component", "edges"))
+	s.live = live.New(live.Config{Segments: cfg.LiveSegments, MemoryLimit: int64(cfg.LiveMemory)}, live.Gauges{Bytes: m.LiveBytes, Segments: m.LiveSegmentsHeld}, logger.With("component", "live"))
+	s.recs, err = recording.New(recording.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), CacheSize: int64(cfg.CacheSize)}, s.store, objects,
+		recording.Series{
+			Gauges:   recording.Gauges{Spooled: m.Spooled, Persist: m.PersistSeconds},
+			Recorded: m.RecordedIn, CacheHits: m.CacheHits, CacheMisses: m.CacheMisses, CacheRejected: m.CacheRejected,
+		}, logger.With("component", "recorder"))
+	if err != nil {
+		return nil, err
+	}
+	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL}, mgmt.Deps{
+		Store: s.store, Edges: s.edges, Live: s.live, Objects: s.recs, Events: emitter,
+		Stream: s.hub, Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), Ready: s.ready,
+	}, logger.With("component", "api"))
+	in := ingest.New(ingest.Config{EdgeToken: cfg.EdgeToken, MaxSegmentBytes: cfg.MaxSegmentBytes}, s.edges, s.live, s.recs, emitter, api,
+		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
+	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: int(cfg.MaxSegmentBytes) + 1<<20}, s.live, s.store, s.recs, in, m, logger.With("component", "vod"))
+	s.apiSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	// Event streams never end by themselves: end them when shutdown starts.
+	s.apiSrv.RegisterOnShutdown(s.hub.Close)
+	return s, nil
+}
+
+// newBus is the embedded broker, or a client of --broker.
+func (s *Server) newBus() (bus, error) {
+	if s.cfg.Broker == "" {
+		b, err := embedded.New(embedded.Config{Listen: s.cfg.MQTTListen, Token: s.cfg.EdgeToken}, s.logger)
 		if err != nil {
-			cleanup()
-			return nil, fmt.Errorf("--broker: %w", err)
-		}
-		u, _ := url.Parse(cfg.Broker)
-		s.broker = &externalBus{c: c, addr: brokerAddr(u.Host)}
-	} else {
-		b, err := embedded.New(embedded.Config{Listen: cfg.MQTTListen, Token: cfg.EdgeToken}, logger)
-		if err != nil {
-			cleanup()
 			return nil, err
 		}
-		s.broker = b
+		return &embeddedBus{Broker: b}, nil
 	}
-	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
-	s.apiSrv = &http.Server{Handler: s.apiRoutes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
-	s.vodSrv = newVODServer(s, s.vodRoutes(), logger)
-	var once sync.Once
-	s.apiSrv.RegisterOnShutdown(func() { once.Do(func() { close(s.closing) }) })
-	return s, nil
+	// On every (re)connection the retained desired states are written
+	// again, as they are at start with the embedded broker. s.edges is set
+	// before the client runs.
+	onUp := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.edges.RepublishDesired(ctx); err != nil {
+			s.logger.Warn("could not republish desired states", "err", err)
+		}
+	}
+	c, err := client.New(client.Config{URL: s.cfg.Broker, ClientID: "lmx-controld-" + uuid.NewString()[:8], Username: "controld", Password: s.cfg.EdgeToken, OnUp: onUp}, s.logger.With("component", "mqtt"))
+	if err != nil {
+		return nil, fmt.Errorf("--broker: %w", err)
+	}
+	u, _ := url.Parse(s.cfg.Broker)
+	return &externalBus{c: c, addr: brokerAddr(u.Host)}, nil
 }
 
 // APIAddr is the management API's bound address.
@@ -142,10 +147,10 @@ func (s *Server) APIAddr() net.Addr { return s.apiLn.Addr() }
 func (s *Server) VODAddr() net.Addr { return s.vodLn.Addr() }
 
 // MQTTAddr is the broker's bound address.
-func (s *Server) MQTTAddr() net.Addr { return s.broker.Addr() }
+func (s *Server) MQTTAddr() net.Addr { return s.bus.Addr() }
 
 // RecordingsStore describes where recordings go (without credentials).
-func (s *Server) RecordingsStore() string { return s.rec.store.String() }
+func (s *Server) RecordingsStore() string { return s.recs.StoreName() }
 
 // Config is the validated configuration.
 func (s *Server) Config() Config { return s.cfg }
@@ -153,69 +158,81 @@ func (s *Server) Config() Config { return s.cfg }
 // Ready is closed once the control node serves.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Run serves until ctx ends, then shuts down gracefully.
+// Close releases what New opened (listeners, broker, store) for a node that
+// will not Run, or whose Run returned. It is safe to call more than once.
+func (s *Server) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		for _, ln := range []net.Listener{s.apiLn, s.vodLn} {
+			if ln != nil {
+				if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if s.bus != nil {
+			errs = append(errs, s.bus.Close())
+		}
+		if s.store != nil {
+			errs = append(errs, s.store.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Run serves until ctx ends, then shuts down gracefully: every component's
+// goroutine has returned and every listener, the broker and the store are
+// closed when it returns, on every path.
 func (s *Server) Run(ctx context.Context) error {
-	defer s.store.Close()
-	if _, err := s.store.MarkAllEdgesOffline(ctx); err != nil {
+	defer s.Close()
+	if err := s.edges.Start(ctx); err != nil {
 		return fmt.Errorf("state store: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.broker.Run(gctx) })
-	if err := s.broker.Subscribe(broker.EdgeStatusFilter, 1, s.onEdgeStatus); err != nil {
-		return fmt.Errorf("mqtt subscribe: %w", err)
+	g.Go(func() error { return s.bus.Run(gctx) })
+	err := errors.Join(
+		s.bus.Subscribe(broker.EdgeStatusFilter, broker.StatusQoS, s.edges.OnStatus),
+		s.bus.Subscribe(broker.EventsTopic, broker.EventQoS, s.hub.OnEvent),
+	)
+	if err != nil {
+		// Nothing serves yet: stop the broker and wait for it.
+		g.Go(func() error { return fmt.Errorf("mqtt subscribe: %w", err) })
+		return g.Wait()
 	}
-	if err := s.broker.Subscribe(broker.EventsTopic, 2, s.onEvent); err != nil {
-		return fmt.Errorf("mqtt subscribe: %w", err)
-	}
-	// Retained desired states did not survive a restart of the broker:
-	// publish them again from the store, the source of truth. (An external
-	// broker gets them on every connection instead.)
+	// Retained desired states did not survive a restart of the embedded
+	// broker: publish them again from the store, the source of truth. (An
+	// external broker gets them on every connection instead.)
 	if s.cfg.Broker == "" {
-		if err := s.republishDesired(ctx); err != nil {
+		if err := s.edges.RepublishDesired(ctx); err != nil {
 			s.logger.Warn("could not republish desired states", "err", err)
 		}
 	}
 	g.Go(func() error {
 		if err := s.apiSrv.Serve(s.apiLn); !errors.Is(err, http.ErrServerClosed) {
-			return err
+			return fmt.Errorf("management API: %w", err)
 		}
 		return nil
 	})
-	g.Go(func() error { return s.vodSrv.Serve(s.vodLn) })
-	g.Go(func() error { s.watchEdges(gctx); return nil })
-	g.Go(func() error { s.rec.run(gctx); return nil })
+	g.Go(func() error { return s.vod.Serve(s.vodLn) })
+	g.Go(func() error { return s.edges.Run(gctx) })
+	g.Go(func() error { return s.recs.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return errors.Join(s.apiSrv.Shutdown(sctx), s.vodSrv.Shutdown(sctx))
+		return errors.Join(s.apiSrv.Shutdown(sctx), s.vod.Shutdown(sctx))
 	})
 	close(s.ready)
 	return g.Wait()
 }
 
-// publish sends a control-plane message, logging (not failing) on error:
-// retained state is republished on the next change or restart anyway.
-func (s *Server) publish(topic string, payload []byte, retain bool, qos byte) {
-	if err := s.broker.Publish(topic, payload, retain, qos); err != nil {
-		s.logger.Warn("mqtt publish failed", "topic", topic, "err", err)
-	}
-}
-
-// event publishes what happened on lmx/v1/events.
-func (s *Server) event(kind string, ev broker.Event) {
-	ev.V, ev.Kind, ev.Time = broker.Version, kind, time.Now().UTC()
-	s.publish(broker.EventsTopic, broker.Encode(ev), false, broker.EventQoS)
-}
-
 // EdgeJoinCommand is the `lmx edged` line an edge on another machine needs to
 // join this control node; host is how that machine reaches this one.
 func EdgeJoinCommand(s *Server, host string) string {
-	_, mport, _ := net.SplitHostPort(s.MQTTAddr().String())
-	_, vport, _ := net.SplitHostPort(s.VODAddr().String())
+	mport, vport := netaddr.Port(s.MQTTAddr().String()), netaddr.Port(s.VODAddr().String())
 	cmd := fmt.Sprintf("lmx edged --name EDGE-NAME --mqtt mqtt://%s --ingest http://%s --allow-dir /path/to/segments",
-		net.JoinHostPort(host, mport), net.JoinHostPort(host, vport))
-	if mport == "1883" && vport == "8081" {
+		net.JoinHostPort(host, fmt.Sprint(mport)), net.JoinHostPort(host, fmt.Sprint(vport)))
+	if mport == netaddr.MQTTPort && vport == netaddr.PlaybackPort {
 		cmd = "lmx edged --name EDGE-NAME --controld " + host + " --allow-dir /path/to/segments"
 	}
 	if s.cfg.EdgeToken != "" {

@@ -39,10 +39,9 @@ func testLogger(t *testing.T) *slog.Logger {
 func startNode(t *testing.T, mutate func(*Config)) *node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := Config{
-		DataDir: t.TempDir(), APIListen: "127.0.0.1:0", VODListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0",
-		CacheSize: 64 << 20, LiveSegments: 5, CORSOrigin: "*", MaxSegmentBytes: 8 << 20,
-	}
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.APIListen, cfg.VODListen, cfg.MQTTListen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.CacheSize, cfg.LiveMemory, cfg.MaxSegmentBytes = 64<<20, 64<<20, 8<<20
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -37,6 +38,9 @@ type Broker struct {
 	logger *slog.Logger
 	addr   net.Addr
 	ln     net.Listener
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New creates the broker and binds its listener, so a port in use is
@@ -77,8 +81,12 @@ func (b *Broker) Run(ctx context.Context) error {
 	return b.Close()
 }
 
-// Close stops the broker and disconnects its clients.
-func (b *Broker) Close() error { return b.srv.Close() }
+// Close stops the broker and disconnects its clients. It may be called
+// more than once (Run closes too); mochi's own Close may not.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() { b.closeErr = b.srv.Close() })
+	return b.closeErr
+}
 
 // Publish publishes a message from the control node itself.
 func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {

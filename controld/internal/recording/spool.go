@@ -1,4 +1,4 @@
-package controld
+package recording
 
 import (
 	"context"
@@ -8,20 +8,30 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lmx-video/lmx/objstore"
 )
 
-// recorder makes recorded segments durable without waiting on the object
+// Gauges are the series the spool keeps current.
+type Gauges struct {
+	// Spooled is how many segments wait for the store.
+	Spooled prometheus.Gauge
+	// Persist is the time from arrival to the object being written.
+	Persist prometheus.Observer
+}
+
+// spool makes recorded segments durable without waiting on the object
 // store: a segment is first written to the spool in the data dir (that is
 // what the edge's ack means), then copied to the store in the background,
 // retried with backoff while the store is down or slow, and only then
 // removed from the spool. The spool itself is the queue, so a restart picks
 // up where it left off.
-type recorder struct {
-	store   objstore.Store
-	spool   *objstore.Dir
-	logger  *slog.Logger
-	metrics *metrics
+type spool struct {
+	store  objstore.Store
+	dir    *objstore.Dir
+	logger *slog.Logger
+	gauges Gauges
 
 	mu      sync.Mutex
 	queue   []string
@@ -32,26 +42,26 @@ type recorder struct {
 	failing atomic.Bool
 }
 
-func newRecorder(store objstore.Store, spoolDir string, logger *slog.Logger, m *metrics) (*recorder, error) {
-	spool, err := objstore.NewDir(spoolDir)
+func newSpool(store objstore.Store, spoolDir string, logger *slog.Logger, g Gauges) (*spool, error) {
+	dir, err := objstore.NewDir(spoolDir)
 	if err != nil {
 		return nil, err
 	}
-	return &recorder{store: store, spool: spool, logger: logger, metrics: m, queued: map[string]time.Time{}, notify: make(chan struct{}, 1), workers: 4}, nil
+	return &spool{store: store, dir: dir, logger: logger, gauges: g, queued: map[string]time.Time{}, notify: make(chan struct{}, 1), workers: 4}, nil
 }
 
-// spoolPut stores a segment durably in the spool and queues it for the
+// put stores a segment durably in the spool and queues it for the
 // store; arrived is when its upload reached the control node, where the
 // persist latency is measured from.
-func (r *recorder) spoolPut(ctx context.Context, key string, data []byte, arrived time.Time) error {
-	if err := r.spool.Put(ctx, key, data); err != nil {
+func (r *spool) put(ctx context.Context, key string, data []byte, arrived time.Time) error {
+	if err := r.dir.Put(ctx, key, data); err != nil {
 		return err
 	}
 	r.enqueue(key, arrived)
 	return nil
 }
 
-func (r *recorder) enqueue(key string, at time.Time) {
+func (r *spool) enqueue(key string, at time.Time) {
 	r.mu.Lock()
 	if _, ok := r.queued[key]; !ok {
 		r.queued[key] = at
@@ -59,14 +69,14 @@ func (r *recorder) enqueue(key string, at time.Time) {
 	}
 	n := len(r.queued)
 	r.mu.Unlock()
-	r.metrics.spooled.Set(float64(n))
+	r.gauges.Spooled.Set(float64(n))
 	select {
 	case r.notify <- struct{}{}:
 	default:
 	}
 }
 
-func (r *recorder) next() (string, time.Time, bool) {
+func (r *spool) next() (string, time.Time, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.queue) == 0 {
@@ -77,17 +87,17 @@ func (r *recorder) next() (string, time.Time, bool) {
 	return key, r.queued[key], true
 }
 
-func (r *recorder) done(key string) {
+func (r *spool) done(key string) {
 	r.mu.Lock()
 	delete(r.queued, key)
 	n := len(r.queued)
 	r.mu.Unlock()
-	r.metrics.spooled.Set(float64(n))
+	r.gauges.Spooled.Set(float64(n))
 }
 
 // run copies spooled segments to the store until ctx ends.
-func (r *recorder) run(ctx context.Context) {
-	keys, err := r.spool.List(ctx, "")
+func (r *spool) run(ctx context.Context) {
+	keys, err := r.dir.List(ctx, "")
 	if err != nil {
 		r.logger.Error("reading the recording spool", "err", err)
 	}
@@ -108,7 +118,7 @@ func (r *recorder) run(ctx context.Context) {
 	wg.Wait()
 }
 
-func (r *recorder) work(ctx context.Context) {
+func (r *spool) work(ctx context.Context) {
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
 		key, at, ok := r.next()
@@ -125,7 +135,7 @@ func (r *recorder) work(ctx context.Context) {
 		switch {
 		case err == nil:
 			r.done(key)
-			r.metrics.persistSeconds.Observe(time.Since(at).Seconds())
+			r.gauges.Persist.Observe(time.Since(at).Seconds())
 			if r.failing.CompareAndSwap(true, false) {
 				r.logger.Info("recording store reachable again", "store", r.store.String())
 			}
@@ -150,8 +160,8 @@ func (r *recorder) work(ctx context.Context) {
 	}
 }
 
-func (r *recorder) persist(ctx context.Context, key string) error {
-	data, err := r.spool.Get(ctx, key)
+func (r *spool) persist(ctx context.Context, key string) error {
+	data, err := r.dir.Get(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -160,25 +170,25 @@ func (r *recorder) persist(ctx context.Context, key string) error {
 	if err := r.store.Put(pctx, key, data); err != nil {
 		return err
 	}
-	return r.spool.Delete(ctx, key)
+	return r.dir.Delete(ctx, key)
 }
 
 // get reads a recorded segment from the spool or, once moved, the store.
-func (r *recorder) get(ctx context.Context, key string) ([]byte, error) {
-	if b, err := r.spool.Get(ctx, key); err == nil {
+func (r *spool) get(ctx context.Context, key string) ([]byte, error) {
+	if b, err := r.dir.Get(ctx, key); err == nil {
 		return b, nil
 	}
 	return r.store.Get(ctx, key)
 }
 
 // remove deletes a segment from the spool and the store.
-func (r *recorder) remove(ctx context.Context, key string) error {
-	_ = r.spool.Delete(ctx, key)
+func (r *spool) remove(ctx context.Context, key string) error {
+	_ = r.dir.Delete(ctx, key)
 	return r.store.Delete(ctx, key)
 }
 
 // pending is how many segments wait for the store.
-func (r *recorder) pending() int {
+func (r *spool) pending() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.queued)

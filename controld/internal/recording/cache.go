@@ -1,4 +1,4 @@
-package controld
+package recording
 
 import (
 	"crypto/rand"

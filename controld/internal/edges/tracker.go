@@ -1,0 +1,284 @@
+// Package edges tracks the control node's edges: their presence and health
+// from the retained status topic, which edge each source is bound to, and
+// the desired state each edge converges on.
+package edges
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// Store is the state the tracker reads and writes.
+type Store interface {
+	UpsertEdge(ctx context.Context, e sqlstore.Edge) (sqlstore.Edge, bool, error)
+	SetEdgeOnline(ctx context.Context, name string, online bool, at time.Time) (bool, error)
+	MarkAllEdgesOffline(ctx context.Context) (int, error)
+	ListEdges(ctx context.Context) ([]sqlstore.Edge, error)
+	GetSource(ctx context.Context, idOrName string) (sqlstore.Source, error)
+	EnsureSource(ctx context.Context, name, edge string, segmentLen int) (sqlstore.Source, bool, error)
+	SetSourceEdge(ctx context.Context, id, edge string) (sqlstore.Source, error)
+	SourcesByEdge(ctx context.Context, edge string) ([]sqlstore.Source, error)
+	ListRecordings(ctx context.Context, f sqlstore.RecordingFilter) ([]sqlstore.Recording, error)
+}
+
+// Publisher sends a control-plane message.
+type Publisher interface {
+	Publish(topic string, payload []byte, retain bool, qos byte) error
+}
+
+// Emitter records what happened.
+type Emitter interface {
+	Emit(kind string, ev broker.Event)
+}
+
+// Frames takes edge statuses for the event stream's followers.
+type Frames interface {
+	Publish(kind string, payload []byte)
+}
+
+// Config is what the tracker decides by.
+type Config struct {
+	// NoAutoRegister refuses names that were not created first.
+	NoAutoRegister bool
+}
+
+// StoppedRecordingGrace is how long a stopped recording stays in an edge's
+// desired state, so segments the edge buffered before the stop still arrive.
+const StoppedRecordingGrace = 5 * time.Minute
+
+// Tracker is the control node's view of its edges.
+type Tracker struct {
+	cfg     Config
+	store   Store
+	bus     Publisher
+	events  Emitter
+	frames  Frames
+	online  prometheus.Gauge
+	logger  *slog.Logger
+	nowFunc func() time.Time
+
+	mu    sync.Mutex
+	views map[string]*view // latest status per edge
+}
+
+// view is the newest status an edge reported.
+type view struct {
+	status   broker.EdgeStatus
+	lastSeen time.Time
+}
+
+// New returns a tracker; online is the gauge of connected edges.
+func New(cfg Config, store Store, bus Publisher, events Emitter, frames Frames, online prometheus.Gauge, logger *slog.Logger) *Tracker {
+	return &Tracker{cfg: cfg, store: store, bus: bus, events: events, frames: frames, online: online, logger: logger, nowFunc: time.Now, views: map[string]*view{}}
+}
+
+// Start marks every edge offline until it reports again: a restarted
+// control node knows nothing of who is connected.
+func (t *Tracker) Start(ctx context.Context) error {
+	_, err := t.store.MarkAllEdgesOffline(ctx)
+	return err
+}
+
+// OnStatus records an edge's retained status or Last Will.
+func (t *Tracker) OnStatus(topic string, payload []byte) {
+	name, _, err := broker.ParseEdgeTopic(topic)
+	if err != nil || len(payload) == 0 {
+		return
+	}
+	var st broker.EdgeStatus
+	if err := broker.Decode(payload, &st); err != nil || st.Edge != name {
+		t.logger.Warn("ignoring edge status", "edge", name, "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := t.nowFunc()
+	t.mu.Lock()
+	t.views[name] = &view{status: st, lastSeen: now}
+	t.mu.Unlock()
+	t.frames.Publish("edge.status", payload)
+	_, flipped, err := t.store.UpsertEdge(ctx, sqlstore.Edge{
+		Name: name, Version: st.Version, IngestAddr: st.IngestAddr, Online: st.Online, StartedAt: st.StartedAt, LastSeen: now,
+	})
+	if err != nil {
+		t.logger.Warn("store edge status", "edge", name, "err", err)
+		return
+	}
+	if flipped {
+		t.flipped(name, st.Online)
+	}
+	if !st.Online {
+		return
+	}
+	for _, src := range st.Sources {
+		if _, err := t.BindSource(ctx, name, src.Name); err != nil && !errors.Is(err, sqlstore.ErrNotFound) {
+			t.logger.Warn("bind source", "edge", name, "source", src.Name, "err", err)
+		}
+	}
+}
+
+func (t *Tracker) flipped(name string, online bool) {
+	kind, word := broker.EventEdgeOffline, "edge offline"
+	if online {
+		kind, word = broker.EventEdgeOnline, "edge online"
+	}
+	t.logger.Info(word, "edge", name)
+	t.events.Emit(kind, broker.Event{Edge: name})
+	t.mu.Lock()
+	n := 0
+	for _, v := range t.views {
+		if v.status.Online {
+			n++
+		}
+	}
+	t.mu.Unlock()
+	t.online.Set(float64(n))
+}
+
+// Status returns the newest status of edge and when it came, if any.
+func (t *Tracker) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.views[edge]
+	if !ok {
+		return broker.EdgeStatus{}, time.Time{}, false
+	}
+	return v.status, v.lastSeen, true
+}
+
+// BindSource makes sure source name is known and bound to edge: the edge
+// that pushes a source is the one told to stream it. Unknown names are
+// registered unless NoAutoRegister (then sqlstore.ErrNotFound).
+func (t *Tracker) BindSource(ctx context.Context, edge, name string) (sqlstore.Source, error) {
+	src, err := t.store.GetSource(ctx, name)
+	switch {
+	case errors.Is(err, sqlstore.ErrNotFound):
+		if t.cfg.NoAutoRegister {
+			return sqlstore.Source{}, err
+		}
+		var created bool
+		if src, created, err = t.store.EnsureSource(ctx, name, edge, 0); err != nil {
+			return src, err
+		}
+		if created {
+			t.logger.Info("source registered on first push", "source", name, "edge", edge)
+			t.events.Emit(broker.EventSourceAdded, broker.Event{Edge: edge, Source: name})
+		}
+	case err != nil:
+		return src, err
+	}
+	if src.Edge != edge {
+		old := src.Edge
+		if src, err = t.store.SetSourceEdge(ctx, src.ID, edge); err != nil {
+			return src, err
+		}
+		t.events.Emit(broker.EventSourceEdgeAssigned, broker.Event{Edge: edge, Source: name, Detail: "was " + old})
+		t.PublishDesired(ctx, edge)
+		if old != "" {
+			t.PublishDesired(ctx, old)
+		}
+	}
+	return src, nil
+}
+
+// PublishDesired writes edge's retained desired state from the store. A
+// failure is logged: the state is republished on the next change and at
+// every start.
+func (t *Tracker) PublishDesired(ctx context.Context, edge string) {
+	if edge == "" {
+		return
+	}
+	d, err := t.desired(ctx, edge)
+	if err != nil {
+		t.logger.Warn("desired state", "edge", edge, "err", err)
+		return
+	}
+	topic := broker.EdgeDesiredTopic(edge)
+	if err := t.bus.Publish(topic, broker.Encode(d), true, broker.DesiredQoS); err != nil {
+		t.logger.Warn("mqtt publish failed", "topic", topic, "err", err)
+	}
+}
+
+func (t *Tracker) desired(ctx context.Context, edge string) (broker.Desired, error) {
+	srcs, err := t.store.SourcesByEdge(ctx, edge)
+	if err != nil {
+		return broker.Desired{}, err
+	}
+	now := t.nowFunc()
+	d := broker.Desired{V: broker.Version, Edge: edge, Generation: now.UnixNano(), Sources: map[string]broker.DesiredSource{}}
+	for _, src := range srcs {
+		ds := broker.DesiredSource{Stream: src.Streaming}
+		recs, err := t.store.ListRecordings(ctx, sqlstore.RecordingFilter{SourceID: src.ID})
+		if err != nil {
+			return d, err
+		}
+		for _, r := range recs {
+			// Stopped recordings stay listed for a while with their end, so
+			// the edge still sends what it buffered before the stop.
+			if r.Active || now.Sub(r.EndAt) < StoppedRecordingGrace {
+				ds.Recordings = append(ds.Recordings, broker.DesiredRecording{ID: r.ID, Since: r.StartAt, Until: r.EndAt})
+			}
+		}
+		d.Sources[src.Name] = ds
+	}
+	return d, nil
+}
+
+// RepublishDesired writes every known edge's desired state again: retained
+// messages of the embedded broker did not survive its restart, and an
+// external broker may have lost them.
+func (t *Tracker) RepublishDesired(ctx context.Context) error {
+	edges, err := t.store.ListEdges(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range edges {
+		t.PublishDesired(ctx, e.Name)
+	}
+	return nil
+}
+
+// Run marks an edge offline when its heartbeats stop even though no Last
+// Will arrived (a broker restart can lose the session), until ctx ends.
+func (t *Tracker) Run(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		t.markStale(ctx, t.nowFunc())
+	}
+}
+
+// markStale flips edges whose heartbeats stopped three periods ago.
+func (t *Tracker) markStale(ctx context.Context, now time.Time) {
+	var stale []string
+	t.mu.Lock()
+	for name, v := range t.views {
+		every := time.Duration(v.status.HeartbeatEvery)
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		if v.status.Online && now.Sub(v.lastSeen) > 3*every+5*time.Second {
+			v.status.Online = false
+			stale = append(stale, name)
+		}
+	}
+	t.mu.Unlock()
+	for _, name := range stale {
+		if changed, err := t.store.SetEdgeOnline(ctx, name, false, now); err == nil && changed {
+			t.flipped(name, false)
+		}
+	}
+}

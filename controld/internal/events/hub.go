@@ -1,0 +1,114 @@
+// Package events is the control node's record of what happens: the Emitter
+// publishes events on the control plane (lmx/v1/events), and the Hub fans
+// them, and every edge status, out to HTTP followers (the dashboard,
+// scripts) as server-sent events.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/envelope"
+)
+
+// Hub fans server-sent event frames out to followers. A follower too slow
+// to keep up loses frames rather than holding the control node up.
+type Hub struct {
+	version string
+
+	mu     sync.Mutex
+	subs   map[chan []byte]struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+// NewHub returns a hub whose hello frame names version.
+func NewHub(version string) *Hub {
+	return &Hub{version: version, subs: map[chan []byte]struct{}{}, closed: make(chan struct{})}
+}
+
+// Publish sends one frame of kind to every follower.
+func (h *Hub) Publish(kind string, payload []byte) {
+	frame := fmt.Appendf(nil, "event: %s\ndata: %s\n\n", kind, payload)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- frame:
+		default:
+		}
+	}
+}
+
+// OnEvent relays an event from the control plane (the broker's
+// lmx/v1/events) to the followers.
+func (h *Hub) OnEvent(_ string, payload []byte) {
+	var ev broker.Event
+	if err := json.Unmarshal(payload, &ev); err != nil || ev.Kind == "" {
+		return
+	}
+	h.Publish(ev.Kind, payload)
+}
+
+// Close ends every stream, so a graceful shutdown need not wait for
+// followers that never hang up.
+func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
+
+func (h *Hub) subscribe() chan []byte {
+	ch := make(chan []byte, 256)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch
+}
+
+func (h *Hub) unsubscribe(ch chan []byte) {
+	h.mu.Lock()
+	delete(h.subs, ch)
+	h.mu.Unlock()
+}
+
+// ServeHTTP streams events until the client goes away or the hub closes.
+// The first frame is "hello", so a client knows the stream is live.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		envelope.Fail(w, r, http.StatusInternalServerError, "streaming not supported by this connection", "")
+		return
+	}
+	ch := h.subscribe()
+	defer h.unsubscribe(ch)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	hello, _ := json.Marshal(map[string]any{"version": h.version, "time": time.Now().UTC()})
+	fmt.Fprintf(w, "event: hello\ndata: %s\n\n", hello)
+	fl.Flush()
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-h.closed:
+			return
+		case frame := <-ch:
+			if _, err := w.Write(frame); err != nil {
+				return
+			}
+			fl.Flush()
+		case <-ping.C:
+			// A comment line keeps proxies from closing an idle stream.
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}

@@ -1,0 +1,244 @@
+// Package ingest takes segment uploads from edges into the control node:
+// it checks the edge's credential and the upload's metadata, binds the
+// source to the uploading edge, stores the segment for the recordings that
+// want it (that is the ack the edge waits for) and appends it to the live
+// window. Every rule about an upload lives here; the HTTP layer only turns
+// a request into an Upload and an answer back.
+package ingest
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/live"
+	"github.com/lmx-video/lmx/controld/internal/recording"
+	"github.com/lmx-video/lmx/internal/bytesize"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// Binder knows sources and binds them to the edge that pushes them.
+type Binder interface {
+	BindSource(ctx context.Context, edge, name string) (sqlstore.Source, error)
+}
+
+// LiveWindows takes segments for live playback.
+type LiveWindows interface {
+	Append(id, name string, segmentLen int, a live.Arrival, data []byte) (uint64, error)
+}
+
+// Recorder stores segments for recordings.
+type Recorder interface {
+	Record(ctx context.Context, seg recording.Segment, ids []string, data []byte) (acked, rejected []string, err error)
+}
+
+// Emitter records what happened.
+type Emitter interface {
+	Emit(kind string, ev broker.Event)
+}
+
+// SourceView renders a source for an API answer.
+type SourceView interface {
+	Source(ctx context.Context, src sqlstore.Source) api.Source
+}
+
+// Config is what uploads are checked against.
+type Config struct {
+	// EdgeToken, when set, is the bearer token every edge must present.
+	EdgeToken string
+	// MaxSegmentBytes is the largest segment taken; larger ones get 413.
+	MaxSegmentBytes bytesize.Size
+}
+
+// Series are the metrics ingest keeps.
+type Series struct {
+	// In and BytesIn count accepted segments and bytes, by source.
+	In, BytesIn *prometheus.CounterVec
+	// Dropped counts refused segments, by reason.
+	Dropped *prometheus.CounterVec
+}
+
+// Service takes uploads.
+type Service struct {
+	cfg    Config
+	binder Binder
+	live   LiveWindows
+	rec    Recorder
+	events Emitter
+	view   SourceView
+	series Series
+	logger *slog.Logger
+}
+
+// New returns an ingest service.
+func New(cfg Config, binder Binder, lw LiveWindows, rec Recorder, events Emitter, view SourceView, series Series, logger *slog.Logger) *Service {
+	return &Service{cfg: cfg, binder: binder, live: lw, rec: rec, events: events, view: view, series: series, logger: logger}
+}
+
+// Error is an upload's refusal: an HTTP status and words that say what is
+// wrong and what to do.
+type Error struct {
+	// Status is the HTTP status code.
+	Status int
+	// Message names the problem.
+	Message string
+	// Detail says what to do, when known.
+	Detail string
+	// Err is the cause, for a fault of the control node itself.
+	Err error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap is the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+func refuse(status int, msg, detail string) *Error {
+	return &Error{Status: status, Message: msg, Detail: detail}
+}
+
+// Upload is one segment upload as the HTTP layer received it.
+type Upload struct {
+	// Source is the source name from the path.
+	Source string
+	// Authorization is the request's Authorization header.
+	Authorization string
+	// Header reads one request header; the strings it returns are the
+	// caller's to keep.
+	Header func(name string) string
+	// ContentLength is the declared length, -1 for a body sent without one
+	// (chunked).
+	ContentLength int
+	// Body is the segment.
+	Body []byte
+	// Arrived is when the request reached the control node.
+	Arrived time.Time
+}
+
+// authorized checks the shared edge token, in constant time.
+func (s *Service) authorized(header string) bool {
+	if s.cfg.EdgeToken == "" {
+		return true
+	}
+	tok, ok := strings.CutPrefix(header, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.EdgeToken)) == 1
+}
+
+func (s *Service) drop(reason string) { s.series.Dropped.WithLabelValues(reason).Inc() }
+
+// Register answers an edge that asks whether source is known, registering
+// it when auto-registration is on.
+func (s *Service) Register(ctx context.Context, source, edge, authorization string) (api.Source, error) {
+	if !s.authorized(authorization) {
+		return api.Source{}, refuse(http.StatusForbidden, "edge token missing or wrong", "start the edge with the control node's --edge-token")
+	}
+	if err := broker.ValidateName(source); err != nil {
+		return api.Source{}, refuse(http.StatusBadRequest, err.Error(), "")
+	}
+	if err := broker.ValidateName(edge); err != nil {
+		return api.Source{}, refuse(http.StatusBadRequest, "header "+broker.HeaderEdge+": "+err.Error(), "")
+	}
+	src, err := s.binder.BindSource(ctx, edge, source)
+	if err != nil {
+		return api.Source{}, s.bindError(source, err)
+	}
+	return s.view.Source(ctx, src), nil
+}
+
+func (s *Service) bindError(name string, err error) *Error {
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return refuse(http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
+	}
+	return &Error{Status: http.StatusInternalServerError, Message: "internal error: " + err.Error(), Err: err}
+}
+
+// Accept takes one segment. The segment is listed live only once its bytes
+// are all held, and acked for a recording only once it is spooled durably.
+func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, error) {
+	var out broker.IngestReply
+	if !s.authorized(up.Authorization) {
+		s.drop("unauthorized")
+		return out, refuse(http.StatusForbidden, "edge token missing or wrong", "start the edge with the control node's --edge-token")
+	}
+	if err := broker.ValidateName(up.Source); err != nil {
+		s.drop("bad_request")
+		return out, refuse(http.StatusBadRequest, "source name: "+err.Error(), "")
+	}
+	meta, err := ParseHeaders(up.Header)
+	if err != nil {
+		s.drop("bad_request")
+		return out, refuse(http.StatusBadRequest, err.Error(), "")
+	}
+	switch n := up.ContentLength; {
+	case n < 0:
+		s.drop("no_length")
+		return out, refuse(http.StatusLengthRequired, "segment upload needs a Content-Length", "send the segment with its length, not chunked")
+	case int64(n) > int64(s.cfg.MaxSegmentBytes):
+		s.drop("too_large")
+		return out, refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("segment of %d bytes is over the %s limit", n, s.cfg.MaxSegmentBytes), "raise --max-segment-bytes or shorten segments")
+	case n == 0 || len(up.Body) == 0:
+		s.drop("empty")
+		return out, refuse(http.StatusBadRequest, "segment upload is empty", "")
+	case len(up.Body) != n:
+		s.drop("short_body")
+		return out, refuse(http.StatusBadRequest, fmt.Sprintf("segment body of %d bytes does not match its Content-Length %d", len(up.Body), n), "")
+	}
+	src, err := s.binder.BindSource(ctx, meta.Edge, up.Source)
+	if err != nil {
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			s.drop("unknown_source")
+		}
+		return out, s.bindError(up.Source, err)
+	}
+	if !src.Streaming && len(meta.Recordings) == 0 {
+		s.drop("not_streaming")
+		return out, refuse(http.StatusConflict, fmt.Sprintf("streaming is off for source %q", src.Name), "turn it on with `lmx source stream on "+src.Name+"`")
+	}
+	if meta.Start.IsZero() {
+		meta.Start = up.Arrived.Add(-time.Duration(meta.Duration * float64(time.Second)))
+	}
+	// Recordings first: their ack is what lets the edge forget the segment.
+	if len(meta.Recordings) > 0 {
+		seg := recording.Segment{
+			SourceID: src.ID, Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq,
+			Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Arrived: up.Arrived,
+		}
+		out.Acked, out.Rejected, err = s.rec.Record(ctx, seg, meta.Recordings, up.Body)
+		if err != nil {
+			s.drop("spool_failed")
+			s.logger.Error("recorded segment not spooled", "source", src.Name, "edge_seq", meta.Seq, "err", err)
+			return out, &Error{Status: http.StatusInsufficientStorage, Message: "segment could not be stored for recording: " + err.Error(), Detail: "check the control node's data dir", Err: err}
+		}
+	}
+	if meta.Live && src.Streaming {
+		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity}
+		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, up.Body)
+		switch {
+		case errors.Is(err, live.ErrStreamingOff):
+			// Turned off while this upload was on its way: not an error.
+		case err != nil:
+			s.drop("live_refused")
+			s.logger.Error("live segment refused", "source", src.Name, "edge_seq", meta.Seq, "bytes", len(up.Body), "err", err)
+			s.events.Emit(broker.EventSegmentDropped, broker.Event{Edge: meta.Edge, Source: src.Name, Detail: err.Error()})
+			detail := "raise --live-memory, or lower --live-segments"
+			if !errors.Is(err, live.ErrMemoryFull) {
+				detail = "see the control node's log"
+			}
+			return out, &Error{Status: http.StatusInsufficientStorage, Message: "segment could not be held for live playback: " + err.Error(), Detail: detail, Err: err}
+		default:
+			out.Live = true
+		}
+	}
+	s.series.In.WithLabelValues(src.Name).Inc()
+	s.series.BytesIn.WithLabelValues(src.Name).Add(float64(len(up.Body)))
+	return out, nil
+}

@@ -1,0 +1,163 @@
+package live
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lmx-video/lmx/hls"
+)
+
+// Arrival is what the uploading edge says of a segment.
+type Arrival struct {
+	// Edge, Boot and EdgeSeq name the segment in its edge's run.
+	Edge, Boot string
+	EdgeSeq    uint64
+	// Duration is its length in seconds.
+	Duration float64
+	// Start is its wall-clock start.
+	Start time.Time
+	// Discontinuity is the edge's flag: the media does not follow the
+	// previous segment.
+	Discontinuity bool
+}
+
+// Stream is one source's live window and the segments it holds.
+type Stream struct {
+	// SourceID and Name identify the source.
+	SourceID, Name string
+
+	reg          *Registry
+	window       *hls.LiveWindow
+	cacheControl []byte
+	views        viewCounter
+	// held is what players may fetch, replaced whole on every change so a
+	// request finds its segment without a lock.
+	held atomic.Pointer[heldSet]
+
+	mu      sync.Mutex // serialises appends and releases
+	nextSeq uint64
+	listed  int // how many of the newest held segments the window lists
+	edge    string
+	boot    string
+	edgeSeq uint64
+	lastAt  time.Time
+}
+
+// heldSet is a run of held segments with consecutive sequence numbers.
+type heldSet struct {
+	first uint64
+	segs  []*Segment
+}
+
+// Playlist is the rendered live playlist, nil before the first segment. It
+// is immutable: hand it out without a copy.
+func (ls *Stream) Playlist() []byte { return ls.window.Playlist() }
+
+// CacheControl is the playlist's Cache-Control value (immutable).
+func (ls *Stream) CacheControl() []byte { return ls.cacheControl }
+
+// Segment returns a held segment by media sequence number.
+func (ls *Stream) Segment(seq uint64) (*Segment, bool) {
+	h := ls.held.Load()
+	if seq < h.first || seq-h.first >= uint64(len(h.segs)) {
+		return nil, false
+	}
+	return h.segs[seq-h.first], true
+}
+
+// Viewed counts a playlist request at now.
+func (ls *Stream) Viewed(now time.Time) { ls.views.hit(now) }
+
+// Stats are what the management API shows of a window.
+type Stats struct {
+	// LastSegmentAt is when the newest segment arrived.
+	LastSegmentAt time.Time
+	// Listed is how many segments the playlist lists.
+	Listed int
+	// PlaylistRequestsPerMin is the last full minute's playlist requests.
+	PlaylistRequestsPerMin int64
+}
+
+// Stats reports the window's state.
+func (ls *Stream) Stats(now time.Time) Stats {
+	ls.mu.Lock()
+	last := ls.lastAt
+	ls.mu.Unlock()
+	return Stats{LastSegmentAt: last, Listed: ls.window.Len(), PlaylistRequestsPerMin: ls.views.perMinute(now)}
+}
+
+// append stores data and lists it. A discontinuity is marked when the edge
+// flags one, or the uploading edge, its run or its sequence continuity
+// changes.
+func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if err := ls.reg.reserve(ls, int64(len(data))); err != nil {
+		return 0, err
+	}
+	mem, err := newMemory(data, ls.reg.useMemfd)
+	if err != nil {
+		ls.reg.heldBytes.Add(-int64(len(data)))
+		return 0, err
+	}
+	ls.reg.account(0, 1)
+	seq := ls.nextSeq
+	seg := &Segment{Seq: seq, Size: int64(len(data)), mem: mem}
+	old := ls.held.Load()
+	next := &heldSet{first: old.first, segs: append(old.segs[:len(old.segs):len(old.segs)], seg)}
+	if len(old.segs) == 0 {
+		next.first = seq
+	}
+	ls.held.Store(next)
+	// Listed only now that its bytes are all held.
+	disc := a.Discontinuity || a.Edge != ls.edge || a.Boot != ls.boot || a.EdgeSeq != ls.edgeSeq+1
+	evicted := ls.window.Append(hls.LiveSegment{
+		URI:             strconv.FormatUint(seq, 10) + ".ts",
+		Duration:        a.Duration,
+		Discontinuity:   disc && ls.edge != "",
+		ProgramDateTime: a.Start,
+		Bytes:           int64(len(data)),
+	})
+	ls.listed = ls.listed + 1 - len(evicted)
+	ls.nextSeq++
+	ls.edge, ls.boot, ls.edgeSeq, ls.lastAt = a.Edge, a.Boot, a.EdgeSeq, time.Now()
+	// Segments that slid out stay for as many again, for players that
+	// fetched the playlist just before the slide.
+	ls.trimTailLocked(max(ls.reg.cfg.Segments, ls.listed))
+	return seq, nil
+}
+
+// trimTailLocked releases slid-out segments beyond keep; ls.mu is held.
+func (ls *Stream) trimTailLocked(keep int) {
+	h := ls.held.Load()
+	tail := len(h.segs) - ls.listed
+	drop := tail - keep
+	if drop <= 0 {
+		return
+	}
+	gone := h.segs[:drop]
+	ls.held.Store(&heldSet{first: h.first + uint64(drop), segs: h.segs[drop:]})
+	var bytes int64
+	for _, s := range gone {
+		bytes += s.Size
+		s.release()
+	}
+	ls.reg.account(-bytes, -int64(drop))
+}
+
+// releaseAll frees every held segment (the window is gone).
+func (ls *Stream) releaseAll() {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	h := ls.held.Load()
+	ls.held.Store(&heldSet{first: ls.nextSeq})
+	ls.listed = 0
+	var bytes int64
+	for _, s := range h.segs {
+		bytes += s.Size
+		s.release()
+	}
+	ls.reg.account(-bytes, -int64(len(h.segs)))
+}

@@ -1,0 +1,96 @@
+// Package metrics holds the control node's Prometheus series, on their own
+// registry so tests can run several control nodes in one process. Every
+// component gets this one value and updates only its own series.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the control node's series.
+type Metrics struct {
+	// Registry is what /metrics serves.
+	Registry *prometheus.Registry
+
+	// SegmentsIn counts segments received from edges, by source.
+	SegmentsIn *prometheus.CounterVec
+	// BytesIn counts segment bytes received from edges, by source.
+	BytesIn *prometheus.CounterVec
+	// SegmentsServed counts segments served to players, by kind (live, recording).
+	SegmentsServed *prometheus.CounterVec
+	// BytesServed counts segment bytes served to players, by kind.
+	BytesServed *prometheus.CounterVec
+	// SegmentsDropped counts segments received but not kept, by reason.
+	SegmentsDropped *prometheus.CounterVec
+	// PlaylistsServed counts playlists served, by kind.
+	PlaylistsServed *prometheus.CounterVec
+	// CacheHits and CacheMisses count replay cache lookups.
+	CacheHits, CacheMisses prometheus.Counter
+	// CacheRejected counts segments the replay cache refused to store.
+	CacheRejected prometheus.Counter
+	// LiveMisses counts requests for live segments that are not (or no longer) held.
+	LiveMisses prometheus.Counter
+	// LiveBytes is the memory held by live windows' segments now.
+	LiveBytes prometheus.Gauge
+	// LiveSegmentsHeld is how many live segments are held now (listed or just slid out).
+	LiveSegmentsHeld prometheus.Gauge
+	// EdgesOnline is how many edges are connected.
+	EdgesOnline prometheus.Gauge
+	// Spooled is how many recorded segments wait in the spool.
+	Spooled prometheus.Gauge
+	// PersistSeconds is the time from a recorded segment's arrival to its object being written.
+	PersistSeconds prometheus.Histogram
+	// RecordedIn counts segments stored for recordings.
+	RecordedIn prometheus.Counter
+
+	// LivePlaylists, LiveSegments and LiveSegmentBytes are the hot paths'
+	// series, resolved once instead of per request.
+	LivePlaylists, LiveSegments, LiveSegmentBytes prometheus.Counter
+}
+
+// New registers every series, with the Go and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		SegmentsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segments_in_total", Help: "Segments received from edges.",
+		}, []string{"source"}),
+		BytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segment_bytes_in_total", Help: "Segment bytes received from edges.",
+		}, []string{"source"}),
+		SegmentsServed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segments_served_total", Help: "Segments served to players.",
+		}, []string{"kind"}),
+		BytesServed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segment_bytes_served_total", Help: "Segment bytes served to players.",
+		}, []string{"kind"}),
+		SegmentsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_segments_dropped_total", Help: "Segments received but not kept, by reason.",
+		}, []string{"reason"}),
+		PlaylistsServed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_playlists_served_total", Help: "Playlists served to players.",
+		}, []string{"kind"}),
+		CacheHits:        prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_hits_total", Help: "Replay cache hits."}),
+		CacheMisses:      prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_misses_total", Help: "Replay cache misses."}),
+		CacheRejected:    prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_cache_rejections_total", Help: "Recorded segments the replay cache refused to store."}),
+		LiveMisses:       prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_live_segment_misses_total", Help: "Requests for live segments no longer held (404)."}),
+		LiveBytes:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_live_memory_bytes", Help: "Memory held by live windows' segments."}),
+		LiveSegmentsHeld: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_live_segments_held", Help: "Live segments held (listed, or slid out and kept for late players)."}),
+		EdgesOnline:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_edges_online", Help: "Edges connected now."}),
+		Spooled:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_recording_spooled_segments", Help: "Recorded segments waiting in the spool for the object store."}),
+		PersistSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "lmx_recording_persist_seconds", Help: "Time from a recorded segment's arrival to its object being written.",
+			Buckets: []float64{.002, .005, .01, .02, .03, .05, .075, .1, .15, .2, .3, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+		RecordedIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_recorded_segments_total", Help: "Segments stored for recordings."}),
+	}
+	m.Registry.MustRegister(m.SegmentsIn, m.BytesIn, m.SegmentsServed, m.BytesServed, m.SegmentsDropped,
+		m.PlaylistsServed, m.CacheHits, m.CacheMisses, m.CacheRejected, m.LiveMisses, m.LiveBytes, m.LiveSegmentsHeld,
+		m.EdgesOnline, m.Spooled, m.PersistSeconds, m.RecordedIn,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.LivePlaylists = m.PlaylistsServed.WithLabelValues("live")
+	m.LiveSegments = m.SegmentsServed.WithLabelValues("live")
+	m.LiveSegmentBytes = m.BytesServed.WithLabelValues("live")
+	return m
+}

@@ -1,0 +1,46 @@
+package recording
+
+import (
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// GapAfter reports whether media is missing between a segment and the next
+// of a recording, and where the missing stretch begins. Segments from the
+// same edge run are consecutive exactly when the edge's sequence numbers
+// (kept in the object key) are; that catches one lost segment however short,
+// and never mistakes the jitter of a segment's wall-clock stamp for a gap.
+// Consecutive segments still have a gap when the edge flagged a break (the
+// source went offline, ffmpeg restarted, a file was unreadable) and the
+// stamps show media missing. Keys of another form fall back to time alone.
+func GapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
+	end := prev.StartAt.Add(time.Duration(prev.Duration * float64(time.Second)))
+	missing := next.StartAt.Sub(end)
+	prun, pseq, ok1 := keyRun(prev.ObjectKey)
+	nrun, nseq, ok2 := keyRun(next.ObjectKey)
+	switch {
+	case ok1 && ok2 && (prun != nrun || nseq != pseq+1):
+		return end, true
+	case ok1 && ok2 && next.Discontinuity:
+		return end, missing > time.Duration(prev.Duration*float64(time.Second)/2)
+	case ok1 && ok2:
+		return end, false
+	}
+	return end, missing > 1500*time.Millisecond
+}
+
+// keyRun splits an object key {source}/{edge}-{boot}-{seq}.ts into the edge
+// run ({edge}-{boot}) and the edge's sequence number.
+func keyRun(key string) (string, uint64, bool) {
+	name, ok := strings.CutSuffix(path.Base(key), ".ts")
+	i := strings.LastIndexByte(name, '-')
+	if !ok || i < 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(name[i+1:], 10, 64)
+	return name[:i], seq, err == nil
+}

@@ -1,0 +1,218 @@
+// Package recording keeps what the control node records: recorded segments
+// spooled durably to the data dir, copied to the object store in the
+// background, linked to their recordings in SQLite; and replay, which
+// renders a recording's playlist and serves its segments through a bounded
+// cache with one store read per object however many players ask.
+package recording
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lmx-video/lmx/objstore"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// Errors of recording and replay.
+var (
+	// ErrNotFound means no such recording or no such segment in it.
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable means the object store did not give a segment back.
+	ErrUnavailable = errors.New("recorded segment unavailable: the recordings store did not answer")
+)
+
+// Store is the state recording and replay read and write.
+type Store interface {
+	GetRecording(ctx context.Context, id string) (sqlstore.Recording, error)
+	AddSegment(ctx context.Context, seg sqlstore.RecordedSegment, recordingIDs []string) error
+	RecordingSegments(ctx context.Context, id string) ([]sqlstore.RecordedSegment, error)
+}
+
+// Config sizes recording and replay.
+type Config struct {
+	// SpoolDir is where segments wait for the object store.
+	SpoolDir string
+	// CacheSize bounds the replay cache.
+	CacheSize int64
+}
+
+// Series are the metrics recording and replay keep.
+type Series struct {
+	Gauges
+	// Recorded counts segments stored for recordings.
+	Recorded prometheus.Counter
+	// CacheHits, CacheMisses and CacheRejected count replay cache use.
+	CacheHits, CacheMisses, CacheRejected prometheus.Counter
+}
+
+// prefetchAhead is how many segments past the one asked for are pulled into
+// the cache, so a player never waits on the store for the next one.
+const prefetchAhead = 3
+
+// Recordings records segments and replays recordings.
+type Recordings struct {
+	store   Store
+	objects objstore.Store
+	spool   *spool
+	cache   *segmentCache
+	series  Series
+	logger  *slog.Logger
+	loads   singleflight.Group
+	// prefetch takes object keys to pull into the cache; Run's workers
+	// drain it, and a full queue drops the hint (it is only a hint).
+	prefetch chan string
+}
+
+// New opens the spool. objects is where recordings go.
+func New(cfg Config, store Store, objects objstore.Store, series Series, logger *slog.Logger) (*Recordings, error) {
+	sp, err := newSpool(objects, cfg.SpoolDir, logger, series.Gauges)
+	if err != nil {
+		return nil, fmt.Errorf("recording spool: %w", err)
+	}
+	return &Recordings{
+		store: store, objects: objects, spool: sp, cache: newSegmentCache(cfg.CacheSize),
+		series: series, logger: logger, prefetch: make(chan string, 64),
+	}, nil
+}
+
+// StoreName describes the object store without credentials.
+func (r *Recordings) StoreName() string { return r.objects.String() }
+
+// Pending is how many segments wait in the spool for the store.
+func (r *Recordings) Pending() int { return r.spool.pending() }
+
+// Run copies spooled segments to the store and prefetches for replay until
+// ctx ends, and returns once every worker has stopped.
+func (r *Recordings) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { r.spool.run(ctx) })
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case key := <-r.prefetch:
+					if r.cache.has(objectCacheKey(key)) {
+						continue
+					}
+					lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+					if _, err := r.load(lctx, key); err != nil && ctx.Err() == nil {
+						r.logger.Debug("prefetch", "key", key, "err", err)
+					}
+					cancel()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+// Segment is what an edge's upload says about a recorded segment.
+type Segment struct {
+	// SourceID is the source it is of.
+	SourceID string
+	// Edge, Boot and EdgeSeq name it in its edge's run (its object key).
+	Edge, Boot string
+	EdgeSeq    uint64
+	// Duration and Start place it in time.
+	Duration float64
+	Start    time.Time
+	// Discontinuity is the edge's flag that the media does not follow the
+	// previous segment (an ffmpeg restart, a skipped file).
+	Discontinuity bool
+	// Arrived is when its upload reached the control node.
+	Arrived time.Time
+}
+
+// Record stores data for the recordings (ids) that want it: spooled
+// durably, then linked to each in the store. It returns the recordings that
+// now hold it and those that never will.
+func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data []byte) (acked, rejected []string, err error) {
+	end := seg.Start.Add(time.Duration(seg.Duration * float64(time.Second)))
+	var want []string
+	for _, id := range ids {
+		rec, err := r.store.GetRecording(ctx, id)
+		switch {
+		case errors.Is(err, sqlstore.ErrNotFound):
+			rejected = append(rejected, id)
+			continue
+		case err != nil:
+			return nil, nil, err
+		}
+		// A segment belongs to a recording when any of it falls inside it.
+		if rec.SourceID != seg.SourceID || !end.After(rec.StartAt) || (!rec.EndAt.IsZero() && !seg.Start.Before(rec.EndAt)) {
+			rejected = append(rejected, id)
+			continue
+		}
+		want = append(want, id)
+	}
+	if len(want) == 0 {
+		return nil, rejected, nil
+	}
+	// The key names the segment by its edge run and the edge's sequence, never
+	// by ffmpeg's file name, which a restarted ffmpeg reuses.
+	key := fmt.Sprintf("%s/%s-%s-%d.ts", seg.SourceID, seg.Edge, safeBoot(seg.Boot), seg.EdgeSeq)
+	if err := r.spool.put(ctx, key, data, seg.Arrived); err != nil {
+		return nil, nil, err
+	}
+	row := sqlstore.RecordedSegment{
+		SourceID: seg.SourceID, ObjectKey: key, Duration: seg.Duration, Bytes: int64(len(data)),
+		StartAt: seg.Start, Discontinuity: seg.Discontinuity,
+		// Sequence numbers order a recording's segments by time: the start in
+		// milliseconds, moved up a step if another segment already has it.
+		Seq: uint64(seg.Start.UnixMilli()),
+	}
+	for try := 0; ; try++ {
+		err = r.store.AddSegment(ctx, row, want)
+		if err == nil || !errors.Is(err, sqlstore.ErrConflict) || try == 8 {
+			break
+		}
+		row.Seq++
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	// Not cached here: recordings are replayed later if at all.
+	r.series.Recorded.Inc()
+	return want, rejected, nil
+}
+
+// RemoveObjects deletes objects no recording links to any more, from the
+// spool and the store; it returns how many went.
+func (r *Recordings) RemoveObjects(ctx context.Context, keys []string) int {
+	n := 0
+	for _, key := range keys {
+		if err := r.spool.remove(ctx, key); err != nil {
+			r.logger.Warn("could not delete recorded object", "key", key, "err", err)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func safeBoot(b string) string {
+	if b == "" {
+		return "0"
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, b)
+}
+
+// objectCacheKey is the cache key of a recorded segment.
+func objectCacheKey(key string) string { return "obj/" + key }

@@ -1,0 +1,97 @@
+package vod
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// livePlaylist answers the pre-rendered live playlist of a source.
+func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
+	ls, ok := s.live.Get(string(name))
+	var pl []byte
+	if ok {
+		pl = ls.Playlist()
+	}
+	if pl == nil {
+		s.liveNotAvailable(ctx, string(name))
+		return
+	}
+	h := &ctx.Response.Header
+	h.SetContentTypeBytes(playlistType)
+	h.SetCanonical(hCacheControl, ls.CacheControl())
+	if ctx.IsHead() {
+		h.SetContentLength(len(pl))
+		ctx.Response.SkipBody = true
+	} else {
+		// The rendered playlist is immutable: hand it over without a copy.
+		ctx.Response.SetBodyRaw(pl)
+	}
+	s.m.LivePlaylists.Inc()
+	ls.Viewed(ctx.Time()) // the time fasthttp took when the request came in
+}
+
+// liveSegment answers a segment the live window holds.
+func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, file []byte) {
+	num, ok := cutTS(file)
+	seq, err := strconv.ParseUint(string(num), 10, 64)
+	if !ok || err != nil {
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: live segments are named {sequence}.ts", file), "")
+		return
+	}
+	ls, ok := s.live.Get(string(name))
+	if !ok {
+		s.liveNotAvailable(ctx, string(name))
+		return
+	}
+	seg, ok := ls.Segment(seq)
+	if !ok {
+		s.m.LiveMisses.Inc()
+		s.segmentGone(ctx)
+		return
+	}
+	open := func() (readCloser, error) { return seg.Open() }
+	if s.serveSegment(ctx, int(seg.Size), open, seg.ReadAt) {
+		s.m.LiveSegments.Inc()
+		s.m.LiveSegmentBytes.Add(float64(seg.Size))
+	} else {
+		s.m.LiveMisses.Inc()
+	}
+}
+
+func cutTS(file []byte) ([]byte, bool) {
+	if len(file) > len(suffixTS) && string(file[len(file)-len(suffixTS):]) == ".ts" {
+		return file[:len(file)-len(suffixTS)], true
+	}
+	return nil, false
+}
+
+// liveNotAvailable answers 404 with the reason a source has no live playlist.
+func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
+	src, err := s.sources.GetSource(ctx, name)
+	switch {
+	case errors.Is(err, sqlstore.ErrNotFound):
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q not found", name), "see `lmx source ls`")
+	case err != nil:
+		s.internalError(ctx, err)
+	case !src.Streaming:
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q is not streaming", src.Name), "turn it on with `lmx source stream on "+src.Name+"`")
+	default:
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q has no live segments yet", src.Name), "waiting for its edge to upload; see `lmx edge ls`")
+	}
+}
+
+// internalError answers 500 for a fault of the control node itself.
+func (s *Server) internalError(ctx *fasthttp.RequestCtx, err error) {
+	s.logger.Error("request failed", "method", string(ctx.Method()), "path", string(ctx.Path()), "err", err)
+	envelope.FailFast(ctx, http.StatusInternalServerError, "internal error: "+err.Error(), "")
+}
+
+var _ io.Closer = (readCloser)(nil)

@@ -1,0 +1,72 @@
+package vod
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/recording"
+)
+
+// recordingPlaylist answers a recording: EVENT while it records (a viewer
+// can follow it), VOD with EXT-X-ENDLIST once stopped.
+func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
+	pl, err := s.recs.Playlist(ctx, id)
+	if err != nil {
+		s.recordingError(ctx, id, err)
+		return
+	}
+	h := &ctx.Response.Header
+	h.SetContentTypeBytes(playlistType)
+	if pl.Active {
+		h.SetCanonical(hCacheControl, vRecActive)
+	} else {
+		h.SetCanonical(hCacheControl, vRecDone)
+	}
+	if ctx.IsHead() {
+		h.SetContentLength(len(pl.Body))
+		ctx.Response.SkipBody = true
+	} else {
+		ctx.Response.SetBodyRaw(pl.Body)
+	}
+	s.m.PlaylistsServed.WithLabelValues("recording").Inc()
+}
+
+// recordingSegment answers one recorded segment.
+func (s *Server) recordingSegment(ctx *fasthttp.RequestCtx, id string, file []byte) {
+	num, ok := cutTS(file)
+	seq, err := strconv.ParseUint(string(num), 10, 64)
+	if !ok || err != nil {
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: recorded segments are named {sequence}.ts", file), "")
+		return
+	}
+	body, err := s.recs.Segment(ctx, id, seq)
+	if err != nil {
+		s.recordingError(ctx, id, err)
+		return
+	}
+	opened := false
+	open := func() (readCloser, error) { opened = true; return body, nil }
+	if s.serveSegment(ctx, body.Size, open, body.ReadAt) {
+		s.m.SegmentsServed.WithLabelValues("recording").Inc()
+		s.m.BytesServed.WithLabelValues("recording").Add(float64(body.Size))
+	}
+	if !opened {
+		body.Close()
+	}
+}
+
+func (s *Server) recordingError(ctx *fasthttp.RequestCtx, id string, err error) {
+	switch {
+	case errors.Is(err, recording.ErrNotFound):
+		envelope.FailFast(ctx, http.StatusNotFound, err.Error(), "see `lmx rec ls`, or reload the playlist")
+	case errors.Is(err, recording.ErrUnavailable):
+		envelope.FailFast(ctx, http.StatusServiceUnavailable, err.Error(), "try again shortly")
+	default:
+		s.internalError(ctx, fmt.Errorf("recording %s: %w", id, err))
+	}
+}

@@ -1,0 +1,105 @@
+package vod
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/lmx-video/lmx/controld/internal/envelope"
+)
+
+// Content types of HLS answers (RFC 8216) and their header values,
+// allocated once with canonical keys so fasthttp need not normalise them.
+var (
+	playlistType   = []byte("application/vnd.apple.mpegurl")
+	segmentType    = []byte("video/mp2t")
+	hCacheControl  = []byte("Cache-Control")
+	hACAO          = []byte("Access-Control-Allow-Origin")
+	hACEH          = []byte("Access-Control-Expose-Headers")
+	hContentRange  = []byte("Content-Range")
+	hRange         = []byte("Range")
+	vExpose        = []byte("Content-Length, Content-Range")
+	vImmutable     = []byte("public, max-age=31536000, immutable")
+	vRecActive     = []byte("max-age=1")
+	vRecDone       = []byte("max-age=60")
+	hAllowMethods  = []byte("Access-Control-Allow-Methods")
+	hAllowHeaders  = []byte("Access-Control-Allow-Headers")
+	hMaxAge        = []byte("Access-Control-Max-Age")
+	vAllowMethods  = []byte("GET, HEAD, OPTIONS")
+	vAllowHeaders  = []byte("Range, Accept, Origin")
+	vPreflightLife = []byte("86400")
+)
+
+// cors sets the CORS answer headers of every playback answer, errors too,
+// so a page on another origin can play with hls.js and read why it failed.
+func (s *Server) cors(ctx *fasthttp.RequestCtx) {
+	if s.origin != nil {
+		ctx.Response.Header.SetCanonical(hACAO, s.origin)
+		ctx.Response.Header.SetCanonical(hACEH, vExpose)
+	}
+}
+
+func preflight(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.SetCanonical(hAllowMethods, vAllowMethods)
+	h.SetCanonical(hAllowHeaders, vAllowHeaders)
+	h.SetCanonical(hMaxAge, vPreflightLife)
+	ctx.SetStatusCode(http.StatusNoContent)
+}
+
+// serveSegment answers a segment held in memory or opened as a file. open
+// returns the whole segment as a reader of its own; readAt reads part of
+// it for a Range request. Segment names are never reused, so the bytes
+// behind a URL never change: immutable.
+func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, size int, open func() (readCloser, error), readAt func([]byte, int64) (int, error)) bool {
+	h := &ctx.Response.Header
+	h.SetContentTypeBytes(segmentType)
+	h.SetCanonical(hCacheControl, vImmutable)
+	if rng := ctx.Request.Header.PeekBytes(hRange); len(rng) > 0 {
+		start, end, err := fasthttp.ParseByteRange(rng, size)
+		if err != nil {
+			h.SetCanonical(hContentRange, fmt.Appendf(nil, "bytes */%d", size))
+			envelope.FailFast(ctx, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("range %q is outside the segment's %d bytes", rng, size), "")
+			return false
+		}
+		part := make([]byte, end-start+1)
+		if _, err := readAt(part, int64(start)); err != nil {
+			return s.segmentGone(ctx)
+		}
+		h.SetContentRange(start, end, size)
+		ctx.SetStatusCode(http.StatusPartialContent)
+		if ctx.IsHead() {
+			h.SetContentLength(len(part))
+			ctx.Response.SkipBody = true
+		} else {
+			ctx.Response.SetBodyRaw(part)
+		}
+		return true
+	}
+	if ctx.IsHead() {
+		h.SetContentLength(size)
+		ctx.Response.SkipBody = true
+		return true
+	}
+	r, err := open()
+	if err != nil {
+		return s.segmentGone(ctx)
+	}
+	// fasthttp closes the reader once written. An *os.File (a live
+	// segment's memfd) goes out with sendfile on a plain TCP connection,
+	// and through the same code, copied, on TLS.
+	ctx.Response.SetBodyStream(r, size)
+	return true
+}
+
+// readCloser is what a segment opens to.
+type readCloser interface {
+	Read([]byte) (int, error)
+	Close() error
+}
+
+func (s *Server) segmentGone(ctx *fasthttp.RequestCtx) bool {
+	envelope.FailFast(ctx, http.StatusNotFound, "segment not available (it has left the live window)", "reload the playlist")
+	return false
+}

@@ -1,0 +1,183 @@
+// Package vod is the control node's playback and ingest listener, on
+// fasthttp. Players reload the live playlist every few seconds and fetch
+// every segment, so this is the hot path: each answer (live playlist, live
+// segment, recording playlist, recorded segment, CORS, errors) is written
+// once, here, natively; nothing goes through net/http. Live segments are
+// handed to the kernel as files (memfd) so sendfile copies them, not Go.
+// Any access check belongs in route, before any body work.
+package vod
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/ingest"
+	"github.com/lmx-video/lmx/controld/internal/live"
+	"github.com/lmx-video/lmx/controld/internal/metrics"
+	"github.com/lmx-video/lmx/controld/internal/recording"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// LiveWindows finds a source's live window by id or name.
+type LiveWindows interface {
+	Get(idOrName string) (*live.Stream, bool)
+}
+
+// Sources says why a source has no live window.
+type Sources interface {
+	GetSource(ctx context.Context, idOrName string) (sqlstore.Source, error)
+}
+
+// Recordings replays recordings.
+type Recordings interface {
+	Playlist(ctx context.Context, id string) (recording.Playlist, error)
+	Segment(ctx context.Context, id string, seq uint64) (*recording.Body, error)
+}
+
+// Ingest takes uploads from edges.
+type Ingest interface {
+	Accept(ctx context.Context, up ingest.Upload) (broker.IngestReply, error)
+	Register(ctx context.Context, source, edge, authorization string) (api.Source, error)
+}
+
+// Config is the listener's behaviour.
+type Config struct {
+	// CORSOrigin is Access-Control-Allow-Origin on playback answers ("" for none).
+	CORSOrigin string
+	// MaxBodyBytes bounds a request body (an upload); beyond it fasthttp
+	// refuses the request before the handler runs.
+	MaxBodyBytes int
+}
+
+// Server is the playback and ingest listener.
+type Server struct {
+	cfg     Config
+	live    LiveWindows
+	sources Sources
+	recs    Recordings
+	ingest  Ingest
+	m       *metrics.Metrics
+	logger  *slog.Logger
+	srv     *fasthttp.Server
+	origin  []byte
+}
+
+// New returns the listener's server; Serve starts it.
+func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest, m *metrics.Metrics, logger *slog.Logger) *Server {
+	s := &Server{cfg: cfg, live: lw, sources: sources, recs: recs, ingest: in, m: m, logger: logger}
+	if cfg.CORSOrigin != "" {
+		s.origin = []byte(cfg.CORSOrigin)
+	}
+	s.srv = &fasthttp.Server{
+		Handler:               s.route,
+		ErrorHandler:          s.requestError,
+		Name:                  "lmx",
+		NoDefaultServerHeader: true,
+		ReadTimeout:           2 * time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		Logger:                slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	return s
+}
+
+// Serve serves ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting and waits for open requests.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+// Handler is the request handler, for tests that drive it in memory.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.route }
+
+var (
+	pathLive      = []byte(api.PathLivePrefix)
+	pathRecording = []byte(api.PathRecordingPrefix)
+	pathVOD       = []byte("/v1/vod/")
+	pathIngest    = []byte(broker.IngestPathPrefix)
+	pathHealth    = []byte(api.PathHealth)
+	playlistName  = []byte(api.PlaylistName)
+	suffixTS      = []byte(".ts")
+	suffixReg     = []byte("/register")
+)
+
+// route dispatches a request by path and method.
+func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	switch {
+	case bytes.HasPrefix(path, pathVOD):
+		s.cors(ctx)
+		if ctx.IsOptions() {
+			preflight(ctx)
+			return
+		}
+		if !ctx.IsGet() && !ctx.IsHead() {
+			envelope.FailFast(ctx, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on playback paths", ctx.Method()), "use GET or HEAD")
+			return
+		}
+		if rest, ok := bytes.CutPrefix(path, pathLive); ok {
+			if name, file, ok := splitFile(rest); ok {
+				if bytes.Equal(file, playlistName) {
+					s.livePlaylist(ctx, name)
+				} else {
+					s.liveSegment(ctx, name, file)
+				}
+				return
+			}
+		} else if rest, ok := bytes.CutPrefix(path, pathRecording); ok {
+			if id, file, ok := splitFile(rest); ok {
+				if bytes.Equal(file, playlistName) {
+					s.recordingPlaylist(ctx, string(id))
+				} else {
+					s.recordingSegment(ctx, string(id), file)
+				}
+				return
+			}
+		}
+	case bytes.HasPrefix(path, pathIngest):
+		rest := path[len(pathIngest):]
+		if name, ok := bytes.CutSuffix(rest, suffixReg); ok && ctx.IsPost() && len(name) > 0 && bytes.IndexByte(name, '/') < 0 {
+			s.register(ctx, string(name))
+			return
+		}
+		if len(rest) > 0 && bytes.IndexByte(rest, '/') < 0 && ctx.IsPut() {
+			s.upload(ctx, string(rest))
+			return
+		}
+	case bytes.Equal(path, pathHealth):
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"success":true,"status":"ok"}` + "\n")
+		return
+	}
+	envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no such playback path %s %s", ctx.Method(), path),
+		"playlists are at "+api.PathLivePrefix+"{source}/"+api.PlaylistName+" and "+api.PathRecordingPrefix+"{id}/"+api.PlaylistName)
+}
+
+// splitFile splits "{name}/{file}" with neither part empty nor nested.
+func splitFile(rest []byte) (name, file []byte, ok bool) {
+	i := bytes.IndexByte(rest, '/')
+	if i <= 0 || i == len(rest)-1 || bytes.IndexByte(rest[i+1:], '/') >= 0 {
+		return nil, nil, false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
+// requestError answers what fasthttp refused before the handler ran.
+func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		envelope.FailFast(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over %d bytes", s.cfg.MaxBodyBytes), "raise --max-segment-bytes or shorten segments")
+		return
+	}
+	envelope.FailFast(ctx, http.StatusBadRequest, "malformed request: "+err.Error(), "")
+}
