@@ -68,6 +68,9 @@ type Registry struct {
 	streams map[string]*Stream // by source id
 	byName  map[string]*Stream
 	off     map[string]bool // sources whose streaming was turned off
+	// floor is above every sequence number a closed window used, so a
+	// window reopened within the same millisecond never reuses one.
+	floor uint64
 }
 
 // New returns an empty registry. It keeps segments in memfds where the
@@ -113,7 +116,7 @@ func (r *Registry) open(id, name string, target int) *Stream {
 	if r.off[id] {
 		return nil
 	}
-	first := uint64(time.Now().UnixMilli())
+	first := max(uint64(time.Now().UnixMilli()), r.floor)
 	ls := &Stream{
 		SourceID: id,
 		Name:     name,
@@ -150,7 +153,10 @@ func (r *Registry) Close(id string) {
 	}
 	r.mu.Unlock()
 	if ok {
-		ls.releaseAll()
+		next := ls.releaseAll()
+		r.mu.Lock()
+		r.floor = max(r.floor, next)
+		r.mu.Unlock()
 	}
 }
 

@@ -147,8 +147,9 @@ func (ls *Stream) trimTailLocked(keep int) {
 	ls.reg.account(-bytes, -int64(drop))
 }
 
-// releaseAll frees every held segment (the window is gone).
-func (ls *Stream) releaseAll() {
+// releaseAll frees every held segment (the window is gone) and returns
+// the next sequence number the window would have used.
+func (ls *Stream) releaseAll() uint64 {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	h := ls.held.Load()
@@ -160,4 +161,5 @@ func (ls *Stream) releaseAll() {
 		s.release()
 	}
 	ls.reg.account(-bytes, -int64(len(h.segs)))
+	return ls.nextSeq
 }
