@@ -28,8 +28,7 @@ func TestExternalBroker(t *testing.T) {
 	}
 	eventually(t, "edge to confirm streaming through the external broker", 15*time.Second, func() bool {
 		_, m, _ := do(t, http.MethodGet, n.api+"/v1/source/cam", "")
-		src := m["source"].(map[string]any)
-		return src["edge_streaming"] == true && src["edge_online"] == true
+		return m.Source.EdgeStreaming && m.Source.EdgeOnline
 	})
 	eventually(t, "live playlist", 10*time.Second, func() bool {
 		code, _, _ := do(t, http.MethodGet, n.vod+"/v1/vod/live/cam/vid.m3u8", "")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/lmx-video/lmx/api"
 	"io"
 	"net/http"
 	"os"
@@ -24,16 +25,16 @@ func TestRecordingFromThePastWithoutStreaming(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("start: %d %v", code, m)
 	}
-	rec := m["recording"].(map[string]any)
-	id := rec["id"].(string)
-	if rec["active"] != float64(1) || rec["alias"] != "door" {
+	rec := m.Recording
+	id := rec.ID
+	if rec.Active != api.ActiveOn || rec.Alias != "door" {
 		t.Fatalf("recording = %v", rec)
 	}
 	// Streaming stays off: recordings are fed anyway.
 	n.pushSegments(t, "cam", 6, 7)
 	eventually(t, "buffered and new segments recorded", 10*time.Second, func() bool {
 		_, m, _ := do(t, "GET", n.api+"/v1/recording/"+id, "")
-		return m["recording"].(map[string]any)["segments"] == float64(8)
+		return m.Recording.Segments == 8
 	})
 	// While active the playlist is an EVENT playlist.
 	resp, err := http.Get(n.vod + "/v1/vod/recording/" + id + "/vid.m3u8")
@@ -45,10 +46,10 @@ func TestRecordingFromThePastWithoutStreaming(t *testing.T) {
 	if err != nil || pl.PlaylistType != "EVENT" || pl.EndList {
 		t.Fatalf("active playlist: %+v %v", pl, err)
 	}
-	if code, m, _ := do(t, "DELETE", n.api+"/v1/recording/"+id, ""); code != 409 || !strings.Contains(fmt.Sprint(m["error"]), "stop it first") {
+	if code, m, _ := do(t, "DELETE", n.api+"/v1/recording/"+id, ""); code != 409 || !strings.Contains(m.errorText(), "stop it first") {
 		t.Fatalf("rm active without force: %d %v", code, m)
 	}
-	if code, m, _ := do(t, "POST", n.api+"/v1/recording/"+id+"/stop", ""); code != 200 || m["recording"].(map[string]any)["active"] != float64(-1) {
+	if code, m, _ := do(t, "POST", n.api+"/v1/recording/"+id+"/stop", ""); code != 200 || m.Recording.Active != api.ActiveOff {
 		t.Fatalf("stop: %d %v", code, m)
 	}
 	if code, _, _ := do(t, "POST", n.api+"/v1/recording/"+id+"/stop", ""); code != 409 {
@@ -81,7 +82,7 @@ func TestRecordingFromThePastWithoutStreaming(t *testing.T) {
 		return countFiles(t, recDir) == 8 && countFiles(t, filepath.Join(n.srv.Config().DataDir, "spool")) == 0
 	})
 	code, m, _ = do(t, "DELETE", n.api+"/v1/recording/"+id, "")
-	if code != 200 || m["deleted_objects"] != float64(8) {
+	if code != 200 || m.DeletedObjects != 8 {
 		t.Fatalf("rm: %d %v", code, m)
 	}
 	if c := countFiles(t, recDir); c != 0 {
@@ -100,7 +101,7 @@ func TestOverlappingRecordingsShareObjects(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("start: %d %v", code, m)
 		}
-		return m["recording"].(map[string]any)["id"].(string)
+		return m.Recording.ID
 	}
 	a := start()
 	b := start()
@@ -108,12 +109,12 @@ func TestOverlappingRecordingsShareObjects(t *testing.T) {
 	for _, id := range []string{a, b} {
 		eventually(t, "segments in "+id, 10*time.Second, func() bool {
 			_, m, _ := do(t, "GET", n.api+"/v1/recording/"+id, "")
-			return m["recording"].(map[string]any)["segments"] == float64(3)
+			return m.Recording.Segments == 3
 		})
 	}
 	recDir := filepath.Join(n.srv.Config().DataDir, "recordings")
 	eventually(t, "3 shared objects", 10*time.Second, func() bool { return countFiles(t, recDir) == 3 })
-	if code, m, _ := do(t, "DELETE", n.api+"/v1/recording/"+a+"?force=true", ""); code != 200 || m["deleted_objects"] != float64(0) {
+	if code, m, _ := do(t, "DELETE", n.api+"/v1/recording/"+a+"?force=true", ""); code != 200 || m.DeletedObjects != 0 {
 		t.Fatalf("rm a (objects shared with b): %d %v", code, m)
 	}
 	if c := countFiles(t, recDir); c != 3 {
@@ -123,10 +124,10 @@ func TestOverlappingRecordingsShareObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list struct{ Recordings []map[string]any }
+	var list api.RecordingsReply
 	_ = json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
-	if len(list.Recordings) != 1 || list.Recordings[0]["id"] != b {
+	if len(list.Recordings) != 1 || list.Recordings[0].ID != b {
 		t.Fatalf("recordings of cam: %v", list.Recordings)
 	}
 	if code, _, _ := do(t, "POST", n.api+"/v1/source/cam/recording", `{"start_time_epoch": 99999999999}`); code != 400 {

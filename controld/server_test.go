@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lmx-video/lmx/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -118,7 +119,27 @@ func (n *node) pushRaw(t *testing.T, source, prefix, body string) (int, string) 
 	return resp.StatusCode, string(b)
 }
 
-func do(t *testing.T, method, url, body string) (int, map[string]any, http.Header) {
+// answer is any JSON answer of the control node, decoded into the api
+// package's types (the payload key that is not there stays zero).
+type answer struct {
+	api.Envelope
+	Source         api.Source      `json:"source"`
+	Recording      api.Recording   `json:"recording"`
+	DeletedObjects int             `json:"deleted_objects"`
+	Recordings     []api.Recording `json:"recordings"`
+	raw            string
+}
+
+func (a answer) errorText() string {
+	if a.Error == nil {
+		return ""
+	}
+	return a.Error.Message + " " + a.Error.Detail
+}
+
+func (a answer) String() string { return a.raw }
+
+func do(t *testing.T, method, url, body string) (int, answer, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	resp, err := http.DefaultClient.Do(req)
@@ -127,12 +148,14 @@ func do(t *testing.T, method, url, body string) (int, map[string]any, http.Heade
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	if m == nil {
-		m = map[string]any{"raw": string(raw)}
+	var a answer
+	if json.Valid(raw) {
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatalf("%s %s: answer is not an api envelope: %v\n%s", method, url, err, raw)
+		}
 	}
-	return resp.StatusCode, m, resp.Header
+	a.raw = string(raw)
+	return resp.StatusCode, a, resp.Header
 }
 
 func eventually(t *testing.T, what string, limit time.Duration, f func() bool) {
@@ -155,11 +178,11 @@ func TestLiveThroughEdge(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("source not registered on first push: %d %v", code, m)
 	}
-	if src := m["source"].(map[string]any); src["rr_target"] != "edge-1" || src["streaming"] != float64(-1) {
-		t.Fatalf("source = %v", src)
+	if src := m.Source; src.RRTarget != "edge-1" || src.Streaming != api.StreamingOff {
+		t.Fatalf("source = %+v", src)
 	}
 	code, m, _ = do(t, http.MethodGet, n.vod+"/v1/vod/live/cam/vid.m3u8", "")
-	if code != 404 || !strings.Contains(fmt.Sprint(m["error"]), "not streaming") {
+	if code != 404 || !strings.Contains(m.errorText(), "not streaming") {
 		t.Fatalf("playlist before streaming: %d %v", code, m)
 	}
 	code, m, _ = do(t, http.MethodPut, n.api+"/v1/source/cam/streaming?new_state=true", "")
@@ -169,7 +192,7 @@ func TestLiveThroughEdge(t *testing.T) {
 	// The edge converges on the desired state and reports it.
 	eventually(t, "edge to confirm streaming", 10*time.Second, func() bool {
 		_, m, _ := do(t, http.MethodGet, n.api+"/v1/source/cam", "")
-		return m["source"].(map[string]any)["edge_streaming"] == true
+		return m.Source.EdgeStreaming
 	})
 	// Buffered segments are sent at once, so the playlist is there without waiting.
 	var pl *hls.MediaPlaylist
@@ -246,7 +269,7 @@ func TestLiveThroughEdge(t *testing.T) {
 	}
 	eventually(t, "edge to stop streaming", 10*time.Second, func() bool {
 		_, m, _ := do(t, http.MethodGet, n.api+"/v1/source/cam", "")
-		return m["source"].(map[string]any)["edge_streaming"] == false
+		return !m.Source.EdgeStreaming
 	})
 	if code, m, _ := do(t, http.MethodGet, n.vod+"/v1/vod/live/cam/vid.m3u8", ""); code != 404 {
 		t.Fatalf("playlist after off: %d %v", code, m)
@@ -271,13 +294,12 @@ func TestManagementAPIErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, m, _ := do(t, c.method, n.api+c.path, c.body)
-		errObj, _ := m["error"].(map[string]any)
-		if code != c.code || m["success"] != false || !strings.Contains(fmt.Sprint(errObj["message"]), c.msg) || m["request_id"] == "" {
+		if code != c.code || m.Success || m.Error == nil || m.Error.Code != c.code || !strings.Contains(m.Error.Message, c.msg) || m.RequestID == "" {
 			t.Errorf("%s %s: %d %v; want %d mentioning %q", c.method, c.path, code, m, c.code, c.msg)
 		}
 	}
 	code, m, _ := do(t, "POST", n.api+"/v1/source", `{"name":"cam-9","description":"d","segment_len":4}`)
-	if code != 200 || m["source"].(map[string]any)["segment_length"] != float64(4) {
+	if code != 200 || m.Source.SegmentLength != 4 {
 		t.Fatalf("create: %d %v", code, m)
 	}
 	if code, _, _ := do(t, "POST", n.api+"/v1/source", `{"name":"cam-9"}`); code != 409 {
@@ -304,8 +326,8 @@ func TestManagementAPIErrors(t *testing.T) {
 
 func TestIngestRejectsBadUploads(t *testing.T) {
 	n := startNode(t, func(c *Config) { c.EdgeToken = "s3cret" })
-	put := func(hdr map[string]string, body []byte) int {
-		req, _ := http.NewRequest(http.MethodPut, n.vod+"/v1/ingest/cam", bytes.NewReader(body))
+	put := func(hdr map[string]string, body io.Reader) int {
+		req, _ := http.NewRequest(http.MethodPut, n.vod+"/v1/ingest/cam", body)
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
@@ -313,7 +335,11 @@ func TestIngestRejectsBadUploads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
+		var env api.Envelope
+		if err := json.NewDecoder(resp.Body).Decode(&env); resp.StatusCode/100 != 2 && (err != nil || env.Error == nil || env.Error.Code != resp.StatusCode || env.Error.Message == "") {
+			t.Errorf("%d answer is not an error envelope naming the problem: %+v %v", resp.StatusCode, env, err)
+		}
 		return resp.StatusCode
 	}
 	good := map[string]string{"Authorization": "Bearer s3cret", "Lmx-Edge": "e", "Lmx-Segment-Seq": "1", "Lmx-Segment-Duration": "2.0"}
@@ -325,19 +351,36 @@ func TestIngestRejectsBadUploads(t *testing.T) {
 		m[k] = v
 		return m
 	}
-	if c := put(with("Authorization", "Bearer wrong"), []byte{0x47}); c != 403 {
+	one := func() io.Reader { return bytes.NewReader([]byte{0x47}) }
+	if c := put(with("Authorization", "Bearer wrong"), one()); c != 403 {
 		t.Errorf("wrong token: %d", c)
 	}
-	if c := put(with("Lmx-Segment-Duration", "NaN"), []byte{0x47}); c != 400 {
+	if c := put(with("Lmx-Segment-Duration", "NaN"), one()); c != 400 {
 		t.Errorf("NaN duration: %d", c)
 	}
-	if c := put(with("Lmx-Segment-Seq", "-1"), []byte{0x47}); c != 400 {
+	if c := put(with("Lmx-Segment-Seq", "-1"), one()); c != 400 {
 		t.Errorf("bad seq: %d", c)
 	}
-	if c := put(good, make([]byte, 9<<20)); c != 413 {
-		t.Errorf("oversized: %d", c)
+	if c := put(good, bytes.NewReader(nil)); c != 400 {
+		t.Errorf("empty segment: %d", c)
 	}
-	if c := put(good, []byte{0x47}); c != 409 {
+	// Sent without a Content-Length (chunked): 411, as documented.
+	if c := put(good, io.MultiReader(one())); c != http.StatusLengthRequired {
+		t.Errorf("chunked upload: %d", c)
+	}
+	// --max-segment-bytes is the limit, exactly: 8 MiB passes the size
+	// check (and meets streaming off), one byte more is 413.
+	if c := put(good, bytes.NewReader(make([]byte, 8<<20))); c != 409 {
+		t.Errorf("segment of exactly --max-segment-bytes: %d, want 409 (streaming off)", c)
+	}
+	if c := put(good, bytes.NewReader(make([]byte, 8<<20+1))); c != 413 {
+		t.Errorf("one byte over --max-segment-bytes: %d", c)
+	}
+	// Far over: refused before the body is read, with the same envelope.
+	if c := put(good, bytes.NewReader(make([]byte, 12<<20))); c != 413 {
+		t.Errorf("far over the limit: %d", c)
+	}
+	if c := put(good, one()); c != 409 {
 		t.Errorf("not streaming: %d", c)
 	}
 }
