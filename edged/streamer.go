@@ -31,28 +31,24 @@ func (st *streamer) wake() {
 	}
 }
 
-func (st *streamer) stop() {
-	st.cancel()
-	<-st.done
-}
-
-// startStream starts uploading src's segments. The caller holds e.mu.
+// startStream starts uploading src's segments, unless the edge is not
+// running. The caller holds e.mu.
 func (e *Edge) startStream(src *sourceState) {
-	if src.stream != nil || e.runCtx == nil {
+	if src.stream != nil || e.runCtx == nil || e.stopping {
 		return
 	}
 	ctx, cancel := context.WithCancel(e.runCtx)
 	st := &streamer{cancel: cancel, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	src.stream = st
 	e.logger.Info("streaming to the control node", "source", src.name)
-	go func() {
+	e.goLocked(func() {
 		defer close(st.done)
 		e.streamLoop(ctx, src, st)
-	}()
+	})
 }
 
 // stopStream stops uploading src's segments. The caller holds e.mu; the
-// streamer is waited for outside it.
+// streamer, if any, is waited for outside it (its done channel).
 func (e *Edge) stopStream(src *sourceState) *streamer {
 	st := src.stream
 	if st == nil {
@@ -62,20 +58,6 @@ func (e *Edge) stopStream(src *sourceState) *streamer {
 	st.cancel()
 	e.logger.Info("streaming stopped", "source", src.name)
 	return st
-}
-
-func (e *Edge) stopAllStreams() {
-	e.mu.Lock()
-	var sts []*streamer
-	for _, s := range e.sources {
-		if st := e.stopStream(s); st != nil {
-			sts = append(sts, st)
-		}
-	}
-	e.mu.Unlock()
-	for _, st := range sts {
-		<-st.done
-	}
 }
 
 func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
