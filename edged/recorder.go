@@ -68,7 +68,7 @@ func (e *Edge) recordLoop(ctx context.Context, src *sourceState, rl *recorderLoo
 			}
 			continue
 		}
-		reply, err := e.up.upload(ctx, src.name, seg, false, false, recs)
+		reply, err := e.up.upload(ctx, src.name, seg, false, recs)
 		switch {
 		case err == nil:
 			e.ring.ack(seg, append(reply.Acked, reply.Rejected...))

@@ -13,7 +13,9 @@ const (
 	// starts, so a player has a playlist at once.
 	liveStartSegments = 3
 	// liveMaxLag is how far behind the newest segment the streamer may fall
-	// before it skips ahead (with a discontinuity).
+	// before it skips ahead. The control node marks the jump in its live
+	// playlist with a discontinuity, seeing the edge's sequence numbers jump;
+	// the edge does not flag it (see uploader.upload).
 	liveMaxLag = 4
 )
 
@@ -65,7 +67,6 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 	if n := e.ring.newest(src.name); n != nil && n.Seq > liveStartSegments {
 		last = n.Seq - liveStartSegments
 	}
-	disc := true // the control node starts a new run of segments
 	backoff := 250 * time.Millisecond
 	failing := false
 	for ctx.Err() == nil {
@@ -81,22 +82,19 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 		if newest.Seq > last+liveMaxLag {
 			e.logger.Info("live upload fell behind; skipping to the newest segments", "source", src.name, "skipped", newest.Seq-last-2)
 			last = newest.Seq - 2
-			disc = true
 		}
+		// If the ring buffer let the next one go, the oldest after it goes.
 		seg := e.ring.after(src.name, last)
 		if seg == nil {
 			continue
 		}
-		if seg.Seq != last+1 {
-			disc = true // the ring buffer let the next one go
-		}
 		// Recordings that want this segment get it from the same upload.
 		recs := e.ring.pendingFor(seg)
-		reply, err := e.up.upload(ctx, src.name, seg, disc, true, recs)
+		reply, err := e.up.upload(ctx, src.name, seg, true, recs)
 		switch {
 		case err == nil:
 			e.ring.ack(seg, append(reply.Acked, reply.Rejected...))
-			last, disc, backoff = seg.Seq, false, 250*time.Millisecond
+			last, backoff = seg.Seq, 250*time.Millisecond
 			if failing {
 				e.logger.Info("uploads to the control node resumed", "source", src.name)
 				failing = false
@@ -108,7 +106,7 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 			return
 		case errors.Is(err, errRejected):
 			e.logger.Warn("segment rejected by the control node", "source", src.name, "seq", seg.Seq, "err", err)
-			last, disc = seg.Seq, true
+			last = seg.Seq
 			e.ring.ack(seg, recs)
 			e.mu.Lock()
 			src.dropped++
