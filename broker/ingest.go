@@ -15,7 +15,11 @@ const (
 	HeaderDuration = "Lmx-Segment-Duration"
 	// HeaderStart is the wall-clock start of the segment, RFC 3339 with fraction.
 	HeaderStart = "Lmx-Segment-Start"
-	// HeaderDiscontinuity is "1" when the segment does not follow the previous one.
+	// HeaderDiscontinuity is "1" when the segment's media does not follow the
+	// edge's previous segment of the source (ffmpeg restarted, a segment
+	// file was skipped, EXT-X-DISCONTINUITY in the pushed playlist): a break
+	// for the live window and for recordings alike. A live upload that skips
+	// ahead does not set it; the control node sees that jump in HeaderSeq.
 	HeaderDiscontinuity = "Lmx-Discontinuity"
 	// HeaderSegmentName is the file name ffmpeg gave the segment (informational).
 	HeaderSegmentName = "Lmx-Segment-Name"

@@ -76,9 +76,15 @@ func (e *Edge) onCommand(m client.Message) {
 	if m.ResponseTopic == "" {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Not from this callback, which runs on the MQTT client's receiving side
+	// and must not wait for the broker's ack. A request that arrives while
+	// the edge stops goes unanswered; the asker times out.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	runCtx := e.runCtx
+	e.goLocked(func() {
+		ctx, cancel := context.WithTimeout(runCtx, 5*time.Second)
 		defer cancel()
 		_ = e.mqtt.Publish(ctx, client.Message{Topic: m.ResponseTopic, Payload: broker.Encode(reply), QoS: broker.CmdQoS, CorrelationData: m.CorrelationData})
-	}()
+	})
 }

@@ -38,6 +38,11 @@ type Edge struct {
 	desired broker.Desired
 	changed chan struct{} // nudges the status publisher
 	runCtx  context.Context
+	// stopping is set once Run winds down: from then on nothing new starts.
+	stopping bool
+	// tasks are the goroutines the edge starts while it runs (streamers,
+	// recorder loops, command replies); Run waits for all of them.
+	tasks sync.WaitGroup
 }
 
 // sourceState is what the edge knows of one source.
@@ -119,12 +124,17 @@ func (e *Edge) Name() string { return e.cfg.Name }
 
 // Run serves ffmpeg's pushes and keeps the control link up until ctx ends,
 // then stops gracefully: it tells the control node it is going offline.
+// When it returns, every goroutine the edge started has returned too.
 func (e *Edge) Run(ctx context.Context) error {
 	defer e.allowed.Close()
+	// The streamers and recorder loops live on runCtx, which ends when Run
+	// does, whether ctx ended or the listener failed.
+	runCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
 	e.mu.Lock()
-	e.runCtx = ctx
+	e.runCtx = runCtx
 	e.mu.Unlock()
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error {
 		err := e.http.Serve(e.ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -144,7 +154,7 @@ func (e *Edge) Run(ctx context.Context) error {
 	g.Go(func() error { e.publishLoop(gctx); return nil })
 	err := g.Wait()
 
-	e.stopAllStreams()
+	e.stopWorkers(stopWork)
 	// Say goodbye before disconnecting, so the control node shows the edge
 	// offline at once instead of waiting for the keep-alive to lapse.
 	pctx, pcancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -153,6 +163,36 @@ func (e *Edge) Run(ctx context.Context) error {
 	mcancel()
 	<-mdone
 	return err
+}
+
+// goLocked runs f on a goroutine that Run waits for, unless the edge is not
+// running (before Run, or once it winds down). The caller holds e.mu.
+func (e *Edge) goLocked(f func()) {
+	if e.stopping || e.runCtx == nil {
+		return
+	}
+	e.tasks.Add(1)
+	go func() {
+		defer e.tasks.Done()
+		f()
+	}()
+}
+
+// stopWorkers stops every streamer and recorder loop, lets nothing new
+// start, and waits for every goroutine started through goLocked.
+func (e *Edge) stopWorkers(cancel context.CancelFunc) {
+	e.mu.Lock()
+	e.stopping = true
+	for _, s := range e.sources {
+		e.stopStream(s)
+		if rl := s.recorder; rl != nil {
+			s.recorder = nil
+			rl.cancel()
+		}
+	}
+	e.mu.Unlock()
+	cancel()
+	e.tasks.Wait()
 }
 
 // nudge asks the status publisher to publish now.

@@ -34,21 +34,24 @@ func recWindows(ds broker.DesiredSource) []recWindow {
 	return out
 }
 
-// startRecorder starts feeding src's recordings. The caller holds e.mu.
+// startRecorder starts feeding src's recordings, or wakes the loop that
+// does, unless the edge is not running. The loop runs until Run winds down,
+// which waits for it. The caller holds e.mu.
 func (e *Edge) startRecorder(src *sourceState) {
-	if src.recorder != nil || e.runCtx == nil {
-		if src.recorder != nil {
-			src.recorder.wake()
-		}
+	if src.recorder != nil {
+		src.recorder.wake()
+		return
+	}
+	if e.runCtx == nil || e.stopping {
 		return
 	}
 	ctx, cancel := context.WithCancel(e.runCtx)
 	rl := &recorderLoop{cancel: cancel, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	src.recorder = rl
-	go func() {
+	e.goLocked(func() {
 		defer close(rl.done)
 		e.recordLoop(ctx, src, rl)
-	}()
+	})
 }
 
 func (e *Edge) recordLoop(ctx context.Context, src *sourceState, rl *recorderLoop) {
@@ -65,7 +68,7 @@ func (e *Edge) recordLoop(ctx context.Context, src *sourceState, rl *recorderLoo
 			}
 			continue
 		}
-		reply, err := e.up.upload(ctx, src.name, seg, false, false, recs)
+		reply, err := e.up.upload(ctx, src.name, seg, false, recs)
 		switch {
 		case err == nil:
 			e.ring.ack(seg, append(reply.Acked, reply.Rejected...))

@@ -13,7 +13,9 @@ const (
 	// starts, so a player has a playlist at once.
 	liveStartSegments = 3
 	// liveMaxLag is how far behind the newest segment the streamer may fall
-	// before it skips ahead (with a discontinuity).
+	// before it skips ahead. The control node marks the jump in its live
+	// playlist with a discontinuity, seeing the edge's sequence numbers jump;
+	// the edge does not flag it (see uploader.upload).
 	liveMaxLag = 4
 )
 
@@ -31,28 +33,24 @@ func (st *streamer) wake() {
 	}
 }
 
-func (st *streamer) stop() {
-	st.cancel()
-	<-st.done
-}
-
-// startStream starts uploading src's segments. The caller holds e.mu.
+// startStream starts uploading src's segments, unless the edge is not
+// running. The caller holds e.mu.
 func (e *Edge) startStream(src *sourceState) {
-	if src.stream != nil || e.runCtx == nil {
+	if src.stream != nil || e.runCtx == nil || e.stopping {
 		return
 	}
 	ctx, cancel := context.WithCancel(e.runCtx)
 	st := &streamer{cancel: cancel, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	src.stream = st
 	e.logger.Info("streaming to the control node", "source", src.name)
-	go func() {
+	e.goLocked(func() {
 		defer close(st.done)
 		e.streamLoop(ctx, src, st)
-	}()
+	})
 }
 
 // stopStream stops uploading src's segments. The caller holds e.mu; the
-// streamer is waited for outside it.
+// streamer, if any, is waited for outside it (its done channel).
 func (e *Edge) stopStream(src *sourceState) *streamer {
 	st := src.stream
 	if st == nil {
@@ -64,26 +62,11 @@ func (e *Edge) stopStream(src *sourceState) *streamer {
 	return st
 }
 
-func (e *Edge) stopAllStreams() {
-	e.mu.Lock()
-	var sts []*streamer
-	for _, s := range e.sources {
-		if st := e.stopStream(s); st != nil {
-			sts = append(sts, st)
-		}
-	}
-	e.mu.Unlock()
-	for _, st := range sts {
-		<-st.done
-	}
-}
-
 func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 	var last uint64
 	if n := e.ring.newest(src.name); n != nil && n.Seq > liveStartSegments {
 		last = n.Seq - liveStartSegments
 	}
-	disc := true // the control node starts a new run of segments
 	backoff := 250 * time.Millisecond
 	failing := false
 	for ctx.Err() == nil {
@@ -99,22 +82,19 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 		if newest.Seq > last+liveMaxLag {
 			e.logger.Info("live upload fell behind; skipping to the newest segments", "source", src.name, "skipped", newest.Seq-last-2)
 			last = newest.Seq - 2
-			disc = true
 		}
+		// If the ring buffer let the next one go, the oldest after it goes.
 		seg := e.ring.after(src.name, last)
 		if seg == nil {
 			continue
 		}
-		if seg.Seq != last+1 {
-			disc = true // the ring buffer let the next one go
-		}
 		// Recordings that want this segment get it from the same upload.
 		recs := e.ring.pendingFor(seg)
-		reply, err := e.up.upload(ctx, src.name, seg, disc, true, recs)
+		reply, err := e.up.upload(ctx, src.name, seg, true, recs)
 		switch {
 		case err == nil:
 			e.ring.ack(seg, append(reply.Acked, reply.Rejected...))
-			last, disc, backoff = seg.Seq, false, 250*time.Millisecond
+			last, backoff = seg.Seq, 250*time.Millisecond
 			if failing {
 				e.logger.Info("uploads to the control node resumed", "source", src.name)
 				failing = false
@@ -126,7 +106,7 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 			return
 		case errors.Is(err, errRejected):
 			e.logger.Warn("segment rejected by the control node", "source", src.name, "seq", seg.Seq, "err", err)
-			last, disc = seg.Seq, true
+			last = seg.Seq
 			e.ring.ack(seg, recs)
 			e.mu.Lock()
 			src.dropped++

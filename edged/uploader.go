@@ -56,7 +56,16 @@ func (u *uploader) request(ctx context.Context, method, path string, body []byte
 
 // upload sends one segment of source, for the live window and/or the
 // recordings listed, and returns what the control node did with it.
-func (u *uploader) upload(ctx context.Context, source string, seg *segment, disc, live bool, recordings []string) (broker.IngestReply, error) {
+//
+// The segment carries Lmx-Discontinuity only for a break in its media
+// (seg.Discontinuity: ffmpeg restarted, a file was skipped, the pushed
+// playlist said EXT-X-DISCONTINUITY), which is true for the live window and
+// for recordings alike. How the live upload got to this segment (skipping
+// ahead after an outage, starting to stream, passing a rejected segment) is
+// never sent: one upload serves both, and the recordings get every segment
+// in order whatever live skips. The control node sees the live jump itself,
+// as an edge sequence number that does not follow the previous one.
+func (u *uploader) upload(ctx context.Context, source string, seg *segment, live bool, recordings []string) (broker.IngestReply, error) {
 	var out broker.IngestReply
 	req, err := u.request(ctx, http.MethodPut, broker.IngestPath(url.PathEscape(source)), seg.Data)
 	if err != nil {
@@ -78,7 +87,7 @@ func (u *uploader) upload(ctx context.Context, source string, seg *segment, disc
 	if len(recordings) > 0 {
 		req.Header.Set(broker.HeaderRecordings, strings.Join(recordings, ","))
 	}
-	if disc || seg.Discontinuity {
+	if seg.Discontinuity {
 		req.Header.Set(broker.HeaderDiscontinuity, "1")
 	}
 	resp, err := u.hc.Do(req)
