@@ -225,6 +225,8 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		switch {
 		case errors.Is(err, live.ErrStreamingOff):
 			// Turned off while this upload was on its way: not an error.
+		case errors.Is(err, live.ErrAlreadyListed):
+			out.Live = true // sent again after a lost answer: it is live
 		case err != nil:
 			s.drop("live_refused")
 			s.logger.Error("live segment refused", "source", src.Name, "edge_seq", meta.Seq, "bytes", len(up.Body), "err", err)

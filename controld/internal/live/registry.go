@@ -35,6 +35,9 @@ var (
 	ErrMemoryFull = errors.New("live memory limit reached by listed segments")
 	// ErrGone means a segment left the window and its memory was released.
 	ErrGone = errors.New("segment has left the live window")
+	// ErrAlreadyListed means the edge sent a segment of its run again (its
+	// answer was lost): the window has it, or newer, already.
+	ErrAlreadyListed = errors.New("segment already listed")
 )
 
 // Config bounds the live windows.

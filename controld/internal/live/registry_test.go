@@ -294,3 +294,20 @@ func TestHeapFallback(t *testing.T) {
 		t.Fatal("heap segment changed with the caller's buffer")
 	}
 }
+
+// TestResentUploadListedOnce: an edge whose answer was lost sends the
+// segment again; the window lists it once, without a discontinuity.
+func TestResentUploadListedOnce(t *testing.T) {
+	r := testRegistry(t, 5, 64<<20)
+	for _, seq := range []uint64{1, 2, 2, 3, 1} {
+		_, err := r.Append("id", "cam", 2, arrival(seq), []byte{0x47})
+		if err != nil && !errors.Is(err, ErrAlreadyListed) {
+			t.Fatal(err)
+		}
+	}
+	ls, _ := r.Get("id")
+	pl := string(ls.Playlist())
+	if n := strings.Count(pl, "#EXTINF"); n != 3 || strings.Contains(pl, "DISCONTINUITY") {
+		t.Fatalf("want 3 segments, no discontinuity:\n%s", pl)
+	}
+}

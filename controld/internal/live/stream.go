@@ -94,6 +94,10 @@ func (ls *Stream) Stats(now time.Time) Stats {
 func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	if a.Edge == ls.edge && a.Boot == ls.boot && a.EdgeSeq <= ls.edgeSeq {
+		// A re-sent upload would be listed twice, with a discontinuity.
+		return 0, ErrAlreadyListed
+	}
 	if err := ls.reg.reserve(ls, int64(len(data))); err != nil {
 		return 0, err
 	}
