@@ -61,6 +61,7 @@ RECORD_STORES=${RECORD_STORES:-s3 file}
 NOISE_PCT=${NOISE_PCT:-10}
 WRK_RETRIES=${WRK_RETRIES:-2}
 SERVER_CPU=${SERVER_CPU:-0}
+SERVE_RUNS=${SERVE_RUNS:-3}
 CLIENT_CPU=${CLIENT_CPU:-1}
 
 WORK=$(mktemp -d /tmp/lmx-bench.XXXXXX)
@@ -257,7 +258,7 @@ run_wrk() {
 # writev of headers and body). Sets NGINX_PORT, NGINX_PID (the master) and
 # NGINX_WORKER.
 start_nginx() {
-	local www=$1 path=$2 small=${3:-} ng=$WORK/nginx nginx_bin m3u8_extra=""
+	local www=$1 path=$2 small=${3:-} ng=${4:-$WORK/nginx} nginx_bin m3u8_extra=""
 	[ -z "$small" ] || m3u8_extra="open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s; sendfile off;"
 	nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 	[ -x "$nginx_bin" ] || die "nginx is needed (apt-get install nginx-light)"
@@ -314,9 +315,10 @@ EOF
 bench_serve() {
 	require wrk curl
 	build
-	log "serve: control node (GOMAXPROCS=1, $PINNING)"
+	log "serve: control node (GOMAXPROCS=1) and nginx (1 worker, sendfile) side by side, $PINNING, $SERVE_RUNS rounds"
 	local segdir=$WORK/serve-seg www=$WORK/www
 	start_controld serve env GOMAXPROCS=1 "${PIN_SERVER[@]}"
+	local cpid=$CONTROLD_PID cvod=$VOD
 	start_edge bench-edge "$segdir" "${PIN_CLIENT[@]}"
 	"$BIN/lmxbench" seed -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" \
 		-dir "$segdir" -source bench-serve -www "$www" >"$OUT/serve-seed.txt"
@@ -325,51 +327,80 @@ bench_serve() {
 	pl_path=$(kv "$OUT/serve-seed.txt" PL_PATH)
 	seg_bytes=$(kv "$OUT/serve-seed.txt" SEG_BYTES)
 	pl_bytes=$(kv "$OUT/serve-seed.txt" PL_BYTES)
-	log "serve: cached $seg_path ($seg_bytes bytes), playlist $pl_bytes bytes"
-	curl -sS -D - -o /dev/null "http://127.0.0.1:$VOD$seg_path" >"$OUT/serve-headers-controld.txt"
-	curl -sS -D - -o /dev/null "http://127.0.0.1:$VOD$pl_path" >>"$OUT/serve-headers-controld.txt"
-
-	run_wrk controld-segment "http://127.0.0.1:$VOD$seg_path" "$CONTROLD_PID"
-	local c_seg_rps=$RPS c_seg_mbps=$MBPS c_seg_cpu=$SRVCPU c_seg_other=$OTHER
-	run_wrk controld-playlist "http://127.0.0.1:$VOD$pl_path" "$CONTROLD_PID"
-	local c_pl_rps=$RPS c_pl_mbps=$MBPS c_pl_cpu=$SRVCPU c_pl_other=$OTHER
-	# The segment must still have been a cache hit at the end.
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$VOD$seg_path")" = 200 ] ||
-		die "segment left the cache during the run"
-	stop_all
-
-	log "serve: nginx (1 worker, sendfile, $PINNING)"
+	log "serve: live $seg_path ($seg_bytes bytes), playlist $pl_bytes bytes"
+	# The edge is not needed any more: only the servers stay, on the same core.
+	stop_pid "$EDGE_PID"
 	start_nginx "$www" "$pl_path"
-	local port=$NGINX_PORT nginx_pid=$NGINX_PID
-	curl -sS -D - -o /dev/null "http://127.0.0.1:$port$seg_path" >"$OUT/serve-headers-nginx.txt"
-	curl -sS -D - -o /dev/null "http://127.0.0.1:$port$pl_path" >>"$OUT/serve-headers-nginx.txt"
-	cmp -s <(curl -s "http://127.0.0.1:$port$seg_path") "$www$seg_path" || die "nginx serves other bytes"
-	run_wrk nginx-segment "http://127.0.0.1:$port$seg_path" "$nginx_pid"
-	local n_seg_rps=$RPS n_seg_mbps=$MBPS n_seg_cpu=$SRVCPU n_seg_other=$OTHER
-	run_wrk nginx-playlist "http://127.0.0.1:$port$pl_path" "$nginx_pid"
-	local n_pl_rps=$RPS n_pl_mbps=$MBPS n_pl_cpu=$SRVCPU n_pl_other=$OTHER
+	local nport=$NGINX_PORT npid=$NGINX_PID
+	start_nginx "$www" "$pl_path" small "$WORK/nginx-small"
+	local sport=$NGINX_PORT spid=$NGINX_PID
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$cvod$seg_path" >"$OUT/serve-headers-controld.txt"
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$cvod$pl_path" >>"$OUT/serve-headers-controld.txt"
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$nport$seg_path" >"$OUT/serve-headers-nginx.txt"
+	curl -sS -D - -o /dev/null "http://127.0.0.1:$nport$pl_path" >>"$OUT/serve-headers-nginx.txt"
+	cmp -s <(curl -s "http://127.0.0.1:$nport$seg_path") "$www$seg_path" || die "nginx serves other bytes"
+	cmp -s <(curl -s "http://127.0.0.1:$cvod$seg_path") "$www$seg_path" || die "the control node serves other bytes"
+
+	# One line per round and kind: RPS MBPS SERVER_CPU for each server.
+	local r f=$OUT/serve-rounds.txt
+	: >"$f"
+	for r in $(seq "$SERVE_RUNS"); do
+		run_wrk "controld-segment-$r" "http://127.0.0.1:$cvod$seg_path" "$cpid"
+		local c="$RPS $MBPS $SRVCPU $OTHER"
+		run_wrk "nginx-segment-$r" "http://127.0.0.1:$nport$seg_path" "$npid"
+		echo "segment $r $c $RPS $MBPS $SRVCPU $OTHER" >>"$f"
+		run_wrk "controld-playlist-$r" "http://127.0.0.1:$cvod$pl_path" "$cpid"
+		c="$RPS $MBPS $SRVCPU $OTHER"
+		run_wrk "nginx-playlist-$r" "http://127.0.0.1:$nport$pl_path" "$npid"
+		echo "playlist $r $c $RPS $MBPS $SRVCPU $OTHER" >>"$f"
+		run_wrk "nginx-small-playlist-$r" "http://127.0.0.1:$sport$pl_path" "$spid"
+		echo "playlist-small $r $c $RPS $MBPS $SRVCPU $OTHER" >>"$f"
+	done
+	# The segment must still be held at the end (never left the live window).
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cvod$seg_path")" = 200 ] ||
+		die "segment left the live window during the run"
 	stop_all
 
-	log "serve: nginx again, playlists from open_file_cache without sendfile"
-	start_nginx "$www" "$pl_path" small
-	run_wrk nginx-small-playlist "http://127.0.0.1:$NGINX_PORT$pl_path" "$NGINX_PID"
-	local s_pl_rps=$RPS s_pl_mbps=$MBPS s_pl_cpu=$SRVCPU s_pl_other=$OTHER
-	stop_all
-
-	local r_seg r_pl
-	r_seg=$(awk -v a="$c_seg_rps" -v b="$n_seg_rps" 'BEGIN { printf "%.3f", a / b }')
-	r_pl=$(awk -v a="$c_pl_rps" -v b="$n_pl_rps" 'BEGIN { printf "%.3f", a / b }')
-	local r_spl
-	r_spl=$(awk -v a="$c_pl_rps" -v b="$s_pl_rps" 'BEGIN { printf "%.3f", a / b }')
-	local cols="req/s · MB/s (server CPU %; other procs %)"
-	row "serve: ${seg_bytes} B segment" "controld $cols" "$c_seg_rps · $c_seg_mbps ($c_seg_cpu; $c_seg_other)" "" ""
-	row "serve: ${seg_bytes} B segment" "nginx $cols" "$n_seg_rps · $n_seg_mbps ($n_seg_cpu; $n_seg_other)" "" ""
-	row "serve: ${seg_bytes} B segment" "ratio controld/nginx (req/s)" "${r_seg}x" "≥ 0.95x" "$(verdict "$r_seg" ge 0.95)"
-	row "serve: ${pl_bytes} B live playlist" "controld $cols" "$c_pl_rps · $c_pl_mbps ($c_pl_cpu; $c_pl_other)" "" ""
-	row "serve: ${pl_bytes} B live playlist" "nginx $cols" "$n_pl_rps · $n_pl_mbps ($n_pl_cpu; $n_pl_other)" "" ""
-	row "serve: ${pl_bytes} B live playlist" "ratio controld/nginx (req/s)" "${r_pl}x" "≥ 0.95x" "$(verdict "$r_pl" ge 0.95)"
-	row "serve: ${pl_bytes} B live playlist" "nginx, small-file config: $cols" "$s_pl_rps · $s_pl_mbps ($s_pl_cpu; $s_pl_other)" "" ""
-	row "serve: ${pl_bytes} B live playlist" "ratio controld/nginx small-file config (req/s)" "${r_spl}x" "≥ 0.95x" "$(verdict "$r_spl" ge 0.95)"
+	# Per round: req/s ratio, and server CPU per request (µs) and per GB
+	# served (ms of CPU), each side; the table shows every round, then the
+	# worst and the best ratio.
+	local kind label
+	for kind in segment playlist playlist-small; do
+		case $kind in
+		segment) label="serve: ${seg_bytes} B live segment" ;;
+		playlist) label="serve: ${pl_bytes} B live playlist" ;;
+		playlist-small) label="serve: ${pl_bytes} B live playlist vs nginx small-file config" ;;
+		esac
+		awk -v k="$kind" '$1 == k {
+			# controld: rps mbps cpu other | nginx: rps mbps cpu other
+			cr = $3; cm = $4; cc = $5; co = $6; nr = $7; nm = $8; nc = $9; no = $10
+			printf "%s %.0f %.1f %.1f %.0f %.1f %.1f %.3f %.2f %.2f %.1f %.1f %.3f %.1f %.1f\n", $2, cr, cm, cc, nr, nm, nc, cr / nr,
+				cc * 1e4 / cr, nc * 1e4 / nr, cc * 1e4 / cm, nc * 1e4 / nm, (cc * 1e4 / cm) / (nc * 1e4 / nm), co, no }' "$f" >"$f.$kind"
+		local line
+		while read -r line; do
+			set -- $line
+			row "$label" "round $1: controld · nginx req/s (server CPU %)" "$2 ($4 %) · $5 ($7 %)" "" ""
+			row "$label" "round $1: req/s ratio; CPU/request µs controld · nginx; CPU/GB ms controld · nginx (ratio); other procs %" \
+				"$8x; $9 · ${10}; ${11} · ${12} (${13}x); ${14} · ${15}" "" ""
+		done <"$f.$kind"
+		local worst best cworst cbest
+		worst=$(awk 'NR == 1 || $8 < m { m = $8 } END { print m }' "$f.$kind")
+		best=$(awk 'NR == 1 || $8 > m { m = $8 } END { print m }' "$f.$kind")
+		cworst=$(awk 'NR == 1 || $13 > m { m = $13 } END { print m }' "$f.$kind")
+		cbest=$(awk 'NR == 1 || $13 < m { m = $13 } END { print m }' "$f.$kind")
+		case $kind in
+		segment)
+			row "$label" "req/s ratio controld/nginx, worst · best of $SERVE_RUNS" "${worst}x · ${best}x" "≥ 1.0x" "$(verdict "$worst" ge 1.0)"
+			row "$label" "CPU per GB ratio controld/nginx, worst · best" "${cworst}x · ${cbest}x" "≤ 1.5x" "$(verdict "$cworst" le 1.5)"
+			;;
+		playlist)
+			row "$label" "req/s ratio controld/nginx, worst · best of $SERVE_RUNS" "${worst}x · ${best}x" "≥ 1.2x" "$(verdict "$worst" ge 1.2)"
+			;;
+		*)
+			row "$label" "req/s ratio controld/nginx, worst · best of $SERVE_RUNS" "${worst}x · ${best}x" "" ""
+			;;
+		esac
+	done
 }
 
 # profile_one NAME PID URL: perf record PID for 10 s under wrk on URL, and
