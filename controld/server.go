@@ -220,7 +220,13 @@ func (s *Server) Run(ctx context.Context) error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return errors.Join(s.apiSrv.Shutdown(sctx), s.vod.Shutdown(sctx))
+		err := errors.Join(s.apiSrv.Shutdown(sctx), s.vod.Shutdown(sctx))
+		// fasthttp's Shutdown before its Serve began stops nothing: closing
+		// the listener makes that Serve return as soon as it starts.
+		if cerr := s.vodLn.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = errors.Join(err, cerr)
+		}
+		return err
 	})
 	close(s.ready)
 	return g.Wait()

@@ -8,6 +8,7 @@ import (
 	"github.com/lmx-video/lmx/api"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -382,5 +383,62 @@ func TestIngestRejectsBadUploads(t *testing.T) {
 	}
 	if c := put(good, one()); c != 409 {
 		t.Errorf("not streaming: %d", c)
+	}
+}
+
+// TestRunStopsRightAfterReady: a node stopped as soon as it is ready (before
+// its listeners have surely begun serving) returns from Run, with its ports
+// free again. fasthttp's Shutdown before Serve once left Run waiting forever.
+func TestRunStopsRightAfterReady(t *testing.T) {
+	for i := range 20 {
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.APIListen, cfg.VODListen, cfg.MQTTListen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		ctx, cancel := context.WithCancel(context.Background())
+		srv, err := New(ctx, cfg, testLogger(t), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- srv.Run(ctx) }()
+		<-srv.Ready()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: Run: %v", i, err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("round %d: Run did not return after cancel", i)
+		}
+		for _, a := range []net.Addr{srv.APIAddr(), srv.VODAddr(), srv.MQTTAddr()} {
+			ln, err := net.Listen("tcp", a.String())
+			if err != nil {
+				t.Fatalf("round %d: %s still taken after Run returned: %v", i, a, err)
+			}
+			ln.Close()
+		}
+	}
+}
+
+// TestCloseWithoutRun: a node that will not run releases its ports.
+func TestCloseWithoutRun(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.APIListen, cfg.VODListen, cfg.MQTTListen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	srv, err := New(context.Background(), cfg, testLogger(t), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []net.Addr{srv.APIAddr(), srv.VODAddr(), srv.MQTTAddr()} {
+		ln, err := net.Listen("tcp", a.String())
+		if err != nil {
+			t.Fatalf("%s still taken after Close: %v", a, err)
+		}
+		ln.Close()
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

@@ -92,8 +92,15 @@ func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest
 	return s
 }
 
-// Serve serves ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+// Serve serves ln until Shutdown, or until ln is closed: a Shutdown that
+// came before Serve started finds nothing to stop, so the caller closes ln
+// after Shutdown and Serve then returns at once.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
 
 // Shutdown stops accepting and waits for open requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
