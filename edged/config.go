@@ -11,15 +11,19 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/internal/bytesize"
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Config is the edge agent's configuration. The struct tags make it usable
-// directly as a kong flag set by both `lmx edged` and `lmx-edge`.
+// directly as a kong flag set by both `lmx edged` and `lmx-edge`. The ports
+// in the tags are netaddr's (tags must be constant strings; a test keeps
+// them in step).
 type Config struct {
 	// Name identifies the edge to the control node (default: host name).
 	Name string `name:"name" env:"LMX_EDGE_NAME" help:"Edge name the control node knows this agent by (default: host name)."`
@@ -75,20 +79,20 @@ func (c *Config) Validate() error {
 	if c.Controld != "" {
 		host, port, err := net.SplitHostPort(c.Controld)
 		if err != nil {
-			host, port = c.Controld, "1883"
+			host, port = c.Controld, strconv.Itoa(netaddr.MQTTPort)
 		}
 		if c.MQTT == "" {
 			c.MQTT = "mqtt://" + net.JoinHostPort(host, port)
 		}
 		if c.Ingest == "" {
-			c.Ingest = "http://" + net.JoinHostPort(host, "8081")
+			c.Ingest = "http://" + net.JoinHostPort(host, strconv.Itoa(netaddr.PlaybackPort))
 		}
 	}
 	if c.MQTT == "" || c.Ingest == "" {
 		return ErrNoControld
 	}
 	if u, err := url.Parse(c.Ingest); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--ingest %q: want http://host:8081", c.Ingest)
+		return fmt.Errorf("--ingest %q: want http://host:%d", c.Ingest, netaddr.PlaybackPort)
 	}
 	if len(c.AllowDirs) == 0 {
 		return ErrNoAllowDir

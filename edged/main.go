@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // RunMain starts an edge agent, prints how to push to it, and serves until
@@ -22,16 +24,7 @@ func RunMain(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer
 }
 
 // pushURL is the playlist endpoint ffmpeg on this machine posts to.
-func pushURL(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return "http://" + a.String() + "/v1/playlist"
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/v1/playlist"
-}
+func pushURL(a net.Addr) string { return "http://" + netaddr.Dial(a.String()) + "/v1/playlist" }
 
 // FFmpegArgs are LiveMix's ffmpeg flags that push input to an edge: HLS with
 // 2 s segments written to dir, each new playlist POSTed to url.
