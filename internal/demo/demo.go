@@ -159,7 +159,7 @@ func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Ed
 		g.Go(func() error { return p.run(gctx) })
 	} else {
 		what = "ffmpeg's test pattern (" + ffmpeg + ")"
-		args := edged.FFmpegArgs(cfg.Source, segDir, pushURL, []string{"-re", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=25"})
+		args := edged.FFmpegArgs(cfg.Source, segDir, pushURL, edged.LiveTestPattern())
 		cmd := exec.CommandContext(gctx, ffmpeg, args...)
 		cmd.Stderr = os.Stderr
 		g.Go(func() error {
