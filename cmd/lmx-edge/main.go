@@ -8,17 +8,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/lmx-video/lmx/edged"
+	"github.com/lmx-video/lmx/internal/buildinfo"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// Set at release time, as for cmd/lmx:
+//
+//	go build -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse --short HEAD)"
+var version, commit = "dev", ""
 
 type cli struct {
 	edged.Config `embed:""`
@@ -29,11 +30,12 @@ type cli struct {
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
+	info := buildinfo.Read(version, commit)
 	var c cli
 	parser, err := kong.New(&c,
 		kong.Name("lmx-edge"),
 		kong.Description("lmx edge agent: takes HLS pushed by ffmpeg (POST /v1/playlist) and forwards it to an lmx control node it dials out to."),
-		kong.Vars{"version": "lmx-edge " + buildVersion()},
+		kong.Vars{"version": "lmx-edge " + info.String()},
 		kong.UsageOnError(),
 	)
 	if err != nil {
@@ -49,23 +51,9 @@ func run(args []string) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := edged.RunMain(ctx, c.Config, logger, os.Stdout, buildVersion()); err != nil {
+	if err := edged.RunMain(ctx, c.Config, logger, os.Stdout, info.Version); err != nil {
 		fmt.Fprintln(os.Stderr, "lmx-edge:", err)
 		return 1
 	}
 	return 0
-}
-
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
-				return "dev-" + strings.TrimSpace(s.Value[:7])
-			}
-		}
-	}
-	return version
 }
