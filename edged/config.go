@@ -56,6 +56,22 @@ type Config struct {
 	Heartbeat time.Duration `name:"heartbeat" default:"5s" help:"How often the edge republishes its status."`
 }
 
+// DefaultConfig is the configuration `lmx edged` and `lmx-edge` run with
+// when no flag is given (the same values as the kong defaults in the struct
+// tags, which a test keeps in step). It names no control node and allows no
+// directory: those have no default. Programs that embed an edge (the demo,
+// tests) start from it and set what they need.
+func DefaultConfig() Config {
+	return Config{
+		Listen:           netaddr.Listen(netaddr.EdgeIngestPort),
+		Buffer:           120 * time.Second,
+		BufferBytes:      256 << 20,
+		MaxPlaylistBytes: 1 << 20,
+		MaxSegmentBytes:  64 << 20,
+		Heartbeat:        5 * time.Second,
+	}
+}
+
 // Sentinel configuration errors.
 var (
 	// ErrNoControld is returned when neither --controld nor --mqtt/--ingest are set.

@@ -59,32 +59,25 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, ve
 	}
 	segDir, _ = filepath.Abs(segDir)
 
-	ccfg := controld.Config{
-		DataDir:         filepath.Join(dataDir, "controld"),
-		APIListen:       loopback(cfg.APIPort),
-		VODListen:       loopback(cfg.VODPort),
-		MQTTListen:      loopback(cfg.MQTTPort),
-		CacheSize:       256 << 20,
-		LiveSegments:    5,
-		CORSOrigin:      "*",
-		MaxSegmentBytes: 64 << 20,
-	}
+	ccfg := controld.DefaultConfig()
+	ccfg.DataDir = filepath.Join(dataDir, "controld")
+	ccfg.APIListen = loopback(cfg.APIPort)
+	ccfg.VODListen = loopback(cfg.VODPort)
+	ccfg.MQTTListen = loopback(cfg.MQTTPort)
 	srv, err := controld.New(ctx, ccfg, logger.With("node", "controld"), version)
 	if err != nil {
 		return err
 	}
-	ecfg := edged.Config{
-		Name:             "demo-edge",
-		Listen:           loopback(cfg.EdgePort),
-		MQTT:             "mqtt://" + srv.MQTTAddr().String(),
-		Ingest:           "http://" + srv.VODAddr().String(),
-		AllowDirs:        []string{segDir},
-		Buffer:           120 * time.Second,
-		BufferBytes:      64 << 20,
-		MaxPlaylistBytes: 1 << 20,
-		MaxSegmentBytes:  64 << 20,
-		Heartbeat:        2 * time.Second,
-	}
+	ecfg := edged.DefaultConfig()
+	ecfg.Name = "demo-edge"
+	ecfg.Listen = loopback(cfg.EdgePort)
+	ecfg.MQTT = "mqtt://" + srv.MQTTAddr().String()
+	ecfg.Ingest = "http://" + srv.VODAddr().String()
+	ecfg.AllowDirs = []string{segDir}
+	// Beside a control node in one process: a smaller buffer, and a faster
+	// heartbeat so `lmx edge ls` shows the demo's edge at once.
+	ecfg.BufferBytes = 64 << 20
+	ecfg.Heartbeat = 2 * time.Second
 	edge, err := edged.New(ecfg, logger.With("node", "edged"), version)
 	if err != nil {
 		return err
