@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 
 	"github.com/lmx-video/lmx/controld"
 	"github.com/lmx-video/lmx/edged"
 	"github.com/lmx-video/lmx/internal/demo"
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // ControldCmd runs the control node.
@@ -31,9 +31,9 @@ func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi 
 	}
 	cfg := srv.Config()
 	fmt.Fprintf(out, "lmx controld %s\n", bi.Version)
-	fmt.Fprintf(out, "  management API  http://%s\n", dialable(srv.APIAddr()))
+	fmt.Fprintf(out, "  management API  http://%s\n", netaddr.Dial(srv.APIAddr().String()))
 	fmt.Fprintf(out, "  playback        %s/v1/vod/live/{source}/vid.m3u8\n", cfg.PublicURL)
-	fmt.Fprintf(out, "  MQTT broker     mqtt://%s\n", dialable(srv.MQTTAddr()))
+	fmt.Fprintf(out, "  MQTT broker     mqtt://%s\n", netaddr.Dial(srv.MQTTAddr().String()))
 	fmt.Fprintf(out, "  data            %s\n", cfg.DataDir)
 	fmt.Fprintf(out, "  recordings      %s\n", srv.RecordingsStore())
 	fmt.Fprintf(out, "An edge joins with:\n  %s\n", controld.EdgeJoinCommand(srv, "HOST"))
@@ -47,9 +47,10 @@ type EdgedCmd struct {
 
 // Help shows an example.
 func (c *EdgedCmd) Help() string {
-	return `Examples:
+	return fmt.Sprintf(`Examples:
   lmx edged --name cam-gw-1 --controld control.example.net --allow-dir /var/lib/lmx/segments
-  lmx edged --mqtt mqtt://10.0.0.5:1883 --ingest http://10.0.0.5:8081 --allow-dir /srv/hls`
+  lmx edged --mqtt mqtt://10.0.0.5:%d --ingest http://10.0.0.5:%d --allow-dir /srv/hls`,
+		netaddr.MQTTPort, netaddr.PlaybackPort)
 }
 
 // Run starts the edge agent and serves until interrupted.
@@ -76,16 +77,4 @@ Examples:
 // Run starts the demo.
 func (c *DemoCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi BuildInfo) error {
 	return demo.Run(ctx, c.Config, log, out, bi.Version)
-}
-
-// dialable turns a bound address into one a local client can dial.
-func dialable(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Root is the whole command tree. Its flags are global: kong accepts them
@@ -112,7 +114,7 @@ func newParser(ctx context.Context, root *Root, stdout, stderr io.Writer, versio
 		kong.Description(description),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"default_server": "http://127.0.0.1:8080"},
+		kong.Vars{"default_server": "http://" + netaddr.Dial(netaddr.Listen(netaddr.APIPort))},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(exitRequest(code)) }),
 		bindings(ctx, root, stdout, stderr, version, e),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // SourceStreamCmd groups stream on and stream off.
@@ -137,8 +138,8 @@ func notConfirmed(src api.Source, ref string, on bool, timeout time.Duration) er
 	if edge == "" {
 		name := cmp.Or(src.Name, ref)
 		return fmt.Errorf("no edge has pushed source %q yet, so none can confirm %s (the setting is kept and applies once one does)\n"+
-			"push it to an edge with ffmpeg: ffmpeg ... -f hls -headers $'Video-Source-Name: %s\\r\\nMPEG-TS-URI-Prefix: file:///path/to/segments\\r\\n' -method POST http://EDGE:9080/v1/playlist",
-			name, what, name)
+			"push it to an edge with ffmpeg: ffmpeg ... -f hls -headers $'Video-Source-Name: %s\\r\\nMPEG-TS-URI-Prefix: file:///path/to/segments\\r\\n' -method POST http://EDGE:%d/v1/playlist",
+			name, what, name, netaddr.EdgeIngestPort)
 	}
 	return fmt.Errorf("edge %q did not confirm %s within %s: is it online? see lmx edge ls", edge, what, timeout)
 }

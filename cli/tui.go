@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/internal/netaddr"
 	"github.com/lmx-video/lmx/tui"
 )
 
@@ -18,7 +20,7 @@ type TuiCmd struct {
 
 // Help is the detail under the usage line.
 func (*TuiCmd) Help() string {
-	return `A live dashboard of the whole system: edges (online or not, version,
+	return fmt.Sprintf(`A live dashboard of the whole system: edges (online or not, version,
 address, last heartbeat), sources (streaming, bitrate with a sparkline of the
 last minutes, how fresh live is, playlist requests per minute, recording) and
 recordings (active ones growing, recent finished ones).
@@ -35,8 +37,8 @@ clipboard (OSC 52), / filters by name, ? lists every key, q quits.
 Examples:
 
     lmx tui
-    lmx tui --server http://control.example.net:8080
-    lmx tui --no-color`
+    lmx tui --server http://control.example.net:%d
+    lmx tui --no-color`, netaddr.APIPort)
 }
 
 // Run shows the dashboard until q or Ctrl-C, then restores the terminal.

@@ -11,15 +11,19 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/internal/bytesize"
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Config is the edge agent's configuration. The struct tags make it usable
-// directly as a kong flag set by both `lmx edged` and `lmx-edge`.
+// directly as a kong flag set by both `lmx edged` and `lmx-edge`. The ports
+// in the tags are netaddr's (tags must be constant strings; a test keeps
+// them in step).
 type Config struct {
 	// Name identifies the edge to the control node (default: host name).
 	Name string `name:"name" env:"LMX_EDGE_NAME" help:"Edge name the control node knows this agent by (default: host name)."`
@@ -52,6 +56,22 @@ type Config struct {
 	Heartbeat time.Duration `name:"heartbeat" default:"5s" help:"How often the edge republishes its status."`
 }
 
+// DefaultConfig is the configuration `lmx edged` and `lmx-edge` run with
+// when no flag is given (the same values as the kong defaults in the struct
+// tags, which a test keeps in step). It names no control node and allows no
+// directory: those have no default. Programs that embed an edge (the demo,
+// tests) start from it and set what they need.
+func DefaultConfig() Config {
+	return Config{
+		Listen:           netaddr.Listen(netaddr.EdgeIngestPort),
+		Buffer:           120 * time.Second,
+		BufferBytes:      256 << 20,
+		MaxPlaylistBytes: 1 << 20,
+		MaxSegmentBytes:  64 << 20,
+		Heartbeat:        5 * time.Second,
+	}
+}
+
 // Sentinel configuration errors.
 var (
 	// ErrNoControld is returned when neither --controld nor --mqtt/--ingest are set.
@@ -75,20 +95,20 @@ func (c *Config) Validate() error {
 	if c.Controld != "" {
 		host, port, err := net.SplitHostPort(c.Controld)
 		if err != nil {
-			host, port = c.Controld, "1883"
+			host, port = c.Controld, strconv.Itoa(netaddr.MQTTPort)
 		}
 		if c.MQTT == "" {
 			c.MQTT = "mqtt://" + net.JoinHostPort(host, port)
 		}
 		if c.Ingest == "" {
-			c.Ingest = "http://" + net.JoinHostPort(host, "8081")
+			c.Ingest = "http://" + net.JoinHostPort(host, strconv.Itoa(netaddr.PlaybackPort))
 		}
 	}
 	if c.MQTT == "" || c.Ingest == "" {
 		return ErrNoControld
 	}
 	if u, err := url.Parse(c.Ingest); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--ingest %q: want http://host:8081", c.Ingest)
+		return fmt.Errorf("--ingest %q: want http://host:%d", c.Ingest, netaddr.PlaybackPort)
 	}
 	if len(c.AllowDirs) == 0 {
 		return ErrNoAllowDir

@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
+
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // RunMain starts an edge agent, prints how to push to it, and serves until
@@ -22,16 +25,7 @@ func RunMain(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer
 }
 
 // pushURL is the playlist endpoint ffmpeg on this machine posts to.
-func pushURL(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return "http://" + a.String() + "/v1/playlist"
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/v1/playlist"
-}
+func pushURL(a net.Addr) string { return "http://" + netaddr.Dial(a.String()) + "/v1/playlist" }
 
 // FFmpegArgs are LiveMix's ffmpeg flags that push input to an edge: HLS with
 // 2 s segments written to dir, each new playlist POSTed to url.
@@ -48,12 +42,81 @@ func FFmpegArgs(source, dir, url string, input []string) []string {
 		"-method", "POST", url)
 }
 
-// FFmpegCommand is FFmpegArgs as a shell line with a live test pattern as input.
+// LiveTestPattern is the ffmpeg input flags of a live 720p test pattern,
+// what FFmpegCommand and the demo push when no camera is at hand.
+func LiveTestPattern() []string {
+	return []string{"-re", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=25"}
+}
+
+// FFmpegCommand is FFmpegArgs with LiveTestPattern as a shell command line
+// (bash, zsh): every argument quoted as needed, broken into a few lines.
 func FFmpegCommand(source, dir, url string) string {
-	return fmt.Sprintf(`ffmpeg -re -f lavfi -i testsrc=size=1280x720:rate=25 \
-  -c:v libx264 -preset veryfast -tune zerolatency -pix_fmt yuv420p -g 50 -sc_threshold 0 -an \
-  -strftime 1 -f hls -hls_time 2 -hls_list_size 5 -hls_flags delete_segments+independent_segments \
-  -hls_segment_filename '%s/%s-%%s.ts' \
-  -headers $'Video-Source-Name: %s\r\nMPEG-TS-URI-Prefix: file://%s\r\n' \
-  -method POST %s`, dir, source, source, dir, url)
+	return shellCommand(append([]string{"ffmpeg"}, FFmpegArgs(source, dir, url, LiveTestPattern())...))
+}
+
+// lineBefore are the flags FFmpegCommand starts a new line with.
+var lineBefore = map[string]bool{"-c:v": true, "-strftime": true, "-hls_segment_filename": true, "-headers": true, "-method": true}
+
+// shellCommand joins args into one command line a shell splits back into
+// args, continuing it on a new line before each flag in lineBefore.
+func shellCommand(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		switch {
+		case i == 0:
+		case lineBefore[a]:
+			b.WriteString(" \\\n  ")
+		default:
+			b.WriteByte(' ')
+		}
+		b.WriteString(shellQuote(a))
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell: as it is when it holds only
+// characters no shell treats specially, in $'...' when it holds control
+// characters (the -headers value's CR LF), else in '...'.
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	plain, control := true, false
+	for _, c := range []byte(s) {
+		switch {
+		case c < 0x20 || c == 0x7f:
+			control, plain = true, false
+		case !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_@%+=:,./-", c) >= 0):
+			plain = false
+		}
+	}
+	switch {
+	case plain:
+		return s
+	case !control:
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for _, c := range []byte(s) {
+		switch c {
+		case '\r':
+			b.WriteString(`\r`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\\', '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			if c < 0x20 || c == 0x7f {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }

@@ -5,20 +5,22 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/lmx-video/lmx/edged"
+	"github.com/lmx-video/lmx/internal/buildinfo"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// Set at release time, as for cmd/lmx:
+//
+//	go build -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse --short HEAD)"
+var version, commit = "dev", ""
 
 type cli struct {
 	edged.Config `embed:""`
@@ -26,46 +28,60 @@ type cli struct {
 	Version      kong.VersionFlag `name:"version" help:"Print the version and exit."`
 }
 
-func main() { os.Exit(run(os.Args[1:])) }
+// Exit codes: a mistyped command line (2) is told from a failed run (1).
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
 
-func run(args []string) int {
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitRequest is how kong's own exits (after --help, --version) unwind to
+// run instead of ending the process from inside the parser.
+type exitRequest int
+
+// run runs the edge agent with the command line args until ctx ends and
+// returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			req, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			code = int(req)
+		}
+	}()
+	info := buildinfo.Read(version, commit)
 	var c cli
 	parser, err := kong.New(&c,
 		kong.Name("lmx-edge"),
 		kong.Description("lmx edge agent: takes HLS pushed by ffmpeg (POST /v1/playlist) and forwards it to an lmx control node it dials out to."),
-		kong.Vars{"version": "lmx-edge " + buildVersion()},
+		kong.Vars{"version": "lmx-edge " + info.String()},
 		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(exitRequest(code)) }),
 	)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "lmx-edge:", err)
-		return 2
+		fmt.Fprintln(stderr, "lmx-edge:", err)
+		return exitUsage
 	}
 	if _, err := parser.Parse(args); err != nil {
 		parser.Errorf("%s", err)
-		return 2
+		return exitUsage
 	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := edged.RunMain(ctx, c.Config, logger, os.Stdout, buildVersion()); err != nil {
-		fmt.Fprintln(os.Stderr, "lmx-edge:", err)
-		return 1
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := edged.RunMain(ctx, c.Config, logger, stdout, info.Version); err != nil {
+		fmt.Fprintln(stderr, "lmx-edge:", err)
+		return exitError
 	}
-	return 0
-}
-
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
-				return "dev-" + strings.TrimSpace(s.Value[:7])
-			}
-		}
-	}
-	return version
+	return exitOK
 }

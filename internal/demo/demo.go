@@ -21,6 +21,7 @@ import (
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/controld"
 	"github.com/lmx-video/lmx/edged"
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Config is the demo's configuration (kong flags).
@@ -42,99 +43,165 @@ type Config struct {
 	EdgePort int `name:"edge-port" default:"9080" help:"Edge ingest port (a free one is used if busy)."`
 }
 
-// Run runs the demo until ctx ends.
+// Run runs the demo until ctx ends. Whatever it started, it stops before it
+// returns, on every path: the test source, the edge and the control node
+// with their listeners, and a temporary data directory.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, version string) error {
-	dataDir := cfg.DataDir
-	if dataDir == "" {
-		tmp, err := os.MkdirTemp("", "lmx-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dataDir = tmp
-	}
-	segDir := filepath.Join(dataDir, "segments")
-	if err := os.MkdirAll(segDir, 0o755); err != nil {
-		return err
-	}
-	segDir, _ = filepath.Abs(segDir)
+	return run(ctx, cfg, logger, out, version, edged.New)
+}
 
-	ccfg := controld.Config{
-		DataDir:         filepath.Join(dataDir, "controld"),
-		APIListen:       loopback(cfg.APIPort),
-		VODListen:       loopback(cfg.VODPort),
-		MQTTListen:      loopback(cfg.MQTTPort),
-		CacheSize:       256 << 20,
-		LiveSegments:    5,
-		CORSOrigin:      "*",
-		MaxSegmentBytes: 64 << 20,
-	}
-	srv, err := controld.New(ctx, ccfg, logger.With("node", "controld"), version)
-	if err != nil {
-		return err
-	}
-	ecfg := edged.Config{
-		Name:             "demo-edge",
-		Listen:           loopback(cfg.EdgePort),
-		MQTT:             "mqtt://" + srv.MQTTAddr().String(),
-		Ingest:           "http://" + srv.VODAddr().String(),
-		AllowDirs:        []string{segDir},
-		Buffer:           120 * time.Second,
-		BufferBytes:      64 << 20,
-		MaxPlaylistBytes: 1 << 20,
-		MaxSegmentBytes:  64 << 20,
-		Heartbeat:        2 * time.Second,
-	}
-	edge, err := edged.New(ecfg, logger.With("node", "edged"), version)
-	if err != nil {
-		return err
-	}
+// newEdgeFunc makes the demo's edge: edged.New, or in tests one that fails.
+type newEdgeFunc func(edged.Config, *slog.Logger, string) (*edged.Edge, error)
 
-	// The edge and the test source stop first, then the control node, as
-	// on real machines: the edge says goodbye while the broker still listens.
-	srvCtx, stopSrv := context.WithCancel(context.Background())
-	defer stopSrv()
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Run(srvCtx) }()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return edge.Run(gctx) })
-	g.Go(func() error {
-		return drive(gctx, cfg, srv, edge, segDir, logger, out)
-	})
-	g.Go(func() error {
-		select {
-		case err := <-srvDone:
-			srvDone <- err
-			if err == nil {
-				err = errors.New("control node stopped")
-			}
-			return err
-		case <-gctx.Done():
-			return nil
-		}
-	})
-	err = g.Wait()
-	stopSrv()
-	if serr := <-srvDone; err == nil {
-		err = serr
-	}
-	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+// run is Run with the edge made by newEdge. Ended by ctx, at any point of
+// the start too, it says so and returns nil.
+func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, version string, newEdge newEdgeFunc) error {
+	err := runDemo(ctx, cfg, logger, out, version, newEdge)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		fmt.Fprintln(out, "\nlmx demo stopped.")
 		return nil
 	}
 	return err
 }
 
+func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, version string, newEdge newEdgeFunc) error {
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "lmx-demo-")
+		if err != nil {
+			return err
+		}
+		// Deferred first, so it runs last: after everything that writes
+		// into it has stopped.
+		defer os.RemoveAll(tmp)
+		dataDir = tmp
+	}
+	segDir, err := filepath.Abs(filepath.Join(dataDir, "segments"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(segDir, 0o755); err != nil {
+		return err
+	}
+
+	ccfg := controld.DefaultConfig()
+	ccfg.DataDir = filepath.Join(dataDir, "controld")
+	ccfg.APIListen = loopback(cfg.APIPort)
+	ccfg.VODListen = loopback(cfg.VODPort)
+	ccfg.MQTTListen = loopback(cfg.MQTTPort)
+	srv, err := controld.New(ctx, ccfg, logger.With("node", "controld"), version)
+	if err != nil {
+		return fmt.Errorf("demo control node: %w", err)
+	}
+	// From here on the control node holds its listeners and its store:
+	// every return below goes through node.stop.
+	node := startControlNode(srv)
+
+	ecfg := edged.DefaultConfig()
+	ecfg.Name = "demo-edge"
+	ecfg.Listen = loopback(cfg.EdgePort)
+	ecfg.MQTT = "mqtt://" + netaddr.Dial(srv.MQTTAddr().String())
+	ecfg.Ingest = "http://" + netaddr.Dial(srv.VODAddr().String())
+	ecfg.AllowDirs = []string{segDir}
+	// Beside a control node in one process: a smaller ring buffer, and a
+	// 2 s heartbeat so `lmx edge ls` is fresh.
+	ecfg.BufferBytes = 64 << 20
+	ecfg.Heartbeat = 2 * time.Second
+	edge, err := newEdge(ecfg, logger.With("node", "edged"), version)
+	if err != nil {
+		return errors.Join(fmt.Errorf("demo edge: %w", err), node.stop())
+	}
+
+	// The edge and the test source stop first, then the control node, as
+	// on real machines: the edge says goodbye while the broker still listens.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return edge.Run(gctx) })
+	g.Go(func() error { return drive(gctx, cfg, srv, edge, segDir, out) })
+	g.Go(func() error {
+		select {
+		case <-node.done:
+			if node.err != nil {
+				return fmt.Errorf("demo control node: %w", node.err)
+			}
+			return errors.New("demo control node stopped")
+		case <-gctx.Done():
+			return nil
+		}
+	})
+	err = g.Wait()
+	if serr := node.stop(); err == nil && serr != nil {
+		err = fmt.Errorf("demo control node: %w", serr)
+	}
+	return err
+}
+
+// controlNode is a control node New has made, served until stop.
+type controlNode struct {
+	srv    *controld.Server
+	cancel context.CancelFunc
+	done   chan struct{} // closed once Run has returned err
+	err    error
+}
+
+func startControlNode(srv *controld.Server) *controlNode {
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &controlNode{srv: srv, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		n.err = srv.Run(ctx)
+		close(n.done)
+	}()
+	return n
+}
+
+// stop stops the control node and waits until Run has returned: Run is what
+// closes the listeners, the broker and the store New opened. It may be
+// called more than once.
+func (n *controlNode) stop() error {
+	// Cancelled before its playback listener serves, Run would not return:
+	// the playback server's shutdown skips a listener it does not serve
+	// yet, whose Serve then waits forever. Let it get to serving first
+	// (or fail on its own).
+	select {
+	case <-n.srv.Ready():
+		waitServing(n.done, n.srv.VODAddr(), 5*time.Second)
+	case <-n.done:
+	}
+	n.cancel()
+	<-n.done
+	return n.err
+}
+
+// waitServing waits until the HTTP server at addr answers a request (any
+// answer), done is closed, or limit has passed.
+func waitServing(done <-chan struct{}, addr net.Addr, limit time.Duration) {
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	url := "http://" + netaddr.Dial(addr.String()) + "/"
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		if resp, err := hc.Get(url); err == nil {
+			resp.Body.Close()
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // drive creates the source, turns streaming on, starts the test source and
-// prints where to watch once the first segments are live.
-func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Edge, segDir string, logger *slog.Logger, out io.Writer) error {
+// prints where to watch once the first segments are live. It returns once
+// the test source has stopped.
+func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Edge, segDir string, out io.Writer) error {
 	select {
 	case <-srv.Ready():
 	case <-ctx.Done():
 		return nil
 	}
-	apiURL := "http://" + srv.APIAddr().String()
-	client, err := api.NewClient(apiURL, nil)
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	apiURL := "http://" + netaddr.Dial(srv.APIAddr().String())
+	client, err := api.NewClient(apiURL, hc)
 	if err != nil {
 		return err
 	}
@@ -147,7 +214,7 @@ func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Ed
 	if _, err := client.SetStreaming(ctx, cfg.Source, true); err != nil {
 		return fmt.Errorf("turn streaming on: %w", err)
 	}
-	pushURL := "http://" + edge.Addr().String() + "/v1/playlist"
+	pushURL := "http://" + netaddr.Dial(edge.Addr().String()) + "/v1/playlist"
 	g, gctx := errgroup.WithContext(ctx)
 	what := "the lmx demo clip (ffmpeg not found), looped"
 	ffmpeg, lookErr := exec.LookPath("ffmpeg")
@@ -155,11 +222,11 @@ func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Ed
 		if cfg.NoFFmpeg {
 			what = "the lmx demo clip, looped"
 		}
-		p := &clipPusher{source: cfg.Source, dir: segDir, url: pushURL, hc: &http.Client{Timeout: 10 * time.Second}, every: time.Duration(clipSegmentSeconds * float64(time.Second))}
+		p := &clipPusher{source: cfg.Source, dir: segDir, url: pushURL, hc: hc, every: time.Duration(clipSegmentSeconds * float64(time.Second))}
 		g.Go(func() error { return p.run(gctx) })
 	} else {
 		what = "ffmpeg's test pattern (" + ffmpeg + ")"
-		args := edged.FFmpegArgs(cfg.Source, segDir, pushURL, []string{"-re", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=25"})
+		args := edged.FFmpegArgs(cfg.Source, segDir, pushURL, edged.LiveTestPattern())
 		cmd := exec.CommandContext(gctx, ffmpeg, args...)
 		cmd.Stderr = os.Stderr
 		g.Go(func() error {
@@ -172,13 +239,14 @@ func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Ed
 	}
 	playback := srv.Config().PublicURL + "/v1/vod/live/" + cfg.Source + "/vid.m3u8"
 	fmt.Fprintf(out, "lmx demo: control node at %s, edge %q at %s, source %q from %s\n", apiURL, edge.Name(), edge.Addr(), cfg.Source, what)
-	if err := waitLive(gctx, playback, 45*time.Second); err != nil {
-		if gctx.Err() != nil {
-			return g.Wait()
+	g.Go(func() error {
+		if err := waitLive(gctx, hc, playback, 45*time.Second); err != nil {
+			if gctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
-		return err
-	}
-	fmt.Fprintf(out, `
+		fmt.Fprintf(out, `
 Live now. Watch it with any HLS player:
   ffplay %[1]s
   mpv %[1]s
@@ -191,15 +259,17 @@ Look around (in another terminal):
 
 Ctrl-C stops everything.
 `, playback, apiURL, apiURL)
+		return nil
+	})
 	return g.Wait()
 }
 
 // waitLive polls the live playlist until it answers.
-func waitLive(ctx context.Context, url string, limit time.Duration) error {
+func waitLive(ctx context.Context, hc *http.Client, url string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

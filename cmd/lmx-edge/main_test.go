@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lmx-video/lmx/internal/netaddr"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/help.golden from the current --help output")
+
+// syncBuffer is an io.Writer the agent and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runArgs runs the command line args to its end.
+func runArgs(t *testing.T, args ...string) result {
+	t.Helper()
+	clearEnv(t)
+	var stdout, stderr syncBuffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// clearEnv unsets the LMX_* variables the flags read, so the test run's
+// environment cannot change what is parsed.
+func clearEnv(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "LMX_") {
+			t.Setenv(name, "") // restored after the test
+			os.Unsetenv(name)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	// kong wraps help to the terminal width, read from COLUMNS when the
+	// output is not a terminal.
+	t.Setenv("COLUMNS", "80")
+	r := runArgs(t, "--help")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	file := filepath.Join("testdata", "help.golden")
+	if *update {
+		if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/lmx-edge -update to create it)", err)
+	}
+	if r.stdout != string(want) {
+		t.Errorf("--help differs from %s (if the change is meant, run go test ./cmd/lmx-edge -update):\n%s", file, r.stdout)
+	}
+	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--token", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version"} {
+		if !strings.Contains(r.stdout, "  "+f+"=") && !strings.Contains(r.stdout, "  "+f+"  ") {
+			t.Errorf("--help does not list %s", f)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runArgs(t, "--version")
+	want := "lmx-edge dev (commit "
+	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, want) ||
+		!strings.HasSuffix(r.stdout, ", "+runtime.Version()+", "+runtime.GOOS+"/"+runtime.GOARCH+")\n") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %q…", r.code, r.stdout, r.stderr, want)
+	}
+}
+
+// TestVersionFromLDFlags builds the binary the way a release does and checks
+// that --version prints what -ldflags set.
+func TestVersionFromLDFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lmx-edge")
+	}
+	bin := filepath.Join(t.TempDir(), "lmx-edge")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7 -X main.commit=0123abcd", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "lmx-edge v9.8.7 (commit 0123abcd, "; !strings.HasPrefix(string(out), want) {
+		t.Errorf("--version = %q, want %q…", out, want)
+	}
+}
+
+func TestBadFlag(t *testing.T) {
+	r := runArgs(t, "--controld", "ctl.example", "--bogus")
+	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "lmx-edge: error: unknown flag --bogus") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestMissingAllowDir: without --allow-dir the agent says which flag is
+// missing and how to use it. Like every flag kong rejects, it is a usage
+// error (exit 2), as with `lmx edged`.
+func TestMissingAllowDir(t *testing.T) {
+	r := runArgs(t, "--name", "e1", "--controld", "ctl.example")
+	if r.code != 2 || r.stdout != "" ||
+		!strings.Contains(r.stderr, "no --allow-dir: the edge reads segment files only inside directories you allow; add --allow-dir /path/ffmpeg/writes/to") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runArgs(t, "--name", "e1", "--allow-dir", t.TempDir())
+	if r.code != 2 || !strings.Contains(r.stderr, "no control node given") {
+		t.Errorf("no --controld: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestStartFails: a flag set kong accepts that the agent cannot start with
+// (its port is taken) is a failed run, exit 1.
+func TestStartFails(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	r := runArgs(t, "--name", "e1", "--controld", "127.0.0.1", "--allow-dir", t.TempDir(), "--listen", taken.Addr().String())
+	if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "lmx-edge: ingest listener: ") || !strings.Contains(r.stderr, "address already in use") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRunUntilCancelled starts the agent (with no control node to reach),
+// waits for the push command it prints, and stops it as Ctrl-C does.
+func TestRunUntilCancelled(t *testing.T) {
+	clearEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--name", "e1", "--controld", "127.0.0.1:1", "--allow-dir", dir, "--listen", listen, "--log-level", "error"}, &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "-method POST"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no push command after 10 s:\n%s\n%s", stdout.String(), stderr.String())
+		}
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		fmt.Sprintf(`lmx edge "e1" dev: control node mqtt://127.0.0.1:1, segments uploaded to http://127.0.0.1:%d`, netaddr.PlaybackPort),
+		"-hls_segment_filename " + dir + "/camera-0-%s.ts",
+		"-method POST http://" + listen + "/v1/playlist",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after a cancel, stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the agent did not stop within 15 s of its cancel")
+	}
+}
+
+// TestLinksNoControlNodeDependencies keeps the edge binary small: none of
+// the control node's or the TUI's dependencies are linked in.
+func TestLinksNoControlNodeDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 || !strings.Contains(string(out), "github.com/lmx-video/lmx/edged") {
+		t.Fatalf("go list -deps listed too little:\n%s", out)
+	}
+	for _, dep := range deps {
+		for _, banned := range []string{
+			"github.com/mochi-mqtt/",
+			"modernc.org/sqlite",
+			"github.com/minio/minio-go",
+			"github.com/charmbracelet/bubbletea",
+			"charm.land/bubbletea",
+			"github.com/coocood/freecache",
+			"github.com/prometheus/",
+			"github.com/valyala/fasthttp",
+		} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("lmx-edge links %s", dep)
+			}
+		}
+	}
+}
