@@ -37,6 +37,7 @@ type Stream struct {
 	held atomic.Pointer[heldSet]
 
 	mu      sync.Mutex // serialises appends and releases
+	closed  bool       // Close released the window: it takes no more segments
 	nextSeq uint64
 	listed  int // how many of the newest held segments the window lists
 	edge    string
@@ -94,6 +95,11 @@ func (ls *Stream) Stats(now time.Time) Stats {
 func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	// An upload that found the window just before Close: what it added
+	// would never be released.
+	if ls.closed {
+		return 0, ErrStreamingOff
+	}
 	if err := ls.reg.reserve(ls, int64(len(data))); err != nil {
 		return 0, err
 	}
@@ -147,10 +153,12 @@ func (ls *Stream) trimTailLocked(keep int) {
 	ls.reg.account(-bytes, -int64(drop))
 }
 
-// releaseAll frees every held segment (the window is gone).
+// releaseAll frees every held segment (the window is gone) and refuses
+// any later append.
 func (ls *Stream) releaseAll() {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	ls.closed = true
 	h := ls.held.Load()
 	ls.held.Store(&heldSet{first: ls.nextSeq})
 	ls.listed = 0
