@@ -301,6 +301,11 @@ func TestAcceptBadHeaders(t *testing.T) {
 		{"duration out of float range", map[string]string{broker.HeaderDuration: "1e400"}, broker.HeaderDuration},
 		{"start not RFC 3339", map[string]string{broker.HeaderStart: "2025-03-04 05:06:07"}, broker.HeaderStart},
 		{"start with month 13", map[string]string{broker.HeaderStart: "2025-13-04T05:06:07Z"}, broker.HeaderStart},
+		// The store keeps times as int64 nanoseconds: a start it cannot
+		// keep is the edge's mistake (400), not a storage failure (507)
+		// the edge would retry for ever.
+		{"start after 2262", map[string]string{broker.HeaderStart: "2300-01-01T00:00:00Z"}, broker.HeaderStart},
+		{"start before 1678", map[string]string{broker.HeaderStart: "1600-01-01T00:00:00Z"}, broker.HeaderStart},
 		{"recording id with a slash", map[string]string{broker.HeaderRecordings: "ok,a/b"}, broker.HeaderRecordings},
 		{"recording id with a backslash", map[string]string{broker.HeaderRecordings: `a\b`}, broker.HeaderRecordings},
 		{"recording id with a space", map[string]string{broker.HeaderRecordings: "a b"}, broker.HeaderRecordings},
@@ -352,6 +357,12 @@ func TestParseHeaders(t *testing.T) {
 	m, err = ingest.ParseHeaders(func(k string) string { return h[k] })
 	if err != nil || !m.Live || !m.Start.IsZero() || m.Recordings != nil {
 		t.Errorf("without purpose: %+v, %v; want live, no start, no recordings", m, err)
+	}
+
+	// The zero time is an edge that does not know the start.
+	h[broker.HeaderStart] = time.Time{}.Format(time.RFC3339Nano)
+	if m, err = ingest.ParseHeaders(func(k string) string { return h[k] }); err != nil || !m.Start.IsZero() {
+		t.Errorf("zero start: %+v, %v; want accepted as none", m, err)
 	}
 }
 
