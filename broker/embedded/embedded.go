@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -62,7 +61,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		ln.Close()
 		return nil, err
 	}
-	if err := srv.AddListener(listeners.NewNet("mqtt", ln)); err != nil {
+	if err := srv.AddListener(newTCPListener("mqtt", ln)); err != nil {
 		ln.Close()
 		return nil, err
 	}

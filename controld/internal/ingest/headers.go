@@ -45,8 +45,12 @@ func ParseHeaders(get func(string) string) (Meta, error) {
 		return m, fmt.Errorf("header %s %q: want seconds between 0 and 3600", broker.HeaderDuration, get(broker.HeaderDuration))
 	}
 	if v := get(broker.HeaderStart); v != "" {
-		if m.Start, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return m, fmt.Errorf("header %s %q: want an RFC 3339 time", broker.HeaderStart, v)
+		// The store keeps times as nanoseconds since 1970 in an int64; a
+		// start outside that range would be refused only after the
+		// segment was spooled, as a storage failure the edge retries.
+		// The zero time is an edge that does not know the start.
+		if m.Start, err = time.Parse(time.RFC3339Nano, v); err != nil || !m.Start.IsZero() && !time.Unix(0, m.Start.UnixNano()).Equal(m.Start) {
+			return m, fmt.Errorf("header %s %q: want an RFC 3339 time between the years 1678 and 2262", broker.HeaderStart, v)
 		}
 	}
 	m.Discontinuity = get(broker.HeaderDiscontinuity) == "1"

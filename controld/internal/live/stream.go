@@ -37,6 +37,7 @@ type Stream struct {
 	held atomic.Pointer[heldSet]
 
 	mu      sync.Mutex // serialises appends and releases
+	closed  bool       // Close released the window: it takes no more segments
 	nextSeq uint64
 	listed  int // how many of the newest held segments the window lists
 	edge    string
@@ -94,7 +95,12 @@ func (ls *Stream) Stats(now time.Time) Stats {
 func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if a.Edge == ls.edge && a.Boot == ls.boot && a.EdgeSeq <= ls.edgeSeq {
+	// An upload that found the window just before Close: what it added
+	// would never be released.
+	if ls.closed {
+		return 0, ErrStreamingOff
+	}
+	if !ls.lastAt.IsZero() && a.Edge == ls.edge && a.Boot == ls.boot && a.EdgeSeq <= ls.edgeSeq {
 		// A re-sent upload would be listed twice, with a discontinuity.
 		return 0, ErrAlreadyListed
 	}
@@ -151,11 +157,13 @@ func (ls *Stream) trimTailLocked(keep int) {
 	ls.reg.account(-bytes, -int64(drop))
 }
 
-// releaseAll frees every held segment (the window is gone) and returns
-// the next sequence number the window would have used.
+// releaseAll frees every held segment (the window is gone), refuses any
+// later append, and returns the next sequence number the window would
+// have used.
 func (ls *Stream) releaseAll() uint64 {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	ls.closed = true
 	h := ls.held.Load()
 	ls.held.Store(&heldSet{first: ls.nextSeq})
 	ls.listed = 0

@@ -1,0 +1,688 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/ingest"
+	"github.com/lmx-video/lmx/controld/internal/live"
+	"github.com/lmx-video/lmx/controld/internal/recording"
+	"github.com/lmx-video/lmx/sqlstore"
+)
+
+// fakeBinder knows the sources in srcs and records every call.
+type fakeBinder struct {
+	mu    sync.Mutex
+	srcs  map[string]sqlstore.Source
+	err   error // returned instead of a source when set
+	calls []bindCall
+}
+
+type bindCall struct{ edge, name string }
+
+func (b *fakeBinder) BindSource(_ context.Context, edge, name string) (sqlstore.Source, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls = append(b.calls, bindCall{edge, name})
+	if b.err != nil {
+		return sqlstore.Source{}, b.err
+	}
+	src, ok := b.srcs[name]
+	if !ok {
+		return sqlstore.Source{}, fmt.Errorf("source %q: %w", name, sqlstore.ErrNotFound)
+	}
+	src.Edge = edge
+	return src, nil
+}
+
+// fakeLive records appends and answers err.
+type fakeLive struct {
+	mu    sync.Mutex
+	err   error
+	calls []appendCall
+}
+
+type appendCall struct {
+	id, name   string
+	segmentLen int
+	arrival    live.Arrival
+	data       []byte
+}
+
+func (l *fakeLive) Append(id, name string, segmentLen int, a live.Arrival, data []byte) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, appendCall{id, name, segmentLen, a, bytes.Clone(data)})
+	if l.err != nil {
+		return 0, l.err
+	}
+	return uint64(len(l.calls)), nil
+}
+
+// fakeRecorder records calls and acks the ids it is given unless told otherwise.
+type fakeRecorder struct {
+	mu       sync.Mutex
+	err      error
+	rejected []string // ids answered as rejected
+	calls    []recordCall
+}
+
+type recordCall struct {
+	seg  recording.Segment
+	ids  []string
+	data []byte
+}
+
+func (r *fakeRecorder) Record(_ context.Context, seg recording.Segment, ids []string, data []byte) (acked, rejected []string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, recordCall{seg, append([]string(nil), ids...), bytes.Clone(data)})
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	for _, id := range ids {
+		if contains(r.rejected, id) {
+			rejected = append(rejected, id)
+		} else {
+			acked = append(acked, id)
+		}
+	}
+	return acked, rejected, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+type emitted struct {
+	kind string
+	ev   broker.Event
+}
+
+type fakeEmitter struct {
+	mu     sync.Mutex
+	events []emitted
+}
+
+func (e *fakeEmitter) Emit(kind string, ev broker.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.events = append(e.events, emitted{kind, ev})
+}
+
+func (e *fakeEmitter) kinds() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, ev := range e.events {
+		out = append(out, ev.kind)
+	}
+	return out
+}
+
+// fakeView renders the fields a test can recognise.
+type fakeView struct{}
+
+func (fakeView) Source(_ context.Context, src sqlstore.Source) api.Source {
+	return api.Source{ID: src.ID, Name: src.Name, Edge: src.Edge, Description: "rendered"}
+}
+
+// harness is a Service on fakes, with its own metric series.
+type harness struct {
+	svc                 *ingest.Service
+	binder              *fakeBinder
+	live                *fakeLive
+	rec                 *fakeRecorder
+	events              *fakeEmitter
+	in, bytesIn, droppd *prometheus.CounterVec
+}
+
+const maxSeg = 1000
+
+func newHarness(t *testing.T, token string) *harness {
+	t.Helper()
+	h := &harness{
+		binder: &fakeBinder{srcs: map[string]sqlstore.Source{
+			"cam":     {ID: "id-cam", Name: "cam", SegmentLen: 4, Streaming: true},
+			"cam-off": {ID: "id-off", Name: "cam-off", SegmentLen: 2},
+		}},
+		live:    &fakeLive{},
+		rec:     &fakeRecorder{},
+		events:  &fakeEmitter{},
+		in:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "in"}, []string{"source"}),
+		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bytes_in"}, []string{"source"}),
+		droppd:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dropped"}, []string{"reason"}),
+	}
+	h.svc = ingest.New(ingest.Config{EdgeToken: token, MaxSegmentBytes: maxSeg}, h.binder, h.live, h.rec, h.events, fakeView{},
+		ingest.Series{In: h.in, BytesIn: h.bytesIn, Dropped: h.droppd}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return h
+}
+
+// wantDropped fails t unless exactly one segment was dropped, for reason
+// ("" for none).
+func (h *harness) wantDropped(t *testing.T, reason string) {
+	t.Helper()
+	n := testutil.CollectAndCount(h.droppd)
+	if reason == "" {
+		if n != 0 {
+			t.Errorf("dropped series: %d, want none", n)
+		}
+		return
+	}
+	if got := testutil.ToFloat64(h.droppd.WithLabelValues(reason)); n != 1 || got != 1 {
+		t.Errorf("dropped{reason=%q} = %v with %d series, want 1 with 1 series", reason, got, n)
+	}
+}
+
+var (
+	start   = time.Date(2025, 3, 4, 5, 6, 7, 500_000_000, time.UTC)
+	arrived = time.Date(2025, 3, 4, 5, 6, 10, 0, time.UTC)
+)
+
+// upload is a valid live upload of body to source "cam"; hdr overrides or
+// (with "") removes headers.
+func upload(body []byte, hdr map[string]string) ingest.Upload {
+	h := map[string]string{
+		broker.HeaderEdge:     "edge-1",
+		broker.HeaderBoot:     "boot-9",
+		broker.HeaderSeq:      "41",
+		broker.HeaderDuration: "2.5",
+		broker.HeaderStart:    start.Format(time.RFC3339Nano),
+		broker.HeaderPurpose:  "live",
+	}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	return ingest.Upload{
+		Source:        "cam",
+		Header:        func(name string) string { return h[name] },
+		ContentLength: len(body),
+		Body:          body,
+		Arrived:       arrived,
+	}
+}
+
+// refusal fails t unless err is an *ingest.Error of status whose message
+// mentions every part.
+func refusal(t *testing.T, err error, status int, parts ...string) *ingest.Error {
+	t.Helper()
+	var ie *ingest.Error
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v (%T), want *ingest.Error %d", err, err, status)
+	}
+	if ie.Status != status {
+		t.Errorf("status %d (%q), want %d", ie.Status, ie.Message, status)
+	}
+	for _, p := range parts {
+		if !strings.Contains(ie.Message, p) {
+			t.Errorf("message %q does not mention %q", ie.Message, p)
+		}
+	}
+	return ie
+}
+
+func TestAcceptAuthorization(t *testing.T) {
+	body := []byte("segment")
+	for _, tt := range []struct {
+		name, token, auth string
+		ok                bool
+	}{
+		{"no token configured, none sent", "", "", true},
+		{"no token configured, one sent anyway", "", "Bearer whatever", true},
+		{"right token", "s3cret", "Bearer s3cret", true},
+		{"missing", "s3cret", "", false},
+		{"wrong", "s3cret", "Bearer s3creT", false},
+		{"prefix of the token", "s3cret", "Bearer s3cre", false},
+		{"token with more", "s3cret", "Bearer s3cret2", false},
+		{"bare token without the scheme", "s3cret", "s3cret", false},
+		{"other scheme", "s3cret", "Basic s3cret", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.token)
+			up := upload(body, nil)
+			up.Authorization = tt.auth
+			reply, err := h.svc.Accept(t.Context(), up)
+			if tt.ok {
+				if err != nil || !reply.Live {
+					t.Fatalf("Accept = %+v, %v; want live", reply, err)
+				}
+				h.wantDropped(t, "")
+				return
+			}
+			refusal(t, err, http.StatusForbidden, "edge token")
+			if len(h.binder.calls) != 0 || len(h.live.calls) != 0 {
+				t.Errorf("refused upload reached the binder (%d) or the live windows (%d)", len(h.binder.calls), len(h.live.calls))
+			}
+			h.wantDropped(t, "unauthorized")
+		})
+	}
+}
+
+func TestAcceptBadHeaders(t *testing.T) {
+	longID := strings.Repeat("r", 65)
+	many := strings.TrimSuffix(strings.Repeat("r,", 65), ",")
+	for _, tt := range []struct {
+		name   string
+		hdr    map[string]string
+		header string // the header the message must name
+	}{
+		{"missing edge", map[string]string{broker.HeaderEdge: ""}, broker.HeaderEdge},
+		{"bad edge name", map[string]string{broker.HeaderEdge: "edge/1"}, broker.HeaderEdge},
+		{"long boot", map[string]string{broker.HeaderBoot: strings.Repeat("b", 65)}, broker.HeaderBoot},
+		{"missing seq", map[string]string{broker.HeaderSeq: ""}, broker.HeaderSeq},
+		{"negative seq", map[string]string{broker.HeaderSeq: "-1"}, broker.HeaderSeq},
+		{"fractional seq", map[string]string{broker.HeaderSeq: "1.5"}, broker.HeaderSeq},
+		{"seq over 64 bits", map[string]string{broker.HeaderSeq: "18446744073709551616"}, broker.HeaderSeq},
+		{"missing duration", map[string]string{broker.HeaderDuration: ""}, broker.HeaderDuration},
+		{"NaN duration", map[string]string{broker.HeaderDuration: "NaN"}, broker.HeaderDuration},
+		{"negative duration", map[string]string{broker.HeaderDuration: "-2"}, broker.HeaderDuration},
+		{"zero duration", map[string]string{broker.HeaderDuration: "0"}, broker.HeaderDuration},
+		{"duration over an hour", map[string]string{broker.HeaderDuration: "3600.5"}, broker.HeaderDuration},
+		{"infinite duration", map[string]string{broker.HeaderDuration: "Inf"}, broker.HeaderDuration},
+		{"duration out of float range", map[string]string{broker.HeaderDuration: "1e400"}, broker.HeaderDuration},
+		{"start not RFC 3339", map[string]string{broker.HeaderStart: "2025-03-04 05:06:07"}, broker.HeaderStart},
+		{"start with month 13", map[string]string{broker.HeaderStart: "2025-13-04T05:06:07Z"}, broker.HeaderStart},
+		// The store keeps times as int64 nanoseconds: a start it cannot
+		// keep is the edge's mistake (400), not a storage failure (507)
+		// the edge would retry for ever.
+		{"start after 2262", map[string]string{broker.HeaderStart: "2300-01-01T00:00:00Z"}, broker.HeaderStart},
+		{"start before 1678", map[string]string{broker.HeaderStart: "1600-01-01T00:00:00Z"}, broker.HeaderStart},
+		{"recording id with a slash", map[string]string{broker.HeaderRecordings: "ok,a/b"}, broker.HeaderRecordings},
+		{"recording id with a backslash", map[string]string{broker.HeaderRecordings: `a\b`}, broker.HeaderRecordings},
+		{"recording id with a space", map[string]string{broker.HeaderRecordings: "a b"}, broker.HeaderRecordings},
+		{"recording id too long", map[string]string{broker.HeaderRecordings: longID}, broker.HeaderRecordings},
+		{"too many recordings", map[string]string{broker.HeaderRecordings: many}, broker.HeaderRecordings},
+		{"purpose neither live nor record", map[string]string{broker.HeaderPurpose: "archive"}, broker.HeaderPurpose},
+		{"record without recordings", map[string]string{broker.HeaderPurpose: "record"}, broker.HeaderPurpose},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "")
+			_, err := h.svc.Accept(t.Context(), upload([]byte("segment"), tt.hdr))
+			refusal(t, err, http.StatusBadRequest, tt.header)
+			if len(h.binder.calls) != 0 {
+				t.Errorf("upload with bad headers reached the binder: %v", h.binder.calls)
+			}
+			h.wantDropped(t, "bad_request")
+		})
+	}
+}
+
+func TestParseHeaders(t *testing.T) {
+	h := map[string]string{
+		broker.HeaderEdge:          "edge-1",
+		broker.HeaderBoot:          "boot-9",
+		broker.HeaderSeq:           "18446744073709551615",
+		broker.HeaderDuration:      "3600",
+		broker.HeaderStart:         "2025-03-04T06:06:07.5+01:00",
+		broker.HeaderDiscontinuity: "1",
+		broker.HeaderPurpose:       "record",
+		broker.HeaderRecordings:    " rec-a , ,rec-b,",
+	}
+	m, err := ingest.ParseHeaders(func(k string) string { return h[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ingest.Meta{Edge: "edge-1", Boot: "boot-9", Seq: 1<<64 - 1, Duration: 3600, Discontinuity: true, Recordings: []string{"rec-a", "rec-b"}}
+	if !m.Start.Equal(start) {
+		t.Errorf("Start = %v, want %v", m.Start, start)
+	}
+	m.Start = time.Time{}
+	if fmt.Sprint(m) != fmt.Sprint(want) {
+		t.Errorf("Meta = %+v\nwant   %+v", m, want)
+	}
+
+	// No purpose means live; no start means none said.
+	delete(h, broker.HeaderPurpose)
+	delete(h, broker.HeaderStart)
+	delete(h, broker.HeaderRecordings)
+	m, err = ingest.ParseHeaders(func(k string) string { return h[k] })
+	if err != nil || !m.Live || !m.Start.IsZero() || m.Recordings != nil {
+		t.Errorf("without purpose: %+v, %v; want live, no start, no recordings", m, err)
+	}
+
+	// The zero time is an edge that does not know the start.
+	h[broker.HeaderStart] = time.Time{}.Format(time.RFC3339Nano)
+	if m, err = ingest.ParseHeaders(func(k string) string { return h[k] }); err != nil || !m.Start.IsZero() {
+		t.Errorf("zero start: %+v, %v; want accepted as none", m, err)
+	}
+}
+
+func TestAcceptBody(t *testing.T) {
+	full := bytes.Repeat([]byte{0x47}, maxSeg)
+	for _, tt := range []struct {
+		name    string
+		body    []byte
+		length  int
+		status  int // 0: accepted
+		message string
+		reason  string
+	}{
+		{"chunked", []byte("segment"), -1, http.StatusLengthRequired, "Content-Length", "no_length"},
+		{"exactly the limit", full, maxSeg, 0, "", ""},
+		{"one byte over the limit", append(full, 0x47), maxSeg + 1, http.StatusRequestEntityTooLarge, "1001 bytes", "too_large"},
+		{"declared over the limit", []byte("segment"), maxSeg + 1, http.StatusRequestEntityTooLarge, "over the", "too_large"},
+		{"empty", nil, 0, http.StatusBadRequest, "empty", "empty"},
+		{"declared but nothing came", nil, 7, http.StatusBadRequest, "empty", "empty"},
+		{"shorter than declared", []byte("segmen"), 7, http.StatusBadRequest, "does not match", "short_body"},
+		{"longer than declared", []byte("segment!"), 7, http.StatusBadRequest, "does not match", "short_body"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "")
+			up := upload(tt.body, nil)
+			up.ContentLength = tt.length
+			reply, err := h.svc.Accept(t.Context(), up)
+			if tt.status == 0 {
+				if err != nil || !reply.Live {
+					t.Fatalf("Accept = %+v, %v; want live", reply, err)
+				}
+				if len(h.live.calls) != 1 || !bytes.Equal(h.live.calls[0].data, tt.body) {
+					t.Fatalf("live appends %d, want the body once", len(h.live.calls))
+				}
+				h.wantDropped(t, "")
+				return
+			}
+			refusal(t, err, tt.status, tt.message)
+			if len(h.live.calls) != 0 || len(h.binder.calls) != 0 {
+				t.Errorf("refused body reached the binder (%d) or the live windows (%d)", len(h.binder.calls), len(h.live.calls))
+			}
+			h.wantDropped(t, tt.reason)
+		})
+	}
+}
+
+func TestAcceptSource(t *testing.T) {
+	t.Run("bad name", func(t *testing.T) {
+		h := newHarness(t, "")
+		up := upload([]byte("segment"), nil)
+		up.Source = "../cam"
+		_, err := h.svc.Accept(t.Context(), up)
+		refusal(t, err, http.StatusBadRequest, "source name")
+		h.wantDropped(t, "bad_request")
+	})
+	t.Run("unknown", func(t *testing.T) {
+		h := newHarness(t, "")
+		up := upload([]byte("segment"), nil)
+		up.Source = "nope"
+		_, err := h.svc.Accept(t.Context(), up)
+		ie := refusal(t, err, http.StatusNotFound, `"nope"`, "not registered")
+		if !strings.Contains(ie.Detail, "lmx source add nope") {
+			t.Errorf("detail %q does not say how to add it", ie.Detail)
+		}
+		if want := []bindCall{{"edge-1", "nope"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
+			t.Errorf("bind calls %v, want %v", h.binder.calls, want)
+		}
+		h.wantDropped(t, "unknown_source")
+	})
+	t.Run("store fails", func(t *testing.T) {
+		h := newHarness(t, "")
+		cause := errors.New("disk on fire")
+		h.binder.err = cause
+		_, err := h.svc.Accept(t.Context(), upload([]byte("segment"), nil))
+		refusal(t, err, http.StatusInternalServerError, "disk on fire")
+		if !errors.Is(err, cause) {
+			t.Errorf("err %v does not wrap its cause", err)
+		}
+		h.wantDropped(t, "")
+	})
+	t.Run("streaming off, no recordings", func(t *testing.T) {
+		h := newHarness(t, "")
+		up := upload([]byte("segment"), nil)
+		up.Source = "cam-off"
+		_, err := h.svc.Accept(t.Context(), up)
+		refusal(t, err, http.StatusConflict, "streaming is off", "cam-off")
+		if len(h.live.calls) != 0 || len(h.rec.calls) != 0 {
+			t.Errorf("live appends %d, records %d: want none", len(h.live.calls), len(h.rec.calls))
+		}
+		h.wantDropped(t, "not_streaming")
+	})
+}
+
+// sameSegment compares segments, their times by instant.
+func sameSegment(a, b recording.Segment) bool {
+	if !a.Start.Equal(b.Start) || !a.Arrived.Equal(b.Arrived) {
+		return false
+	}
+	a.Start, a.Arrived = b.Start, b.Arrived
+	return a == b
+}
+
+func TestAcceptRecordings(t *testing.T) {
+	body := []byte("recorded segment")
+	hdr := map[string]string{
+		broker.HeaderPurpose:       "live,record",
+		broker.HeaderRecordings:    "rec-a,rec-gone",
+		broker.HeaderDiscontinuity: "1",
+	}
+	wantSeg := recording.Segment{
+		SourceID: "id-off", Edge: "edge-1", Boot: "boot-9", EdgeSeq: 41,
+		Duration: 2.5, Start: start, Discontinuity: true, Arrived: arrived,
+	}
+
+	t.Run("streaming off: recorded, not live", func(t *testing.T) {
+		h := newHarness(t, "")
+		h.rec.rejected = []string{"rec-gone"}
+		up := upload(body, hdr)
+		up.Source = "cam-off"
+		reply, err := h.svc.Accept(t.Context(), up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reply.Live || fmt.Sprint(reply.Acked) != "[rec-a]" || fmt.Sprint(reply.Rejected) != "[rec-gone]" {
+			t.Errorf("reply %+v, want not live, acked [rec-a], rejected [rec-gone]", reply)
+		}
+		if len(h.rec.calls) != 1 {
+			t.Fatalf("Record called %d times, want once", len(h.rec.calls))
+		}
+		c := h.rec.calls[0]
+		if !sameSegment(c.seg, wantSeg) {
+			t.Errorf("recorded segment\n%+v\nwant\n%+v", c.seg, wantSeg)
+		}
+		if fmt.Sprint(c.ids) != "[rec-a rec-gone]" || !bytes.Equal(c.data, body) {
+			t.Errorf("Record ids %v data %q", c.ids, c.data)
+		}
+		if len(h.live.calls) != 0 {
+			t.Errorf("a source with streaming off got %d live appends", len(h.live.calls))
+		}
+		if got := testutil.ToFloat64(h.in.WithLabelValues("cam-off")); got != 1 {
+			t.Errorf("segments in = %v, want 1", got)
+		}
+		if got := testutil.ToFloat64(h.bytesIn.WithLabelValues("cam-off")); got != float64(len(body)) {
+			t.Errorf("bytes in = %v, want %d", got, len(body))
+		}
+		h.wantDropped(t, "")
+	})
+
+	t.Run("no start: it ended when it arrived", func(t *testing.T) {
+		h := newHarness(t, "")
+		h2 := map[string]string{broker.HeaderStart: ""}
+		for k, v := range hdr {
+			h2[k] = v
+		}
+		up := upload(body, h2)
+		up.Source = "cam-off"
+		if _, err := h.svc.Accept(t.Context(), up); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := h.rec.calls[0].seg.Start, arrived.Add(-2500*time.Millisecond); !got.Equal(want) {
+			t.Errorf("start %v, want %v (arrival less the duration)", got, want)
+		}
+	})
+
+	t.Run("streaming on: recorded, then live", func(t *testing.T) {
+		h := newHarness(t, "")
+		reply, err := h.svc.Accept(t.Context(), upload(body, hdr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reply.Live || len(h.rec.calls) != 1 || len(h.live.calls) != 1 {
+			t.Errorf("reply %+v, records %d, live appends %d; want live, one of each", reply, len(h.rec.calls), len(h.live.calls))
+		}
+	})
+
+	t.Run("spool fails", func(t *testing.T) {
+		h := newHarness(t, "")
+		cause := errors.New("no space left on device")
+		h.rec.err = cause
+		_, err := h.svc.Accept(t.Context(), upload(body, hdr))
+		ie := refusal(t, err, http.StatusInsufficientStorage, "no space left on device")
+		if !errors.Is(err, cause) || ie.Detail == "" {
+			t.Errorf("err %v (detail %q): want its cause and a detail", err, ie.Detail)
+		}
+		if len(h.live.calls) != 0 {
+			t.Errorf("a segment that could not be spooled went live")
+		}
+		h.wantDropped(t, "spool_failed")
+	})
+}
+
+func TestAcceptLive(t *testing.T) {
+	body := []byte("live segment")
+
+	t.Run("happy path", func(t *testing.T) {
+		h := newHarness(t, "tok")
+		up := upload(body, map[string]string{broker.HeaderDiscontinuity: "1"})
+		up.Authorization = "Bearer tok"
+		reply, err := h.svc.Accept(t.Context(), up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reply.Live || reply.Acked != nil || reply.Rejected != nil {
+			t.Errorf("reply %+v, want live only", reply)
+		}
+		if len(h.live.calls) != 1 {
+			t.Fatalf("live appends %d, want 1", len(h.live.calls))
+		}
+		c := h.live.calls[0]
+		want := live.Arrival{Edge: "edge-1", Boot: "boot-9", EdgeSeq: 41, Duration: 2.5, Start: start, Discontinuity: true}
+		got := c.arrival
+		if !got.Start.Equal(want.Start) {
+			t.Errorf("arrival start %v, want %v", got.Start, want.Start)
+		}
+		got.Start = want.Start
+		if c.id != "id-cam" || c.name != "cam" || c.segmentLen != 4 || got != want || !bytes.Equal(c.data, body) {
+			t.Errorf("Append(%q, %q, %d, %+v, %q)\nwant (id-cam, cam, 4, %+v, %q)", c.id, c.name, c.segmentLen, c.arrival, c.data, want, body)
+		}
+		if len(h.rec.calls) != 0 {
+			t.Errorf("live-only upload was recorded")
+		}
+		if got := testutil.ToFloat64(h.in.WithLabelValues("cam")); got != 1 {
+			t.Errorf("segments in = %v, want 1", got)
+		}
+		h.wantDropped(t, "")
+		if len(h.events.events) != 0 {
+			t.Errorf("events %v, want none", h.events.kinds())
+		}
+	})
+
+	t.Run("live memory full", func(t *testing.T) {
+		h := newHarness(t, "")
+		h.live.err = live.ErrMemoryFull
+		reply, err := h.svc.Accept(t.Context(), upload(body, nil))
+		ie := refusal(t, err, http.StatusInsufficientStorage, "live playback")
+		if !errors.Is(err, live.ErrMemoryFull) || !strings.Contains(ie.Detail, "--live-memory") {
+			t.Errorf("err %v, detail %q: want ErrMemoryFull and advice on --live-memory", err, ie.Detail)
+		}
+		if reply.Live {
+			t.Errorf("refused segment reported live")
+		}
+		h.wantDropped(t, "live_refused")
+		if len(h.events.events) != 1 || h.events.events[0].kind != broker.EventSegmentDropped {
+			t.Fatalf("events %v, want one %s", h.events.kinds(), broker.EventSegmentDropped)
+		}
+		if ev := h.events.events[0].ev; ev.Edge != "edge-1" || ev.Source != "cam" || !strings.Contains(ev.Detail, live.ErrMemoryFull.Error()) {
+			t.Errorf("dropped event %+v", ev)
+		}
+	})
+
+	t.Run("other live failure", func(t *testing.T) {
+		h := newHarness(t, "")
+		h.live.err = errors.New("memfd_create: too many open files")
+		_, err := h.svc.Accept(t.Context(), upload(body, nil))
+		ie := refusal(t, err, http.StatusInsufficientStorage, "too many open files")
+		if strings.Contains(ie.Detail, "--live-memory") {
+			t.Errorf("detail %q blames the memory limit", ie.Detail)
+		}
+		h.wantDropped(t, "live_refused")
+	})
+
+	t.Run("streaming turned off on the way", func(t *testing.T) {
+		h := newHarness(t, "")
+		h.live.err = live.ErrStreamingOff
+		reply, err := h.svc.Accept(t.Context(), upload(body, nil))
+		if err != nil {
+			t.Fatalf("Accept: %v, want success", err)
+		}
+		if reply.Live {
+			t.Errorf("reply %+v, want Live false", reply)
+		}
+		h.wantDropped(t, "")
+		if len(h.events.events) != 0 {
+			t.Errorf("events %v, want none", h.events.kinds())
+		}
+	})
+
+	t.Run("record-only purpose stays out of the live window", func(t *testing.T) {
+		h := newHarness(t, "")
+		reply, err := h.svc.Accept(t.Context(), upload(body, map[string]string{broker.HeaderPurpose: "record", broker.HeaderRecordings: "rec-a"}))
+		if err != nil || reply.Live || len(h.live.calls) != 0 || len(h.rec.calls) != 1 {
+			t.Errorf("reply %+v, %v; live appends %d, records %d: want recorded only", reply, err, len(h.live.calls), len(h.rec.calls))
+		}
+	})
+}
+
+func TestRegister(t *testing.T) {
+	for _, tt := range []struct {
+		name, token, auth, source, edge string
+		status                          int // 0: registered
+		message                         string
+	}{
+		{"known, no token configured", "", "", "cam", "edge-2", 0, ""},
+		{"known, right token", "tok", "Bearer tok", "cam", "edge-2", 0, ""},
+		{"missing token", "tok", "", "cam", "edge-2", http.StatusForbidden, "edge token"},
+		{"wrong token", "tok", "Bearer tik", "cam", "edge-2", http.StatusForbidden, "edge token"},
+		{"bad source name", "", "", "a b", "edge-2", http.StatusBadRequest, "a b"},
+		{"bad edge name", "", "", "cam", "", http.StatusBadRequest, broker.HeaderEdge},
+		{"unknown source", "", "", "nope", "edge-2", http.StatusNotFound, "not registered"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.token)
+			src, err := h.svc.Register(t.Context(), tt.source, tt.edge, tt.auth)
+			if tt.status != 0 {
+				refusal(t, err, tt.status, tt.message)
+				if tt.status != http.StatusNotFound && len(h.binder.calls) != 0 {
+					t.Errorf("refused registration reached the binder")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := api.Source{ID: "id-cam", Name: "cam", Edge: "edge-2", Description: "rendered"}
+			if src != want {
+				t.Errorf("Register = %+v, want the view of the bound source %+v", src, want)
+			}
+			if want := []bindCall{{"edge-2", "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
+				t.Errorf("bind calls %v, want %v", h.binder.calls, want)
+			}
+		})
+	}
+}
