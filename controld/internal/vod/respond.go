@@ -88,8 +88,8 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, size int, open func() (r
 	}
 	// fasthttp closes the reader once written. An *os.File (a live
 	// segment's memfd) goes out with sendfile on a plain TCP connection,
-	// and through the same code, copied, on TLS.
-	ctx.Response.SetBodyStream(r, size)
+	// headers corked with it, and through the same code, copied, on TLS.
+	ctx.Response.SetBodyStream(withCork(r, ctx.Conn()), size)
 	return true
 }
 
