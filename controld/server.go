@@ -186,6 +186,9 @@ func (s *Server) Close() error {
 func (s *Server) Run(ctx context.Context) error {
 	defer s.Close()
 	if err := s.edges.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it began
+		}
 		return fmt.Errorf("state store: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)

@@ -154,39 +154,12 @@ func startControlNode(srv *controld.Server) *controlNode {
 }
 
 // stop stops the control node and waits until Run has returned: Run is what
-// closes the listeners, the broker and the store New opened. It may be
-// called more than once.
+// closes the listeners, the broker and the store New opened, on every path
+// (also when stopped before it serves). It may be called more than once.
 func (n *controlNode) stop() error {
-	// Cancelled before its playback listener serves, Run would not return:
-	// the playback server's shutdown skips a listener it does not serve
-	// yet, whose Serve then waits forever. Let it get to serving first
-	// (or fail on its own).
-	select {
-	case <-n.srv.Ready():
-		waitServing(n.done, n.srv.VODAddr(), 5*time.Second)
-	case <-n.done:
-	}
 	n.cancel()
 	<-n.done
 	return n.err
-}
-
-// waitServing waits until the HTTP server at addr answers a request (any
-// answer), done is closed, or limit has passed.
-func waitServing(done <-chan struct{}, addr net.Addr, limit time.Duration) {
-	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	url := "http://" + netaddr.Dial(addr.String()) + "/"
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
-		if resp, err := hc.Get(url); err == nil {
-			resp.Body.Close()
-			return
-		}
-		select {
-		case <-done:
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // drive creates the source, turns streaming on, starts the test source and
