@@ -59,7 +59,7 @@ var importRules = []importRule{
 		why: "the API's types and client are shared by controld, cli, tui and humanfmt, so the package is a leaf"},
 	{pkg: "broker",
 		why: "the MQTT contract (topics, payloads, QoS) is imported by the edge and every other side, so the package is a leaf"},
-	{pkg: "broker/client", allow: []string{"broker"},
+	{pkg: "broker/client", allow: []string{"broker", "internal/netaddr"},
 		why: "the MQTT client of the edge and of controld with an external broker may know the contract, nothing above it"},
 	{pkg: "broker/embedded", allow: []string{"broker"},
 		why: "the control node's broker enforces the contract's topics in its ACL and knows nothing above it"},

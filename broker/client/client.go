@@ -11,12 +11,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Sentinel errors.
@@ -98,7 +101,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	if u.Port() == "" {
 		if u.Scheme == "mqtt" || u.Scheme == "tcp" {
-			u.Host += ":1883"
+			u.Host += ":" + strconv.Itoa(netaddr.MQTTPort)
 		} else {
 			u.Host += ":8883"
 		}

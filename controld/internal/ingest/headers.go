@@ -55,7 +55,16 @@ func ParseHeaders(get func(string) string) (Meta, error) {
 	}
 	m.Discontinuity = get(broker.HeaderDiscontinuity) == "1"
 	purpose := get(broker.HeaderPurpose)
-	m.Live = purpose == "" || strings.Contains(purpose, "live")
+	m.Live = purpose == ""
+	for _, p := range strings.Split(purpose, ",") {
+		switch strings.TrimSpace(p) {
+		case "live":
+			m.Live = true
+		case "record", "":
+		default:
+			return m, fmt.Errorf("header %s %q: want live, record or live,record", broker.HeaderPurpose, purpose)
+		}
+	}
 	for _, id := range strings.Split(get(broker.HeaderRecordings), ",") {
 		if id = strings.TrimSpace(id); id == "" {
 			continue

@@ -312,6 +312,8 @@ func TestAcceptBadHeaders(t *testing.T) {
 		{"recording id too long", map[string]string{broker.HeaderRecordings: longID}, broker.HeaderRecordings},
 		{"too many recordings", map[string]string{broker.HeaderRecordings: many}, broker.HeaderRecordings},
 		{"purpose neither live nor record", map[string]string{broker.HeaderPurpose: "archive"}, broker.HeaderPurpose},
+		{"purpose that only contains live", map[string]string{broker.HeaderPurpose: "nolive"}, broker.HeaderPurpose},
+		{"purpose with a word of its own", map[string]string{broker.HeaderPurpose: "live,archive"}, broker.HeaderPurpose},
 		{"record without recordings", map[string]string{broker.HeaderPurpose: "record"}, broker.HeaderPurpose},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
