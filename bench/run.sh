@@ -45,7 +45,9 @@
 # (extra controld flags, e.g. "--cache-size 2GiB"; the cache size is
 # controld's default otherwise), SCALE_SEGMENTS (10 pre-encoded segments),
 # SCALE_MEDIA (where they are cached; default bench/out/scale-media),
-# SCALE_PROFILE (30: seconds of CPU profile; 0 skips it), and
+# SCALE_PROFILE (30: seconds of CPU profile; 0 skips it), SCALE_CONTROLD_ENV
+# and SCALE_EDGE_ENV (extra NAME=value for controld or the edges, e.g.
+# GODEBUG=gctrace=1), and
 # LMX_SRC: the lmx source tree whose binaries are measured (default: this
 # checkout; e.g. a `git archive` of a commit when the work tree is mid-edit).
 set -euo pipefail
@@ -90,6 +92,8 @@ SCALE_STEP_DURATION=${SCALE_STEP_DURATION:-60s}
 SCALE_CONTROLD_ARGS=${SCALE_CONTROLD_ARGS:-}
 SCALE_SEGMENTS=${SCALE_SEGMENTS:-10}
 SCALE_PROFILE=${SCALE_PROFILE:-30}
+SCALE_CONTROLD_ENV=${SCALE_CONTROLD_ENV:-}
+SCALE_EDGE_ENV=${SCALE_EDGE_ENV:-}
 
 WORK=$(mktemp -d /tmp/lmx-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -782,12 +786,14 @@ scale_run() {
 	ne=$((SCALE_EDGES < n ? SCALE_EDGES : n))
 	CONTROLD_CACHE=""
 	read -r -a CONTROLD_ARGS <<<"$SCALE_CONTROLD_ARGS"
-	start_controld "scale-$label" env -u GOMAXPROCS
+	# shellcheck disable=SC2086 # the *_ENV knobs are lists of NAME=value words
+	start_controld "scale-$label" env -u GOMAXPROCS $SCALE_CONTROLD_ENV
 	CONTROLD_CACHE=256MiB
 	CONTROLD_ARGS=()
 	local cpid=$CONTROLD_PID
 	for ((e = 0; e < ne; e++)); do
-		start_edge "scale-$label-e$e" "$WORK/scale-$label-seg$e" env -u GOMAXPROCS
+		# shellcheck disable=SC2086
+		start_edge "scale-$label-e$e" "$WORK/scale-$label-seg$e" env -u GOMAXPROCS $SCALE_EDGE_ENV
 		edges+=("http://127.0.0.1:$EDGE")
 		dirs+=("$WORK/scale-$label-seg$e")
 		pids+=("$EDGE_PID")
@@ -822,7 +828,7 @@ scale_run() {
 scale_report() {
 	local label=$1 f=$OUT/scale-$1.txt b errs misses cpus
 	k() { kv "$f" "$1"; }
-	b="scale ($label): $(k SOURCES) sources × $(k MEDIA_MBPS) Mbit/s via $(k EDGES) edges, $(k PLAYERS) players, $(k WALL_S) s"
+	b="scale ($label): $(k SOURCES) sources × $(k MEDIA_MBPS) Mbit/s via $(k EDGES) edges, $(k PLAYERS) players, $(k WALL_S) s${SCALE_CONTROLD_ARGS:+, controld $SCALE_CONTROLD_ARGS}"
 	errs=$(k ERRORS)
 	misses=$(k MISSES)
 	cpus=$(($(k MACHINE_CPUS) * 100))
@@ -839,8 +845,8 @@ scale_report() {
 		"$(mb_kb "$(k CONTROLD_SMAPS_START_RSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_START_PSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_START_PSS_ANON_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_START_PSS_SHMEM_KB)") → $(mb_kb "$(k CONTROLD_SMAPS_END_RSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_END_PSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_END_PSS_ANON_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_END_PSS_SHMEM_KB)")" "" ""
 	row "$b" "cgroup memory after warm-up → end (MB; $(k CGROUP_MEM_FILE), the whole cgroup)" \
 		"$(awk -v a="$(k CGROUP_MEM_START_BYTES)" -v z="$(k CGROUP_MEM_END_BYTES)" 'BEGIN { if (a < 0) print "not readable"; else printf "%.1f → %.1f", a / 1e6, z / 1e6 }')" "" ""
-	row "$b" "CPU, % of one CPU (per 100 viewers): controld · edges · lmxbench" \
-		"$(k CPU_CONTROLD_PCT) ($(k CPU_CONTROLD_PER100_PCT)) · $(k CPU_EDGES_PCT) ($(k CPU_EDGES_PER100_PCT)) · $(k CPU_LMXBENCH_PCT) ($(k CPU_LMXBENCH_PER100_PCT))" "" ""
+	row "$b" "CPU, % of one CPU (per 100 viewers): controld · edges (per source) · lmxbench" \
+		"$(k CPU_CONTROLD_PCT) ($(k CPU_CONTROLD_PER100_PCT)) · $(k CPU_EDGES_PCT) ($(k CPU_EDGES_PER100_PCT); $(k CPU_EDGES_PER_SOURCE_PCT)) · $(k CPU_LMXBENCH_PCT) ($(k CPU_LMXBENCH_PER100_PCT))" "" ""
 	row "$b" "machine busy (of $cpus) · other procs (% of one CPU) · load average at start → end" \
 		"$(k MACHINE_BUSY_PCT) · $(k OTHER_CPU_PCT) · $(k LOADAVG_START) → $(k LOADAVG_END)" "" ""
 	row "$b" "edges: uploaded · dropped; RSS at end, all / largest (MB); push p50 / p99 (ms)" \
@@ -855,16 +861,20 @@ bench_scale() {
 	require ffmpeg curl
 	build
 	scale_media
+	# Runs with extra controld flags get their own output files.
+	local sfx
+	sfx=$(printf '%s' "$SCALE_CONTROLD_ARGS" | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//; s/-*$//')
+	sfx=${sfx:+-$sfx}
 	if [ -z "$SCALE_STEPS" ]; then
-		scale_run "s$SCALE_SOURCES-p$SCALE_PLAYERS" "$SCALE_SOURCES" "$SCALE_PLAYERS" "$SCALE_DURATION"
+		scale_run "s$SCALE_SOURCES-p$SCALE_PLAYERS$sfx" "$SCALE_SOURCES" "$SCALE_PLAYERS" "$SCALE_DURATION"
 		return
 	fi
 	local s best=none
 	for s in $SCALE_STEPS; do
-		scale_run "step-s$s-p$((s * SCALE_PLAYERS_PER_SOURCE))" "$s" $((s * SCALE_PLAYERS_PER_SOURCE)) "$SCALE_STEP_DURATION"
+		scale_run "step-s$s-p$((s * SCALE_PLAYERS_PER_SOURCE))$sfx" "$s" $((s * SCALE_PLAYERS_PER_SOURCE)) "$SCALE_STEP_DURATION"
 		[ "$SCALE_OK" = 0 ] || best="$s sources, $((s * SCALE_PLAYERS_PER_SOURCE)) players"
 	done
-	row "scale steps: $SCALE_STEPS sources × $SCALE_PLAYERS_PER_SOURCE players, $SCALE_STEP_DURATION each" \
+	row "scale steps: $SCALE_STEPS sources × $SCALE_PLAYERS_PER_SOURCE players, $SCALE_STEP_DURATION each${SCALE_CONTROLD_ARGS:+, controld $SCALE_CONTROLD_ARGS}" \
 		"highest step with 0 errors and 0 misses" "$best" "" ""
 }
 

@@ -341,6 +341,7 @@ func cmdScale(args []string) error {
 		if *nPlayers > 0 {
 			out.add("CPU_"+up+"_PER100_PCT", fmt.Sprintf("%.2f", pctv/float64(*nPlayers)*100))
 		}
+		out.add("CPU_"+up+"_PER_SOURCE_PCT", fmt.Sprintf("%.3f", pctv/float64(*nSources)))
 	}
 	pcT := func(t int64) float64 { return float64(t) / clkTck / wall * 100 }
 	out.add("MACHINE_BUSY_PCT", fmt.Sprintf("%.1f", pcT(mb1-mb0)))
@@ -585,6 +586,7 @@ func (p *player) run(ctx context.Context, delay time.Duration) {
 	for ctx.Err() == nil {
 		t := time.Now()
 		pl := p.playlist(ctx)
+		got := time.Now()
 		if ctx.Err() != nil {
 			return
 		}
@@ -614,7 +616,12 @@ func (p *player) run(ctx context.Context, delay time.Duration) {
 				if s.Discontinuity {
 					p.st.discontinuity(p.source, next)
 				}
-				p.segment(ctx, s.URI, s.Duration)
+				// For the error samples: where the playlist listed it, and when.
+				where := func() string {
+					return fmt.Sprintf("(sequence %d, listed %d of %d in the playlist received %s before)",
+						next, next-first+1, len(pl.Segments), time.Since(got).Round(time.Millisecond))
+				}
+				p.segment(ctx, s.URI, s.Duration, where)
 			}
 		}
 		// Once per target duration; at once when the segments took longer.
@@ -626,7 +633,10 @@ func (p *player) run(ctx context.Context, delay time.Duration) {
 
 func (p *player) playlist(ctx context.Context) *hls.MediaPlaylist {
 	t := time.Now()
-	code, b, err := p.get(ctx, p.base+"vid.m3u8", true)
+	code, b, err := p.get(ctx, p.base+"vid.m3u8")
+	if err == nil && code != 200 {
+		err = fmt.Errorf("%d %svid.m3u8: %s", code, p.base, bytes.TrimSpace(b[:min(len(b), 512)]))
+	}
 	if err != nil || code != 200 {
 		if ctx.Err() == nil {
 			p.st.fail("playlist", code, err)
@@ -644,7 +654,7 @@ func (p *player) playlist(ctx context.Context) *hls.MediaPlaylist {
 	return pl
 }
 
-func (p *player) segment(ctx context.Context, uri string, dur float64) {
+func (p *player) segment(ctx context.Context, uri string, dur float64, where func() string) {
 	url := uri
 	if !strings.Contains(uri, "://") {
 		url = p.base + uri
@@ -653,7 +663,7 @@ func (p *player) segment(ctx context.Context, uri string, dur float64) {
 	code, n, err := p.getCount(ctx, url)
 	if err != nil || code != 200 {
 		if ctx.Err() == nil {
-			p.st.fail("segment", code, err)
+			p.st.fail("segment", code, fmt.Errorf("%w %s", err, where()))
 		}
 		return
 	}
@@ -669,7 +679,7 @@ func (p *player) segment(ctx context.Context, uri string, dur float64) {
 var errShortBody = errors.New("body shorter than its Content-Length")
 
 // get returns the whole answer.
-func (p *player) get(ctx context.Context, url string, keep bool) (int, []byte, error) {
+func (p *player) get(ctx context.Context, url string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, nil, err
@@ -698,6 +708,12 @@ func (p *player) getCount(ctx context.Context, url string) (int, int64, error) {
 		return 0, 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// What the server said, for the error samples.
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, 0, fmt.Errorf("%s %s: %s", resp.Status, url, bytes.TrimSpace(b))
+	}
 	var n int64
 	for {
 		k, err := resp.Body.Read(p.buf)
@@ -734,7 +750,7 @@ type scaleStats struct {
 	segLat      []time.Duration  // while measuring
 	plLat       []time.Duration
 	pushLat     []time.Duration
-	errSamples  map[string]string // one message per kind
+	errSamples  map[string][]string // the first messages of each kind
 }
 
 type scaleSnap struct {
@@ -746,7 +762,7 @@ type scaleSnap struct {
 
 func newScaleStats() *scaleStats {
 	return &scaleStats{codes: map[string]int64{}, terrs: map[string]int64{}, pushErrs: map[string]int64{},
-		discs: map[string]bool{}, missViewers: map[int]bool{}, errSamples: map[string]string{}}
+		discs: map[string]bool{}, missViewers: map[int]bool{}, errSamples: map[string][]string{}}
 }
 
 func (s *scaleStats) snapshot() scaleSnap {
@@ -813,9 +829,10 @@ func (s *scaleStats) pushFail(kind string, code int, err error) {
 	s.sample(key, err)
 }
 
+// sample keeps the first few messages of each kind of error.
 func (s *scaleStats) sample(key string, err error) {
-	if _, ok := s.errSamples[key]; !ok && err != nil {
-		s.errSamples[key] = time.Now().Format("15:04:05.000") + " " + err.Error()
+	if err != nil && len(s.errSamples[key]) < 5 {
+		s.errSamples[key] = append(s.errSamples[key], time.Now().Format("15:04:05.000")+" "+strings.Join(strings.Fields(err.Error()), " "))
 	}
 }
 
@@ -829,7 +846,9 @@ func (s *scaleStats) samples() string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s: first at %s\n", k, s.errSamples[k])
+		for _, m := range s.errSamples[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, m)
+		}
 	}
 	return b.String()
 }
