@@ -149,12 +149,17 @@ else
 fi
 
 USED_PORTS=" "
+# Ports are picked below the kernel's ephemeral range, which outgoing
+# connections (thousands in the scale runs, more from other work on the
+# machine) take their local ports from.
+PORT_HI=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true)
+[ "${PORT_HI:-0}" -gt 21000 ] || PORT_HI=60000
 # freeport VAR: sets VAR to a loopback TCP port nothing listens on and that
 # was not handed out before (not in a subshell, so USED_PORTS sticks).
 freeport() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % (PORT_HI - 20000)))
 		case $USED_PORTS in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			USED_PORTS+="$p "
@@ -177,6 +182,30 @@ wait_http() {
 		sleep 0.05
 	done
 	die "$url did not answer within 20 s"
+}
+
+# started PID LOG URL...: like wait_http for each URL, except that when PID
+# exits because a port it was given was taken meanwhile (other work on the
+# machine can bind it between freeport and the server's own bind), it
+# returns 1 so that the caller tries other ports.
+started() {
+	local pid=$1 logf=$2 url i
+	shift 2
+	for url in "$@"; do
+		for i in $(seq 400); do
+			curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && continue 2
+			if ! kill -0 "$pid" 2>/dev/null; then
+				if grep -q 'address already in use' "$logf"; then
+					log "$(grep -m1 'address already in use' "$logf"): trying other ports"
+					return 1
+				fi
+				tail -n 20 "$logf" >&2
+				die "the process that should answer $url (pid $pid) exited"
+			fi
+			sleep 0.05
+		done
+		die "$url did not answer within 20 s"
+	done
 }
 
 require() {
@@ -211,34 +240,39 @@ build() {
 CONTROLD_ARGS=()
 CONTROLD_CACHE=256MiB
 start_controld() {
-	local name=$1
+	local name=$1 try
 	shift
-	freeport API
-	freeport VOD
-	freeport MQTT
 	mkdir -p "$WORK/$name-data"
-	"$@" "$BIN/lmx" controld --data-dir "$WORK/$name-data" \
-		--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
-		${CONTROLD_CACHE:+--cache-size "$CONTROLD_CACHE"} --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
-	CONTROLD_PID=$!
-	PIDS+=("$CONTROLD_PID")
-	wait_http "http://127.0.0.1:$VOD/healthz" "$CONTROLD_PID" "$OUT/$name-controld.log"
-	wait_http "http://127.0.0.1:$API/healthz" "$CONTROLD_PID" "$OUT/$name-controld.log"
+	for try in 1 2 3; do
+		freeport API
+		freeport VOD
+		freeport MQTT
+		"$@" "$BIN/lmx" controld --data-dir "$WORK/$name-data" \
+			--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
+			${CONTROLD_CACHE:+--cache-size "$CONTROLD_CACHE"} --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
+		CONTROLD_PID=$!
+		PIDS+=("$CONTROLD_PID")
+		started "$CONTROLD_PID" "$OUT/$name-controld.log" "http://127.0.0.1:$VOD/healthz" "http://127.0.0.1:$API/healthz" && return 0
+	done
+	die "controld ($name) found no free ports in $try tries"
 }
 
 # start_edge NAME SEGDIR [PREFIX...]: an edge linked to the last control node.
 # Sets EDGE and EDGE_PID.
 start_edge() {
-	local name=$1 segdir=$2
+	local name=$1 segdir=$2 try
 	shift 2
-	freeport EDGE
 	mkdir -p "$segdir"
-	"$@" "$BIN/lmx-edge" --name "$name" --listen "127.0.0.1:$EDGE" \
-		--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" \
-		--allow-dir "$segdir" --log-level warn >"$OUT/$name-edge.log" 2>&1 &
-	EDGE_PID=$!
-	PIDS+=("$EDGE_PID")
-	wait_http "http://127.0.0.1:$EDGE/healthz" "$EDGE_PID" "$OUT/$name-edge.log"
+	for try in 1 2 3; do
+		freeport EDGE
+		"$@" "$BIN/lmx-edge" --name "$name" --listen "127.0.0.1:$EDGE" \
+			--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" \
+			--allow-dir "$segdir" --log-level warn >"$OUT/$name-edge.log" 2>&1 &
+		EDGE_PID=$!
+		PIDS+=("$EDGE_PID")
+		started "$EDGE_PID" "$OUT/$name-edge.log" "http://127.0.0.1:$EDGE/healthz" && return 0
+	done
+	die "edge $name found no free port in $try tries"
 }
 
 # kv FILE KEY: value of KEY=value in FILE.
@@ -810,6 +844,7 @@ scale_run() {
 		echo
 		echo "# controld: $(tr '\0' ' ' <"/proc/$cpid/cmdline")"
 	} >"$OUT/scale-$label-cmd.txt"
+	: >"$OUT/scale-$label.log"
 	env -u GOMAXPROCS "${cmd[@]}" >"$f" 2>"$OUT/scale-$label.log" &
 	local bpid=$!
 	PIDS+=("$bpid")
