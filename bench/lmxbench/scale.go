@@ -829,8 +829,12 @@ func (s *scaleStats) pushFail(kind string, code int, err error) {
 	s.sample(key, err)
 }
 
-// sample keeps the first few messages of each kind of error.
+// sample keeps the first few messages of each kind of error, in the
+// warm-up and in the measured period.
 func (s *scaleStats) sample(key string, err error) {
+	if s.measuring.Load() {
+		key += " (measured)"
+	}
 	if err != nil && len(s.errSamples[key]) < 5 {
 		s.errSamples[key] = append(s.errSamples[key], time.Now().Format("15:04:05.000")+" "+strings.Join(strings.Fields(err.Error()), " "))
 	}
