@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — lmx performance benchmarks (what `make bench` runs).
 #
-#   bench/run.sh [all|serve|ingest|edge|record|size|profile]...
+#   bench/run.sh [all|serve|ingest|edge|record|size|profile|scale]...
 #
 #   serve   cached 2 MiB segment and live playlist from `lmx controld`
 #           (GOMAXPROCS=1) vs nginx (1 worker, sendfile), wrk -t2 -c64; the
@@ -14,6 +14,13 @@
 #   size    lmx-edge binary sizes (arm64, armv7, amd64) and lmx (amd64)
 #   profile perf CPU profiles of controld and nginx under the serve loads
 #           (not in "all")
+#   scale   SCALE_SOURCES live 4 Mbit/s sources (ffmpeg-encoded once, replayed
+#           at real time as ffmpeg's HLS muxer pushes them) through
+#           SCALE_EDGES real lmx-edge processes to one control node, and
+#           SCALE_PLAYERS simulated players following them: errors, missed
+#           segments, the control node's memory, CPU per 100 viewers, a CPU
+#           profile in the middle; SCALE_STEPS runs several shorter loads
+#           instead (not in "all")
 #
 # Everything listens on 127.0.0.1 only, on free ports picked at start. Every
 # process started here is stopped on exit, failure or Ctrl-C. Raw outputs
@@ -29,7 +36,18 @@
 # 10x real time for 2 MiB at 4 Mbit/s; 0 skips the paced run),
 # RECORD_STORES ("s3 file"), MINIO (the minio binary; default: on PATH,
 # else $(go env GOPATH)/bin/minio; scripts/test-deps.sh installs it),
-# SERVER_CPU (0), CLIENT_CPU (1), and
+# SERVER_CPU (0), CLIENT_CPU (1),
+# SCALE_SOURCES (100), SCALE_EDGES (4), SCALE_PLAYERS (1000), SCALE_DURATION
+# (5m, the measured period), SCALE_WARMUP (30s, after the players start),
+# SCALE_RAMP (10s, over which the players start), SCALE_STEPS (e.g. "25 50 75
+# 100": one run per number of sources instead, SCALE_PLAYERS_PER_SOURCE (10)
+# players each, measured for SCALE_STEP_DURATION (60s)), SCALE_CONTROLD_ARGS
+# (extra controld flags, e.g. "--cache-size 2GiB"; the cache size is
+# controld's default otherwise), SCALE_SEGMENTS (10 pre-encoded segments),
+# SCALE_MEDIA (where they are cached; default bench/out/scale-media),
+# SCALE_PROFILE (30: seconds of CPU profile; 0 skips it), SCALE_CONTROLD_ENV
+# and SCALE_EDGE_ENV (extra NAME=value for controld or the edges, e.g.
+# GODEBUG=gctrace=1), and
 # LMX_SRC: the lmx source tree whose binaries are measured (default: this
 # checkout; e.g. a `git archive` of a commit when the work tree is mid-edit).
 set -euo pipefail
@@ -63,6 +81,20 @@ WRK_RETRIES=${WRK_RETRIES:-2}
 SERVER_CPU=${SERVER_CPU:-0}
 SERVE_RUNS=${SERVE_RUNS:-3}
 CLIENT_CPU=${CLIENT_CPU:-1}
+SCALE_SOURCES=${SCALE_SOURCES:-100}
+SCALE_EDGES=${SCALE_EDGES:-4}
+SCALE_PLAYERS=${SCALE_PLAYERS:-1000}
+SCALE_DURATION=${SCALE_DURATION:-5m}
+SCALE_WARMUP=${SCALE_WARMUP:-30s}
+SCALE_RAMP=${SCALE_RAMP:-10s}
+SCALE_STEPS=${SCALE_STEPS:-}
+SCALE_PLAYERS_PER_SOURCE=${SCALE_PLAYERS_PER_SOURCE:-10}
+SCALE_STEP_DURATION=${SCALE_STEP_DURATION:-60s}
+SCALE_CONTROLD_ARGS=${SCALE_CONTROLD_ARGS:-}
+SCALE_SEGMENTS=${SCALE_SEGMENTS:-10}
+SCALE_PROFILE=${SCALE_PROFILE:-30}
+SCALE_CONTROLD_ENV=${SCALE_CONTROLD_ENV:-}
+SCALE_EDGE_ENV=${SCALE_EDGE_ENV:-}
 
 WORK=$(mktemp -d /tmp/lmx-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -118,12 +150,17 @@ else
 fi
 
 USED_PORTS=" "
+# Ports are picked below the kernel's ephemeral range, which outgoing
+# connections (thousands in the scale runs, more from other work on the
+# machine) take their local ports from.
+PORT_HI=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true)
+[ "${PORT_HI:-0}" -gt 21000 ] || PORT_HI=60000
 # freeport VAR: sets VAR to a loopback TCP port nothing listens on and that
 # was not handed out before (not in a subshell, so USED_PORTS sticks).
 freeport() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % (PORT_HI - 20000)))
 		case $USED_PORTS in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			USED_PORTS+="$p "
@@ -146,6 +183,30 @@ wait_http() {
 		sleep 0.05
 	done
 	die "$url did not answer within 20 s"
+}
+
+# started PID LOG URL...: like wait_http for each URL, except that when PID
+# exits because a port it was given was taken meanwhile (other work on the
+# machine can bind it between freeport and the server's own bind), it
+# returns 1 so that the caller tries other ports.
+started() {
+	local pid=$1 logf=$2 url i
+	shift 2
+	for url in "$@"; do
+		for i in $(seq 400); do
+			curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && continue 2
+			if ! kill -0 "$pid" 2>/dev/null; then
+				if grep -q 'address already in use' "$logf"; then
+					log "$(grep -m1 'address already in use' "$logf"): trying other ports"
+					return 1
+				fi
+				tail -n 20 "$logf" >&2
+				die "the process that should answer $url (pid $pid) exited"
+			fi
+			sleep 0.05
+		done
+		die "$url did not answer within 20 s"
+	done
 }
 
 require() {
@@ -174,38 +235,45 @@ build() {
 }
 
 # start_controld NAME [PREFIX...]: a control node on free ports, in WORK/NAME,
-# with the arguments in CONTROLD_ARGS (an array, empty by default) added.
+# with --cache-size CONTROLD_CACHE (none when empty: controld's default) and
+# the arguments in CONTROLD_ARGS (an array, empty by default) added.
 # Sets API, VOD, MQTT and CONTROLD_PID.
 CONTROLD_ARGS=()
+CONTROLD_CACHE=256MiB
 start_controld() {
-	local name=$1
+	local name=$1 try
 	shift
-	freeport API
-	freeport VOD
-	freeport MQTT
 	mkdir -p "$WORK/$name-data"
-	"$@" "$BIN/lmx" controld --data-dir "$WORK/$name-data" \
-		--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
-		--cache-size 256MiB --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
-	CONTROLD_PID=$!
-	PIDS+=("$CONTROLD_PID")
-	wait_http "http://127.0.0.1:$VOD/healthz" "$CONTROLD_PID" "$OUT/$name-controld.log"
-	wait_http "http://127.0.0.1:$API/healthz" "$CONTROLD_PID" "$OUT/$name-controld.log"
+	for try in 1 2 3; do
+		freeport API
+		freeport VOD
+		freeport MQTT
+		"$@" "$BIN/lmx" controld --data-dir "$WORK/$name-data" \
+			--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
+			${CONTROLD_CACHE:+--cache-size "$CONTROLD_CACHE"} --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
+		CONTROLD_PID=$!
+		PIDS+=("$CONTROLD_PID")
+		started "$CONTROLD_PID" "$OUT/$name-controld.log" "http://127.0.0.1:$VOD/healthz" "http://127.0.0.1:$API/healthz" && return 0
+	done
+	die "controld ($name) found no free ports in $try tries"
 }
 
 # start_edge NAME SEGDIR [PREFIX...]: an edge linked to the last control node.
 # Sets EDGE and EDGE_PID.
 start_edge() {
-	local name=$1 segdir=$2
+	local name=$1 segdir=$2 try
 	shift 2
-	freeport EDGE
 	mkdir -p "$segdir"
-	"$@" "$BIN/lmx-edge" --name "$name" --listen "127.0.0.1:$EDGE" \
-		--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" \
-		--allow-dir "$segdir" --log-level warn >"$OUT/$name-edge.log" 2>&1 &
-	EDGE_PID=$!
-	PIDS+=("$EDGE_PID")
-	wait_http "http://127.0.0.1:$EDGE/healthz" "$EDGE_PID" "$OUT/$name-edge.log"
+	for try in 1 2 3; do
+		freeport EDGE
+		"$@" "$BIN/lmx-edge" --name "$name" --listen "127.0.0.1:$EDGE" \
+			--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" \
+			--allow-dir "$segdir" --log-level warn >"$OUT/$name-edge.log" 2>&1 &
+		EDGE_PID=$!
+		PIDS+=("$EDGE_PID")
+		started "$EDGE_PID" "$OUT/$name-edge.log" "http://127.0.0.1:$EDGE/healthz" && return 0
+	done
+	die "edge $name found no free port in $try tries"
 }
 
 # kv FILE KEY: value of KEY=value in FILE.
@@ -682,12 +750,207 @@ bench_record() {
 }
 
 # ---------------------------------------------------------------------------
+# scale: many live sources through real edges, many players
+
+# scale_media: SCALE_SEGMENTS 2 s segments of 4 Mbit/s H.264 in MPEG-TS
+# (1280x720 testsrc; CBR with filler, since testsrc alone compresses to far
+# less than 4 Mbit/s) and ffmpeg's own index.m3u8 for them, encoded once and
+# reused while the command that made them is the same. Sets MEDIA.
+scale_media() {
+	MEDIA=${SCALE_MEDIA:-$OUT/scale-media}
+	local ff want
+	ff=(ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i testsrc=size=1280x720:rate=25
+		-t $((SCALE_SEGMENTS * 2)) -c:v libx264 -preset veryfast -pix_fmt yuv420p
+		-b:v 4M -minrate 4M -maxrate 4M -bufsize 8M -x264-params nal-hrd=cbr
+		-g 50 -keyint_min 50 -sc_threshold 0 -an
+		-f hls -hls_time 2 -hls_list_size 0 -hls_flags independent_segments
+		-hls_segment_filename "$MEDIA/seg%03d.ts" "$MEDIA/index.m3u8")
+	want="$(printf '%q ' "${ff[@]}")
+$(ffmpeg -version | head -n1)"
+	if [ -f "$MEDIA/index.m3u8" ] && [ "$(cat "$MEDIA/command.txt" 2>/dev/null)" = "$want" ]; then
+		log "scale: reusing the pre-encoded segments in $MEDIA"
+		return
+	fi
+	log "scale: pre-encoding $SCALE_SEGMENTS segments of 2 s at 4 Mbit/s into $MEDIA"
+	rm -rf "$MEDIA"
+	mkdir -p "$MEDIA"
+	"${ff[@]}" || die "ffmpeg failed"
+	printf '%s\n' "$want" >"$MEDIA/command.txt"
+}
+
+# scale_profile_setup LABEL PID: what lmxbench runs in the middle of the
+# measured period: SCALE_PROFILE s of Go CPU profile when the control node
+# serves /debug/pprof/, else perf record of PID when perf works here, else
+# nothing. Sets PROF_CMD, PROF_KIND and PROF_DATA.
+scale_profile_setup() {
+	local label=$1 pid=$2 base
+	PROF_CMD="" PROF_KIND=none PROF_DATA=""
+	if [ "$SCALE_PROFILE" = 0 ]; then
+		PROF_KIND="skipped (SCALE_PROFILE=0)"
+		return
+	fi
+	for base in "http://127.0.0.1:$API" "http://127.0.0.1:$VOD"; do
+		if curl -fsS -o /dev/null --max-time 2 "$base/debug/pprof/" 2>/dev/null; then
+			PROF_KIND="pprof ($base/debug/pprof/profile)"
+			PROF_DATA=$WORK/scale-$label.pprof
+			PROF_CMD="curl -fsS -o $PROF_DATA '$base/debug/pprof/profile?seconds=$SCALE_PROFILE'"
+			return
+		fi
+	done
+	if command -v perf >/dev/null && perf record -o "$WORK/perf-probe.data" -p "$pid" -- sleep 0.1 >/dev/null 2>&1; then
+		PROF_KIND="perf (the control node serves no pprof)"
+		PROF_DATA=$WORK/scale-$label.perf
+		PROF_CMD="perf record -F 499 -g -p $pid -o $PROF_DATA -- sleep $SCALE_PROFILE 2>$OUT/scale-$label-perf.log"
+	else
+		PROF_KIND="none (the control node serves no pprof and perf does not work here)"
+	fi
+}
+
+# scale_profile_report LABEL: the profile's top 15 into OUT/scale-LABEL-profile.txt.
+SCALE_PROFILES=()
+scale_profile_report() {
+	local label=$1 f=$OUT/scale-$1-profile.txt
+	[ -n "$PROF_DATA" ] || return 0
+	if [ ! -s "$PROF_DATA" ]; then
+		log "scale ($label): no profile was written ($PROF_KIND)"
+		return 0
+	fi
+	case $PROF_KIND in
+	pprof*)
+		{
+			echo "# $SCALE_PROFILE s Go CPU profile of controld in the middle of the measured period ($label)"
+			go tool pprof -top -nodecount=15 "$BIN/lmx" "$PROF_DATA" 2>&1 || true
+		} >"$f"
+		;;
+	perf*)
+		local trim='s/[[:space:]]+-[[:space:]]+-[[:space:]]*$//'
+		{
+			echo "# perf record -F 499 -g -p PID(controld) for $SCALE_PROFILE s in the middle of the measured period ($label)"
+			echo "## self by binary (kernel vs user space)"
+			perf report -i "$PROF_DATA" --stdio --no-children --sort dso -g none 2>/dev/null | grep '%' | sed -E "$trim" | head -n 8 || true
+			echo "## top 15, flat (self) by symbol"
+			perf report -i "$PROF_DATA" --stdio --no-children --sort symbol -g none 2>/dev/null | grep '%' | sed -E "$trim" | head -n 15 || true
+			echo "## top 15, cumulative (children) by symbol"
+			perf report -i "$PROF_DATA" --stdio --children --sort symbol -g none 2>/dev/null | grep '%' | sed -E "$trim" | head -n 15 || true
+		} >"$f"
+		;;
+	esac
+	SCALE_PROFILES+=("$f")
+}
+
+# mb_kb KB: kB as MB (10^6 bytes).
+mb_kb() { awk -v k="${1:-0}" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'; }
+
+# scale_run LABEL SOURCES PLAYERS DURATION: a fresh control node (GOMAXPROCS
+# unset, controld's default cache size unless SCALE_CONTROLD_ARGS says
+# otherwise) and min(SCALE_EDGES, SOURCES) edges, and `lmxbench scale` on
+# them, into OUT/scale-LABEL.txt.
+scale_run() {
+	local label=$1 n=$2 players=$3 dur=$4 e ne f=$OUT/scale-$1.txt
+	local edges=() dirs=() pids=()
+	ne=$((SCALE_EDGES < n ? SCALE_EDGES : n))
+	CONTROLD_CACHE=""
+	read -r -a CONTROLD_ARGS <<<"$SCALE_CONTROLD_ARGS"
+	# shellcheck disable=SC2086 # the *_ENV knobs are lists of NAME=value words
+	start_controld "scale-$label" env -u GOMAXPROCS $SCALE_CONTROLD_ENV
+	CONTROLD_CACHE=256MiB
+	CONTROLD_ARGS=()
+	local cpid=$CONTROLD_PID
+	for ((e = 0; e < ne; e++)); do
+		# shellcheck disable=SC2086
+		start_edge "scale-$label-e$e" "$WORK/scale-$label-seg$e" env -u GOMAXPROCS $SCALE_EDGE_ENV
+		edges+=("http://127.0.0.1:$EDGE")
+		dirs+=("$WORK/scale-$label-seg$e")
+		pids+=("$EDGE_PID")
+	done
+	scale_profile_setup "$label" "$cpid"
+	log "scale ($label): $n sources via $ne edges, $players players; warm-up $SCALE_WARMUP, then $dur measured; profile: $PROF_KIND"
+	local cmd=("$BIN/lmxbench" scale -edges "$(IFS=,; echo "${edges[*]}")" -dirs "$(IFS=,; echo "${dirs[*]}")"
+		-api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" -media "$MEDIA"
+		-sources "$n" -players "$players" -warmup "$SCALE_WARMUP" -ramp "$SCALE_RAMP" -for "$dur"
+		-controld "$cpid" -edge-pids "$(IFS=,; echo "${pids[*]}")"
+		-mid-cmd "$PROF_CMD" -mid-len "${SCALE_PROFILE}s" -raw "$OUT/scale-$label-")
+	{
+		printf '%q ' "${cmd[@]}"
+		echo
+		echo "# controld: $(tr '\0' ' ' <"/proc/$cpid/cmdline")"
+	} >"$OUT/scale-$label-cmd.txt"
+	: >"$OUT/scale-$label.log"
+	env -u GOMAXPROCS "${cmd[@]}" >"$f" 2>"$OUT/scale-$label.log" &
+	local bpid=$!
+	PIDS+=("$bpid")
+	tail -n +1 -f --pid="$bpid" "$OUT/scale-$label.log" >&2 &
+	PIDS+=($!)
+	if ! wait "$bpid"; then
+		die "scale ($label): lmxbench scale failed (see $OUT/scale-$label.log)"
+	fi
+	curl -fsS "http://127.0.0.1:$API/metrics" >"$OUT/scale-$label-metrics.txt" 2>/dev/null || true
+	stop_all
+	scale_profile_report "$label"
+	scale_report "$label"
+}
+
+# scale_report LABEL: the rows of one scale run.
+scale_report() {
+	local label=$1 f=$OUT/scale-$1.txt b errs misses cpus
+	k() { kv "$f" "$1"; }
+	b="scale ($label): $(k SOURCES) sources × $(k MEDIA_MBPS) Mbit/s via $(k EDGES) edges, $(k PLAYERS) players, $(k WALL_S) s${SCALE_CONTROLD_ARGS:+, controld $SCALE_CONTROLD_ARGS}"
+	errs=$(k ERRORS)
+	misses=$(k MISSES)
+	cpus=$(($(k MACHINE_CPUS) * 100))
+	row "$b" "errors (non-200 · transport · push) / missed segments (viewers who missed)" \
+		"$errs ($(k NON200) · $(k TRANSPORT_ERRORS) · $(k PUSH_ERRORS)) / $misses ($(k VIEWERS_MISSING))" "0 / 0" "$(verdict $((errs + misses)) le 0)"
+	row "$b" "non-200 by kind; transport errors by kind; push errors" "$(k NON200_DETAIL); $(k TRANSPORT_DETAIL); $(k PUSH_DETAIL)" "" ""
+	row "$b" "fetched: playlists · segments (expected) · MB/s served; connections opened" \
+		"$(k PLAYLISTS) · $(k SEGMENTS) ($(k SEGMENTS_EXPECTED)) · $(k SERVED_MB_PER_S); $(k CONNS_OPENED) (all run: $(k CONNS_TOTAL))" "" ""
+	row "$b" "segment fetch p50 / p90 / p99 / max (ms); slower than the segment lasts; playlist p99 (ms)" \
+		"$(k SEG_FETCH_P50_MS) / $(k SEG_FETCH_P90_MS) / $(k SEG_FETCH_P99_MS) / $(k SEG_FETCH_MAX_MS); $(k SEG_LATE); $(k PLAYLIST_FETCH_P99_MS)" "" ""
+	row "$b" "controld RSS after warm-up → end · peak sampled · VmHWM (MB)" \
+		"$(mb_kb "$(k CONTROLD_RSS_START_KB)") → $(mb_kb "$(k CONTROLD_RSS_END_KB)") · $(mb_kb "$(k CONTROLD_RSS_PEAK_SAMPLED_KB)") · $(mb_kb "$(k CONTROLD_VMHWM_KB)")" "" ""
+	row "$b" "controld smaps_rollup after warm-up → end: Rss · Pss · Pss_Anon · Pss_Shmem (MB)" \
+		"$(mb_kb "$(k CONTROLD_SMAPS_START_RSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_START_PSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_START_PSS_ANON_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_START_PSS_SHMEM_KB)") → $(mb_kb "$(k CONTROLD_SMAPS_END_RSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_END_PSS_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_END_PSS_ANON_KB)") · $(mb_kb "$(k CONTROLD_SMAPS_END_PSS_SHMEM_KB)")" "" ""
+	row "$b" "cgroup memory after warm-up → end (MB; $(k CGROUP_MEM_FILE), the whole cgroup)" \
+		"$(awk -v a="$(k CGROUP_MEM_START_BYTES)" -v z="$(k CGROUP_MEM_END_BYTES)" 'BEGIN { if (a < 0) print "not readable"; else printf "%.1f → %.1f", a / 1e6, z / 1e6 }')" "" ""
+	row "$b" "CPU, % of one CPU (per 100 viewers): controld · edges (per source) · lmxbench" \
+		"$(k CPU_CONTROLD_PCT) ($(k CPU_CONTROLD_PER100_PCT)) · $(k CPU_EDGES_PCT) ($(k CPU_EDGES_PER100_PCT); $(k CPU_EDGES_PER_SOURCE_PCT)) · $(k CPU_LMXBENCH_PCT) ($(k CPU_LMXBENCH_PER100_PCT))" "" ""
+	row "$b" "machine busy (of $cpus) · other procs (% of one CPU) · load average at start → end" \
+		"$(k MACHINE_BUSY_PCT) · $(k OTHER_CPU_PCT) · $(k LOADAVG_START) → $(k LOADAVG_END)" "" ""
+	row "$b" "edges: uploaded · dropped; RSS at end, all / largest (MB); push p50 / p99 (ms)" \
+		"$(k EDGE_UPLOADED) · $(k EDGE_DROPPED); $(mb_kb "$(k EDGES_RSS_END_KB)") / $(mb_kb "$(k EDGE_RSS_MAX_KB)"); $(k PUSH_P50_MS) / $(k PUSH_P99_MS)" "" ""
+	row "$b" "controld counters: segments in · cache hits · misses · dropped" \
+		"$(k CONTROLD_SEGMENTS_IN_TOTAL) · $(k CONTROLD_CACHE_HITS_TOTAL) · $(k CONTROLD_CACHE_MISSES_TOTAL) · $(k CONTROLD_SEGMENTS_DROPPED_TOTAL)" "" ""
+	row "$b" "controld CPU profile" "$PROF_KIND${PROF_DATA:+; top 15 in $OUT/scale-$label-profile.txt}" "" ""
+	SCALE_OK=$((errs + misses == 0))
+}
+
+bench_scale() {
+	require ffmpeg curl
+	build
+	scale_media
+	# Runs with extra controld flags get their own output files.
+	local sfx
+	sfx=$(printf '%s' "$SCALE_CONTROLD_ARGS" | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//; s/-*$//')
+	sfx=${sfx:+-$sfx}
+	if [ -z "$SCALE_STEPS" ]; then
+		scale_run "s$SCALE_SOURCES-p$SCALE_PLAYERS$sfx" "$SCALE_SOURCES" "$SCALE_PLAYERS" "$SCALE_DURATION"
+		return
+	fi
+	local s best=none
+	for s in $SCALE_STEPS; do
+		scale_run "step-s$s-p$((s * SCALE_PLAYERS_PER_SOURCE))$sfx" "$s" $((s * SCALE_PLAYERS_PER_SOURCE)) "$SCALE_STEP_DURATION"
+		[ "$SCALE_OK" = 0 ] || best="$s sources, $((s * SCALE_PLAYERS_PER_SOURCE)) players"
+	done
+	row "scale steps: $SCALE_STEPS sources × $SCALE_PLAYERS_PER_SOURCE players, $SCALE_STEP_DURATION each${SCALE_CONTROLD_ARGS:+, controld $SCALE_CONTROLD_ARGS}" \
+		"highest step with 0 errors and 0 misses" "$best" "" ""
+}
+
+# ---------------------------------------------------------------------------
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(all)
 [ "${parts[*]}" = all ] && parts=(serve ingest edge record size)
 for p in "${parts[@]}"; do
-	case $p in serve | ingest | edge | record | size | profile) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|all)" ;; esac
+	case $p in serve | ingest | edge | record | size | profile | scale) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|scale|all)" ;; esac
 done
 mkdir -p "$OUT"
 {
@@ -703,3 +966,7 @@ echo
 echo "lmx benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC'), $SRC_DESC, $(nproc) CPUs, $(go version 2>/dev/null | awk '{ print $3 }'); serve: $PINNING"
 echo
 cat "$RESULTS"
+for f in "${SCALE_PROFILES[@]}"; do
+	echo
+	cat "$f"
+done

@@ -1,7 +1,8 @@
 // Command lmxbench is the helper bench/run.sh uses to drive a real control
 // node and edge: it writes MPEG-TS-looking segment files, pushes LiveMix
 // playlists to the edge, measures ingest latency and recording throughput,
-// and samples a process's memory and CPU. It prints key=value lines on
+// replays many live sources to many simulated players (scale), and samples
+// a process's memory and CPU. It prints key=value lines on
 // stdout for the script and progress on stderr.
 //
 //	lmxbench tsgen     -o FILE [-size N] [-seed K]
@@ -11,6 +12,7 @@
 //	lmxbench stream    -api URL -source NAME [-wait 30s]
 //	lmxbench load      -pids PID,... -out FILE -- COMMAND [ARG...]
 //	lmxbench record    -edge URL -api URL -dir SEGDIR -store URL [-n 300] [-window 8] [-cpu name=PID,...]
+//	lmxbench scale     -edges URL,... -dirs DIR,... -api URL -vod URL -media DIR -controld PID [-sources 100] [-players 1000] [-for 5m]
 package main
 
 import (
@@ -38,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: lmxbench tsgen|seed|ingestlat|sample|stream|load|record [flags]")
+		fmt.Fprintln(os.Stderr, "usage: lmxbench tsgen|seed|ingestlat|sample|stream|load|record|scale [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -57,6 +59,8 @@ func main() {
 		err = cmdLoad(os.Args[2:])
 	case "record":
 		err = cmdRecord(os.Args[2:])
+	case "scale":
+		err = cmdScale(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
