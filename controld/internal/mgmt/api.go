@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/lmx-video/lmx/api"
@@ -117,9 +118,28 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET "+api.PathReady, a.ready)
 	mux.Handle("GET "+api.PathMetrics, a.d.Metrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allowed := methodsFor(mux, r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			envelope.Fail(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), "use "+strings.Join(allowed, " or "))
+			return
+		}
 		envelope.Fail(w, r, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path), "see the HTTP API in the README")
 	})
 	return mux
+}
+
+// methodsFor lists the methods another route takes on r's path, for a 405
+// instead of a 404 when only the method is wrong.
+func methodsFor(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func health(w http.ResponseWriter, _ *http.Request) {

@@ -566,7 +566,9 @@ func TestRoutes(t *testing.T) {
 	if env.Error.Detail == "" {
 		t.Error("404 without a detail")
 	}
-	n.fail(t, http.MethodPatch, api.PathSources, "", http.StatusNotFound, "no such endpoint: PATCH "+api.PathSources)
+	// A known path with a method it does not take: 405, saying which it takes.
+	n.fail(t, http.MethodPatch, api.PathSources, "", http.StatusMethodNotAllowed, "PATCH is not allowed on "+api.PathSources)
+	n.fail(t, http.MethodPost, api.Expand(api.PathRecording, "r1"), "", http.StatusMethodNotAllowed, "POST is not allowed")
 	for path, want := range map[string]string{api.PathEvents: "the stream", api.PathMetrics: "the metrics", api.PathHealth: `"status":"ok"`} {
 		code, b := n.call(t, http.MethodGet, path, "")
 		if code != http.StatusOK || !strings.Contains(string(b), want) {

@@ -3,7 +3,6 @@ package vod
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -93,5 +92,3 @@ func (s *Server) internalError(ctx *fasthttp.RequestCtx, err error) {
 	s.logger.Error("request failed", "method", string(ctx.Method()), "path", string(ctx.Path()), "err", err)
 	envelope.FailFast(ctx, http.StatusInternalServerError, "internal error: "+err.Error(), "")
 }
-
-var _ io.Closer = (readCloser)(nil)
