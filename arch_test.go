@@ -77,6 +77,8 @@ var importRules = []importRule{
 	// The control node's components: each may use the shared packages it
 	// needs and the components it is built on, never one beside or above it,
 	// so each concern keeps one home (see docs/architecture.md).
+	{pkg: "controld/internal/eventstest", allow: []string{"broker"},
+		why: "records emitted events for the components' tests; only tests import it"},
 	{pkg: "controld/internal/metrics",
 		why: "the Prometheus series are handed to every component, so the package is a leaf"},
 	{pkg: "controld/internal/envelope", allow: []string{"api"},

@@ -2,6 +2,7 @@ package edges
 
 import (
 	"errors"
+	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -44,34 +45,6 @@ func (b *fakeBus) take() []published {
 	return m
 }
 
-type emitted struct {
-	kind string
-	ev   broker.Event
-}
-
-type fakeEmitter struct {
-	mu     sync.Mutex
-	events []emitted
-}
-
-func (e *fakeEmitter) Emit(kind string, ev broker.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, emitted{kind, ev})
-}
-
-// take returns the kinds emitted since the last call.
-func (e *fakeEmitter) take() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var kinds []string
-	for _, ev := range e.events {
-		kinds = append(kinds, ev.kind)
-	}
-	e.events = nil
-	return kinds
-}
-
 type fakeFrames struct {
 	mu     sync.Mutex
 	frames []string
@@ -87,7 +60,7 @@ type harness struct {
 	tr     *Tracker
 	store  *sqlstore.Store
 	bus    *fakeBus
-	events *fakeEmitter
+	events *eventstest.Recorder
 	frames *fakeFrames
 	online prometheus.Gauge
 	now    time.Time
@@ -101,7 +74,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	}
 	t.Cleanup(func() { store.Close() })
 	h := &harness{
-		store: store, bus: &fakeBus{}, events: &fakeEmitter{}, frames: &fakeFrames{},
+		store: store, bus: &fakeBus{}, events: &eventstest.Recorder{}, frames: &fakeFrames{},
 		online: prometheus.NewGauge(prometheus.GaugeOpts{Name: "online"}),
 		now:    time.Now().UTC().Truncate(time.Second),
 	}
@@ -146,7 +119,7 @@ func TestOnlineStatus(t *testing.T) {
 	if !e.Online || e.Version != "v1.2" || e.IngestAddr != "10.0.0.5:8080" || !e.LastSeen.Equal(h.now) {
 		t.Errorf("stored edge %+v", e)
 	}
-	wantKinds(t, h.events.take(), broker.EventEdgeOnline, broker.EventSourceAdded, broker.EventSourceAdded)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventEdgeOnline, broker.EventSourceAdded, broker.EventSourceAdded)
 	if got := testutil.ToFloat64(h.online); got != 1 {
 		t.Errorf("edges online %v, want 1", got)
 	}
@@ -173,7 +146,7 @@ func TestOnlineStatus(t *testing.T) {
 	// A heartbeat changes nothing worth an event.
 	h.now = h.now.Add(2 * time.Second)
 	h.report(status("edge-1", true, 2*time.Second, "cam", "door"))
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 	if e := h.edge(t, "edge-1"); !e.LastSeen.Equal(h.now) {
 		t.Errorf("last seen %v, want %v", e.LastSeen, h.now)
 	}
@@ -183,7 +156,7 @@ func TestOnlineStatus(t *testing.T) {
 	h.tr.OnStatus(broker.EdgeStatusTopic("edge-1"), []byte("{"))
 	h.tr.OnStatus(broker.EdgeStatusTopic("edge-1"), nil) // a cleared retained message
 	h.tr.OnStatus("lmx/v1/elsewhere", broker.Encode(status("edge-1", false, 0)))
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 	if e := h.edge(t, "edge-1"); !e.Online {
 		t.Error("an ignored status took the edge offline")
 	}
@@ -196,13 +169,13 @@ func TestLastWill(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.report(status("edge-1", true, time.Second))
 	h.report(status("edge-2", true, time.Second))
-	h.events.take()
+	eventstest.Kinds(h.events.Take())
 	if got := testutil.ToFloat64(h.online); got != 2 {
 		t.Fatalf("edges online %v, want 2", got)
 	}
 
 	h.report(status("edge-1", false, time.Second, "new-source"))
-	wantKinds(t, h.events.take(), broker.EventEdgeOffline)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventEdgeOffline)
 	if e := h.edge(t, "edge-1"); e.Online {
 		t.Error("edge still online after its Last Will")
 	}
@@ -214,10 +187,10 @@ func TestLastWill(t *testing.T) {
 	}
 	// The retained Last Will seen again (a control node restart) is no news.
 	h.report(status("edge-1", false, time.Second))
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 	// Nor is an edge first heard of by its Last Will.
 	h.report(status("edge-3", false, time.Second))
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 }
 
 func TestNoAutoRegister(t *testing.T) {
@@ -226,7 +199,7 @@ func TestNoAutoRegister(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.report(status("edge-1", true, time.Second, "known", "stranger"))
-	wantKinds(t, h.events.take(), broker.EventEdgeOnline, broker.EventSourceEdgeAssigned)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventEdgeOnline, broker.EventSourceEdgeAssigned)
 	if _, err := h.store.GetSource(t.Context(), "stranger"); !errors.Is(err, sqlstore.ErrNotFound) {
 		t.Errorf("source registered despite NoAutoRegister: %v", err)
 	}
@@ -241,7 +214,7 @@ func TestNoAutoRegister(t *testing.T) {
 func TestBindSourceMovesIt(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.report(status("edge-1", true, time.Second, "cam"))
-	h.events.take()
+	eventstest.Kinds(h.events.Take())
 	h.bus.take()
 
 	// The edge that pushes a source is the one told to stream it; both
@@ -250,7 +223,7 @@ func TestBindSourceMovesIt(t *testing.T) {
 	if err != nil || src.Edge != "edge-2" {
 		t.Fatalf("BindSource = %+v, %v", src, err)
 	}
-	wantKinds(t, h.events.take(), broker.EventSourceEdgeAssigned)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventSourceEdgeAssigned)
 	var topics []string
 	for _, m := range h.bus.take() {
 		topics = append(topics, m.topic)
@@ -262,7 +235,7 @@ func TestBindSourceMovesIt(t *testing.T) {
 	if _, err := h.tr.BindSource(t.Context(), "edge-2", "cam"); err != nil {
 		t.Fatal(err)
 	}
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 	if m := h.bus.take(); len(m) != 0 {
 		t.Errorf("published %d messages for a source already bound", len(m))
 	}
@@ -273,17 +246,17 @@ func TestMarkStale(t *testing.T) {
 	t0 := h.now
 	h.report(status("edge-1", true, 2*time.Second)) // stale after 3×2 s + 5 s
 	h.report(status("edge-2", true, 0))             // default 5 s: stale after 20 s
-	h.events.take()
+	eventstest.Kinds(h.events.Take())
 
 	h.tr.markStale(t.Context(), t0.Add(11*time.Second))
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 	if !h.edge(t, "edge-1").Online {
 		t.Fatal("edge-1 marked offline at exactly 3 periods + 5 s")
 	}
 
 	at := t0.Add(11*time.Second + time.Millisecond)
 	h.tr.markStale(t.Context(), at)
-	wantKinds(t, h.events.take(), broker.EventEdgeOffline)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventEdgeOffline)
 	if e := h.edge(t, "edge-1"); e.Online || !e.LastSeen.Equal(at) {
 		t.Errorf("edge-1 after its heartbeats stopped: %+v", e)
 	}
@@ -298,17 +271,17 @@ func TestMarkStale(t *testing.T) {
 	}
 	// Each edge flips once: a minute on, only edge-2 is news.
 	h.tr.markStale(t.Context(), at.Add(time.Minute))
-	wantKinds(t, h.events.take(), broker.EventEdgeOffline)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventEdgeOffline)
 	if h.edge(t, "edge-2").Online {
 		t.Error("edge-2 still online a minute after its last heartbeat")
 	}
 	h.tr.markStale(t.Context(), at.Add(2*time.Minute))
-	wantKinds(t, h.events.take())
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
 
 	// Heartbeats again: online again.
 	h.now = at.Add(3 * time.Minute)
 	h.report(status("edge-1", true, 2*time.Second))
-	wantKinds(t, h.events.take(), broker.EventEdgeOnline)
+	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventEdgeOnline)
 }
 
 func TestPublishDesired(t *testing.T) {

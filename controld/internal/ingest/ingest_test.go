@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -113,32 +114,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-type emitted struct {
-	kind string
-	ev   broker.Event
-}
-
-type fakeEmitter struct {
-	mu     sync.Mutex
-	events []emitted
-}
-
-func (e *fakeEmitter) Emit(kind string, ev broker.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, emitted{kind, ev})
-}
-
-func (e *fakeEmitter) kinds() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []string
-	for _, ev := range e.events {
-		out = append(out, ev.kind)
-	}
-	return out
-}
-
 // fakeView renders the fields a test can recognise.
 type fakeView struct{}
 
@@ -152,7 +127,7 @@ type harness struct {
 	binder              *fakeBinder
 	live                *fakeLive
 	rec                 *fakeRecorder
-	events              *fakeEmitter
+	events              *eventstest.Recorder
 	in, bytesIn, droppd *prometheus.CounterVec
 }
 
@@ -167,7 +142,7 @@ func newHarness(t *testing.T, token string) *harness {
 		}},
 		live:    &fakeLive{},
 		rec:     &fakeRecorder{},
-		events:  &fakeEmitter{},
+		events:  &eventstest.Recorder{},
 		in:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "in"}, []string{"source"}),
 		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bytes_in"}, []string{"source"}),
 		droppd:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dropped"}, []string{"reason"}),
@@ -590,8 +565,8 @@ func TestAcceptLive(t *testing.T) {
 			t.Errorf("segments in = %v, want 1", got)
 		}
 		h.wantDropped(t, "")
-		if len(h.events.events) != 0 {
-			t.Errorf("events %v, want none", h.events.kinds())
+		if len(h.events.Events()) != 0 {
+			t.Errorf("events %v, want none", eventstest.Kinds(h.events.Events()))
 		}
 	})
 
@@ -607,10 +582,10 @@ func TestAcceptLive(t *testing.T) {
 			t.Errorf("refused segment reported live")
 		}
 		h.wantDropped(t, "live_refused")
-		if len(h.events.events) != 1 || h.events.events[0].kind != broker.EventSegmentDropped {
-			t.Fatalf("events %v, want one %s", h.events.kinds(), broker.EventSegmentDropped)
+		if len(h.events.Events()) != 1 || h.events.Events()[0].Kind != broker.EventSegmentDropped {
+			t.Fatalf("events %v, want one %s", eventstest.Kinds(h.events.Events()), broker.EventSegmentDropped)
 		}
-		if ev := h.events.events[0].ev; ev.Edge != "edge-1" || ev.Source != "cam" || !strings.Contains(ev.Detail, live.ErrMemoryFull.Error()) {
+		if ev := h.events.Events()[0].Event; ev.Edge != "edge-1" || ev.Source != "cam" || !strings.Contains(ev.Detail, live.ErrMemoryFull.Error()) {
 			t.Errorf("dropped event %+v", ev)
 		}
 	})
@@ -637,8 +612,8 @@ func TestAcceptLive(t *testing.T) {
 			t.Errorf("reply %+v, want Live false", reply)
 		}
 		h.wantDropped(t, "")
-		if len(h.events.events) != 0 {
-			t.Errorf("events %v, want none", h.events.kinds())
+		if len(h.events.Events()) != 0 {
+			t.Errorf("events %v, want none", eventstest.Kinds(h.events.Events()))
 		}
 	})
 

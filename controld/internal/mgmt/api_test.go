@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -67,31 +68,6 @@ func (o *fakeObjects) RemoveObjects(_ context.Context, keys []string) int {
 	return len(keys)
 }
 
-type emitted struct {
-	kind string
-	ev   broker.Event
-}
-
-type fakeEmitter struct {
-	mu     sync.Mutex
-	events []emitted
-}
-
-func (e *fakeEmitter) Emit(kind string, ev broker.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, emitted{kind, ev})
-}
-
-// take returns and forgets the events so far.
-func (e *fakeEmitter) take() []emitted {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ev := e.events
-	e.events = nil
-	return ev
-}
-
 const publicURL = "https://tv.example"
 
 type node struct {
@@ -100,7 +76,7 @@ type node struct {
 	edges   *fakeEdges
 	live    *live.Registry
 	objects *fakeObjects
-	events  *fakeEmitter
+	events  *eventstest.Recorder
 	ready   chan struct{}
 }
 
@@ -113,7 +89,7 @@ func start(t *testing.T) *node {
 	}
 	t.Cleanup(func() { store.Close() })
 	n := &node{
-		store: store, edges: &fakeEdges{}, objects: &fakeObjects{}, events: &fakeEmitter{}, ready: make(chan struct{}),
+		store: store, edges: &fakeEdges{}, objects: &fakeObjects{}, events: &eventstest.Recorder{}, ready: make(chan struct{}),
 		live: live.New(live.Config{Segments: 3, MemoryLimit: 16 << 20}, live.Gauges{}, logger),
 	}
 	a := mgmt.New(mgmt.Config{PublicURL: publicURL}, mgmt.Deps{
@@ -198,12 +174,12 @@ func (n *node) create(t *testing.T, body string) api.Source {
 }
 
 // wantEvents fails t unless the events emitted since the last call are of kinds.
-func (n *node) wantEvents(t *testing.T, kinds ...string) []emitted {
+func (n *node) wantEvents(t *testing.T, kinds ...string) []eventstest.Emitted {
 	t.Helper()
-	got := n.events.take()
+	got := n.events.Take()
 	var gotKinds []string
 	for _, e := range got {
-		gotKinds = append(gotKinds, e.kind)
+		gotKinds = append(gotKinds, e.Kind)
 	}
 	if !slices.Equal(gotKinds, kinds) {
 		t.Errorf("events %v, want %v", gotKinds, kinds)
@@ -220,8 +196,8 @@ func TestSources(t *testing.T) {
 	if want := publicURL + "/v1/vod/live/cam/vid.m3u8"; cam.PlaybackURL != want {
 		t.Errorf("playback URL %q, want %q", cam.PlaybackURL, want)
 	}
-	if ev := n.wantEvents(t, broker.EventSourceAdded); len(ev) == 1 && ev[0].ev.Source != "cam" {
-		t.Errorf("source.added event %+v", ev[0].ev)
+	if ev := n.wantEvents(t, broker.EventSourceAdded); len(ev) == 1 && ev[0].Event.Source != "cam" {
+		t.Errorf("source.added event %+v", ev[0].Event)
 	}
 	n.create(t, `{"name":"alpha"}`)
 	n.wantEvents(t, broker.EventSourceAdded)
@@ -314,15 +290,15 @@ func TestDeleteSource(t *testing.T) {
 	n.fail(t, http.MethodDelete, api.Expand(api.PathSource, "cam"), "", http.StatusConflict, "recording")
 	n.ok(t, http.MethodDelete, api.Expand(api.PathRecording, rec.Recording.ID)+"?force=true", "", &api.DeletedReply{})
 	n.edges.take()
-	n.events.take()
+	n.events.Take()
 
 	var env api.Envelope
 	n.ok(t, http.MethodDelete, api.Expand(api.PathSource, "cam"), "", &env)
 	if got := n.edges.take(); !slices.Equal(got, []string{"edge-1"}) {
 		t.Errorf("desired state published for %v, want edge-1", got)
 	}
-	if ev := n.wantEvents(t, broker.EventSourceRemoved); len(ev) == 1 && (ev[0].ev.Source != "cam" || ev[0].ev.Edge != "edge-1") {
-		t.Errorf("source.removed event %+v", ev[0].ev)
+	if ev := n.wantEvents(t, broker.EventSourceRemoved); len(ev) == 1 && (ev[0].Event.Source != "cam" || ev[0].Event.Edge != "edge-1") {
+		t.Errorf("source.removed event %+v", ev[0].Event)
 	}
 	if _, ok := n.live.Get(cam.ID); ok {
 		t.Errorf("the deleted source's live window is still open")
@@ -336,7 +312,7 @@ func TestStreaming(t *testing.T) {
 	if _, err := n.store.SetSourceEdge(t.Context(), cam.ID, "edge-1"); err != nil {
 		t.Fatal(err)
 	}
-	n.events.take()
+	n.events.Take()
 	path := api.Expand(api.PathSourceStreaming, "cam")
 
 	var got api.SourceReply
@@ -347,8 +323,8 @@ func TestStreaming(t *testing.T) {
 	if p := n.edges.take(); !slices.Equal(p, []string{"edge-1"}) {
 		t.Errorf("desired state published for %v, want edge-1", p)
 	}
-	if ev := n.wantEvents(t, broker.EventStreamingChanged); len(ev) == 1 && ev[0].ev != (broker.Event{Source: "cam", Edge: "edge-1", Detail: "on"}) {
-		t.Errorf("streaming event %+v", ev[0].ev)
+	if ev := n.wantEvents(t, broker.EventStreamingChanged); len(ev) == 1 && ev[0].Event != (broker.Event{Source: "cam", Edge: "edge-1", Detail: "on"}) {
+		t.Errorf("streaming event %+v", ev[0].Event)
 	}
 	if _, err := n.live.Append(cam.ID, "cam", 2, live.Arrival{Duration: 2}, []byte("segment")); err != nil {
 		t.Fatalf("append while on: %v", err)
@@ -364,8 +340,8 @@ func TestStreaming(t *testing.T) {
 	if p := n.edges.take(); !slices.Equal(p, []string{"edge-1"}) {
 		t.Errorf("desired state published for %v, want edge-1", p)
 	}
-	if ev := n.wantEvents(t, broker.EventStreamingChanged); len(ev) == 1 && ev[0].ev.Detail != "off" {
-		t.Errorf("streaming event %+v", ev[0].ev)
+	if ev := n.wantEvents(t, broker.EventStreamingChanged); len(ev) == 1 && ev[0].Event.Detail != "off" {
+		t.Errorf("streaming event %+v", ev[0].Event)
 	}
 	if _, ok := n.live.Get(cam.ID); ok {
 		t.Error("the live window is still open after streaming off")
@@ -392,7 +368,7 @@ func TestRecordings(t *testing.T) {
 	n := start(t)
 	cam := n.create(t, `{"name":"cam"}`)
 	n.store.SetSourceEdge(t.Context(), cam.ID, "edge-1")
-	n.events.take()
+	n.events.Take()
 
 	var r api.RecordingReply
 	n.ok(t, http.MethodPost, api.Expand(api.PathSourceRecordings, "cam"), `{"alias":"goal","description":"the second half"}`, &r)
@@ -406,8 +382,8 @@ func TestRecordings(t *testing.T) {
 	if p := n.edges.take(); !slices.Equal(p, []string{"edge-1"}) {
 		t.Errorf("desired state published for %v, want edge-1", p)
 	}
-	if ev := n.wantEvents(t, broker.EventRecordingStarted); len(ev) == 1 && ev[0].ev != (broker.Event{Source: "cam", Edge: "edge-1", Recording: rec.ID}) {
-		t.Errorf("recording.started event %+v", ev[0].ev)
+	if ev := n.wantEvents(t, broker.EventRecordingStarted); len(ev) == 1 && ev[0].Event != (broker.Event{Source: "cam", Edge: "edge-1", Recording: rec.ID}) {
+		t.Errorf("recording.started event %+v", ev[0].Event)
 	}
 
 	// Started in the past (what the edge still buffers), without a body.
@@ -472,7 +448,7 @@ func TestRecordings(t *testing.T) {
 	n.fail(t, http.MethodGet, api.PathRecordings+"?active=sometimes", "", http.StatusBadRequest, `active "sometimes"`)
 
 	// Stop one; it leaves the active list.
-	n.events.take()
+	n.events.Take()
 	n.ok(t, http.MethodPost, api.Expand(api.PathRecordingStop, r3.Recording.ID), "", &r)
 	if r.Recording.IsActive() || r.Recording.EndTS.IsZero() {
 		t.Errorf("stopped %+v", r.Recording)
@@ -501,8 +477,8 @@ func TestRecordings(t *testing.T) {
 	if del.DeletedObjects != 2 {
 		t.Errorf("deleted_objects %d, want what RemoveObjects said (2)", del.DeletedObjects)
 	}
-	if ev := n.wantEvents(t, broker.EventRecordingRemoved); len(ev) == 1 && (ev[0].ev.Recording != rec.ID || !strings.Contains(ev[0].ev.Detail, "2 objects")) {
-		t.Errorf("recording.removed event %+v", ev[0].ev)
+	if ev := n.wantEvents(t, broker.EventRecordingRemoved); len(ev) == 1 && (ev[0].Event.Recording != rec.ID || !strings.Contains(ev[0].Event.Detail, "2 objects")) {
+		t.Errorf("recording.removed event %+v", ev[0].Event)
 	}
 	if p := n.edges.take(); !slices.Equal(p, []string{"edge-1"}) {
 		t.Errorf("desired state published for %v, want edge-1", p)
