@@ -9,9 +9,13 @@ import (
 )
 
 // tcpListener serves MQTT on a bound net.Listener. It does what mochi's
-// listeners.Net does, without its data race: Net's connection goroutines
-// all assign the accept loop's one error variable, which the race detector
-// reports as soon as two clients connect at once.
+// listeners.Net does, with two differences. Net's connection goroutines all
+// assign the accept loop's one error variable, a data race as soon as two
+// clients connect at once. And Net can hand the broker a connection
+// accepted while it closes (an edge reconnects within milliseconds of
+// being disconnected), which then outlives the close and holds the broker's
+// shutdown up: here, Close stops accepting first, then closes the clients,
+// then every connection still being established.
 type tcpListener struct {
 	id  string
 	ln  net.Listener
@@ -19,12 +23,13 @@ type tcpListener struct {
 
 	mu     sync.Mutex
 	closed bool
+	conns  map[net.Conn]struct{} // connections being served
 }
 
 var _ listeners.Listener = (*tcpListener)(nil)
 
 func newTCPListener(id string, ln net.Listener) *tcpListener {
-	return &tcpListener{id: id, ln: ln, log: slog.New(slog.DiscardHandler)}
+	return &tcpListener{id: id, ln: ln, log: slog.New(slog.DiscardHandler), conns: map[net.Conn]struct{}{}}
 }
 
 func (l *tcpListener) ID() string       { return l.id }
@@ -43,22 +48,40 @@ func (l *tcpListener) Serve(establish listeners.EstablishFn) {
 		if err != nil {
 			return
 		}
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			conn.Close()
+			return
+		}
+		l.conns[conn] = struct{}{}
+		l.mu.Unlock()
 		go func() {
 			if err := establish(l.id, conn); err != nil {
-				l.log.Warn("mqtt connection ended", "error", err)
+				l.log.Debug("mqtt connection ended", "error", err)
 			}
+			l.mu.Lock()
+			delete(l.conns, conn)
+			l.mu.Unlock()
+			conn.Close()
 		}()
 	}
 }
 
-// Close stops accepting and closes the clients, once.
+// Close stops accepting, closes the clients, then any connection left, once.
 func (l *tcpListener) Close(closeClients listeners.CloseFn) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return
 	}
 	l.closed = true
-	closeClients(l.id)
+	l.mu.Unlock()
 	_ = l.ln.Close()
+	closeClients(l.id)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
 }
