@@ -106,7 +106,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}, logger.With("component", "api"))
 	in := ingest.New(ingest.Config{EdgeToken: cfg.EdgeToken, MaxSegmentBytes: cfg.MaxSegmentBytes}, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
-	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: int(cfg.MaxSegmentBytes) + 1<<20}, s.live, s.store, s.recs, in, m, logger.With("component", "vod"))
+	// Bodies up to twice the segment limit are read, so ingest answers an
+	// oversized segment itself, on a connection that stays usable; beyond,
+	// fasthttp refuses the request before reading it (and closes the
+	// connection, which a client still writing sees as a reset).
+	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: 2*int(cfg.MaxSegmentBytes) + 1<<20}, s.live, s.store, s.recs, in, m, logger.With("component", "vod"))
 	s.apiSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
 	// Event streams never end by themselves: end them when shutdown starts.
 	s.apiSrv.RegisterOnShutdown(s.hub.Close)

@@ -377,9 +377,11 @@ func TestIngestRejectsBadUploads(t *testing.T) {
 	if c := put(good, bytes.NewReader(make([]byte, 8<<20+1))); c != 413 {
 		t.Errorf("one byte over --max-segment-bytes: %d", c)
 	}
-	// Far over: refused before the body is read, with the same envelope.
+	// Well over, still read whole (up to twice the limit): the same 413
+	// from ingest. (Beyond that fasthttp refuses before reading; the vod
+	// tests cover that answer.)
 	if c := put(good, bytes.NewReader(make([]byte, 12<<20))); c != 413 {
-		t.Errorf("far over the limit: %d", c)
+		t.Errorf("well over the limit: %d", c)
 	}
 	if c := put(good, one()); c != 409 {
 		t.Errorf("not streaming: %d", c)
