@@ -17,7 +17,7 @@ import (
 // (metric labels, the live window's edge and run) outlives the request.
 func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 	req := &ctx.Request
-	reply, err := s.ingest.Accept(ctx, ingest.Upload{
+	reply, err := s.ingest.Accept(s.base, ingest.Upload{
 		Source:        source,
 		Authorization: string(req.Header.Peek("Authorization")),
 		Header:        func(name string) string { return string(req.Header.Peek(name)) },
@@ -35,7 +35,7 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 
 // register answers an edge asking whether a source name is known.
 func (s *Server) register(ctx *fasthttp.RequestCtx, source string) {
-	src, err := s.ingest.Register(ctx, source, string(ctx.Request.Header.Peek(broker.HeaderEdge)), string(ctx.Request.Header.Peek("Authorization")))
+	src, err := s.ingest.Register(s.base, source, string(ctx.Request.Header.Peek(broker.HeaderEdge)), string(ctx.Request.Header.Peek("Authorization")))
 	if err != nil {
 		s.ingestError(ctx, err)
 		return

@@ -74,7 +74,7 @@ func cutTS(file []byte) ([]byte, bool) {
 
 // liveNotAvailable answers 404 with the reason a source has no live playlist.
 func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
-	src, err := s.sources.GetSource(ctx, name)
+	src, err := s.sources.GetSource(s.base, name)
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q not found", name), "see `lmx source ls`")

@@ -15,7 +15,7 @@ import (
 // recordingPlaylist answers a recording: EVENT while it records (a viewer
 // can follow it), VOD with EXT-X-ENDLIST once stopped.
 func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
-	pl, err := s.recs.Playlist(ctx, id)
+	pl, err := s.recs.Playlist(s.base, id)
 	if err != nil {
 		s.recordingError(ctx, id, err)
 		return
@@ -44,7 +44,7 @@ func (s *Server) recordingSegment(ctx *fasthttp.RequestCtx, id string, file []by
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: recorded segments are named {sequence}.ts", file), "")
 		return
 	}
-	body, err := s.recs.Segment(ctx, id, seq)
+	body, err := s.recs.Segment(s.base, id, seq)
 	if err != nil {
 		s.recordingError(ctx, id, err)
 		return

@@ -71,11 +71,19 @@ type Server struct {
 	logger  *slog.Logger
 	srv     *fasthttp.Server
 	origin  []byte
+	// base is the context of the store and replay calls handlers make,
+	// cancelled by Shutdown. fasthttp's RequestCtx is a context.Context too,
+	// but it is reused for the next request on its connection: a context
+	// derived from it (database/sql derives one per query) would outlive it
+	// and read a later request's state.
+	base   context.Context
+	cancel context.CancelFunc
 }
 
 // New returns the listener's server; Serve starts it.
 func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest, m *metrics.Metrics, logger *slog.Logger) *Server {
 	s := &Server{cfg: cfg, live: lw, sources: sources, recs: recs, ingest: in, m: m, logger: logger}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	if cfg.CORSOrigin != "" {
 		s.origin = []byte(cfg.CORSOrigin)
 	}
@@ -102,8 +110,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	return nil
 }
 
-// Shutdown stops accepting and waits for open requests.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+// Shutdown stops accepting and waits for open requests; those still open
+// when ctx ends have their store and replay calls cancelled.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.ShutdownWithContext(ctx)
+	s.cancel()
+	return err
+}
 
 // Handler is the request handler, for tests that drive it in memory.
 func (s *Server) Handler() fasthttp.RequestHandler { return s.route }
