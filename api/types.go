@@ -71,8 +71,12 @@ type Source struct {
 	PlaylistRequestsPerMin int64 `json:"playlist_requests_per_min"`
 	// Recording is true while any recording of the source is active.
 	Recording bool `json:"recording"`
-	// PlaybackURL is the live playlist URL, when the control node knows its public address.
+	// PlaybackURL is the live playlist URL, when the control node knows its
+	// public address; with auth on it carries a grant for the caller, so it
+	// plays as it is.
 	PlaybackURL string `json:"playback_url,omitempty"`
+	// Public is true when anyone may play the source without a grant.
+	Public bool `json:"public"`
 }
 
 // IsStreaming reports whether streaming is on.
@@ -106,7 +110,21 @@ type Edge struct {
 	LastSeen time.Time `json:"last_seen"`
 	// Sources are the sources the edge reports.
 	Sources []EdgeSource `json:"sources"`
+	// Credential is the state of the edge's own credential: "" (auth off or
+	// an edge seen but never added), "pending" (added, join token not used
+	// yet), "joined" or "revoked".
+	Credential string `json:"credential,omitempty"`
 }
+
+// Edge credential states (Edge.Credential).
+const (
+	// CredentialPending: added with lmx edge add, join token not used yet.
+	CredentialPending = "pending"
+	// CredentialJoined: the edge exchanged its join token for its credential.
+	CredentialJoined = "joined"
+	// CredentialRevoked: the edge is cut off until restored or added again.
+	CredentialRevoked = "revoked"
+)
 
 // EdgeSource is a source as its edge reports it.
 type EdgeSource struct {

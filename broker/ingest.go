@@ -47,3 +47,21 @@ type IngestReply struct {
 	// Rejected lists the recordings that will never take the segment.
 	Rejected []string `json:"rejected,omitempty"`
 }
+
+// Joining: an edge started with --join exchanges its single-use join
+// token for its long-lived credential, once, on the playback listener.
+const (
+	// JoinPath is where an edge sends POST with "Authorization: Bearer
+	// JOIN-SECRET" (the secret inside its join token).
+	JoinPath = "/v1/edge/join"
+)
+
+// JoinReply answers a join: the edge's credential, which it keeps 0600 in
+// its state dir and presents from then on as its MQTT password and as
+// "Authorization: Bearer CREDENTIAL" on uploads.
+type JoinReply struct {
+	// Edge is the name the credential belongs to.
+	Edge string `json:"edge"`
+	// Credential is the edge's secret.
+	Credential string `json:"credential"`
+}

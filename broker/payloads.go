@@ -122,6 +122,9 @@ type Event struct {
 	Recording string `json:"recording,omitempty"`
 	// Detail says more in plain words.
 	Detail string `json:"detail,omitempty"`
+	// Actor names the API token whose request made it happen (never its
+	// secret); empty for what the system did by itself.
+	Actor string `json:"actor,omitempty"`
 }
 
 // Command is a request sent on EdgeCmdTopic with an MQTT 5 Response Topic and
