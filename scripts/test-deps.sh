@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the tests need when it is missing: ffmpeg, ffprobe and tmux
-# from Debian's packages, and MinIO. Safe to run again: it only installs what is absent.
+# Installs what the tests need when it is missing: ffmpeg, ffprobe, tmux,
+# chromium and npm from Debian's packages, hls.js with npm, and MinIO. Safe to
+# run again: it only installs what is absent.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)       # the dashboard's end-to-end test
+command -v chromium >/dev/null 2>&1 || need+=(chromium) # browser playback (e2e/browser_test.go)
+command -v npm >/dev/null 2>&1 || need+=(npm)           # fetches hls.js for it
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -19,6 +23,20 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 ffmpeg -version | head -n 1
+# Run as root (as CI does), Chromium needs --no-sandbox; the tests pass it.
+chromium --version 2>/dev/null || echo "chromium: $(command -v chromium)"
+
+# hls.js for the browser tests, at the version package-lock.json pins, in
+# e2e/testdata/browser/node_modules (not committed). npm ci only when the
+# installed version is not the pinned one.
+browser=e2e/testdata/browser
+want="$(node -p "require('./$browser/package-lock.json').packages['node_modules/hls.js'].version")"
+have="$(node -p "try { require('./$browser/node_modules/hls.js/package.json').version } catch (e) { '' }")"
+if [ "$have" != "$want" ] || [ ! -f "$browser/node_modules/hls.js/dist/hls.min.js" ]; then
+  echo "test-deps: installing hls.js $want with npm ci into $browser/node_modules" >&2
+  (cd "$browser" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+echo "hls.js: $want"
 
 # MinIO, for the recording tests against a real S3 server: a pinned version,
 # built from source with the Go toolchain (a few minutes the first time, then
