@@ -1,5 +1,7 @@
 // Package sqlstore keeps the control node's state in SQLite: edges, sources,
-// recordings and the recorded segments they point at.
+// recordings and the recorded segments they point at, and the access-control
+// state (API tokens, edge credentials and join tokens, grant keys). The
+// secrets clients present are never stored, only their SHA-256 hashes.
 //
 // It uses modernc.org/sqlite (pure Go, no cgo). The database runs in WAL mode;
 // every write goes through a single writer connection, and reads go through a
@@ -12,5 +14,5 @@
 // comes back as the zero time.
 //
 // Errors that callers are expected to act on wrap one of [ErrNotFound],
-// [ErrConflict] or [ErrInvalid]; test for them with errors.Is.
+// [ErrConflict], [ErrInvalid] or [ErrExpired]; test for them with errors.Is.
 package sqlstore

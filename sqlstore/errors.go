@@ -10,15 +10,20 @@ import (
 // Sentinel errors. Returned errors wrap them with a message naming the
 // record, e.g. `source "cam-1": not found`.
 var (
-	// ErrNotFound means the edge, source or recording asked for does not exist.
+	// ErrNotFound means the edge, source, recording, token or credential
+	// asked for does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means the change clashes with what is stored: a name that is
 	// taken, a recording already stopped, a source still referenced by
-	// recordings.
+	// recordings, a token already revoked, a join token already used.
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid means the caller passed a value the store cannot keep, such as
 	// an empty name or a negative duration.
 	ErrInvalid = errors.New("invalid")
+	// ErrExpired means a join token was presented after it expired. It is
+	// none of the above: the request was well formed and the token exists,
+	// but its time is up.
+	ErrExpired = errors.New("expired")
 )
 
 // sqliteCode returns the extended SQLite result code of err, or 0 when err

@@ -25,6 +25,8 @@ type Source struct {
 	Streaming bool
 	// Edge is the name of the edge that pushes this source; "" until known.
 	Edge string
+	// Public tells whether anyone may play the source without a grant.
+	Public bool
 	// CreatedAt is when the source was created, in UTC.
 	CreatedAt time.Time
 	// UpdatedAt is when the source last changed, in UTC.
@@ -32,13 +34,13 @@ type Source struct {
 }
 
 // sourceCols are the columns scanSource reads, in order.
-const sourceCols = `id, name, description, segment_len, streaming, edge, created_at, updated_at`
+const sourceCols = `id, name, description, segment_len, streaming, edge, public, created_at, updated_at`
 
 // scanSource reads one row of sourceCols.
 func scanSource(r rowScanner) (Source, error) {
 	var s Source
 	var created, updated int64
-	if err := r.Scan(&s.ID, &s.Name, &s.Description, &s.SegmentLen, &s.Streaming, &s.Edge, &created, &updated); err != nil {
+	if err := r.Scan(&s.ID, &s.Name, &s.Description, &s.SegmentLen, &s.Streaming, &s.Edge, &s.Public, &created, &updated); err != nil {
 		return Source{}, err
 	}
 	s.CreatedAt, s.UpdatedAt = fromNanos(created), fromNanos(updated)
@@ -76,8 +78,8 @@ func (s *Store) CreateSource(ctx context.Context, src Source) (Source, error) {
 func insertSource(ctx context.Context, tx *sql.Tx, src Source, now time.Time) (Source, error) {
 	src.ID = uuid.NewString()
 	src.CreatedAt, src.UpdatedAt = now, now
-	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		src.ID, src.Name, src.Description, src.SegmentLen, src.Streaming, src.Edge, toNanos(now), toNanos(now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		src.ID, src.Name, src.Description, src.SegmentLen, src.Streaming, src.Edge, src.Public, toNanos(now), toNanos(now))
 	if isUniqueViolation(err) {
 		return Source{}, fmt.Errorf("source %q: %w: name already exists", src.Name, ErrConflict)
 	}
@@ -174,6 +176,13 @@ func (s *Store) SetSourceEdge(ctx context.Context, id, edge string) (Source, err
 	return s.updateSource(ctx, id, func(src *Source) { src.Edge = edge })
 }
 
+// SetSourcePublic opens (true) or closes (false) playback of the source with
+// the given id to anyone without a grant and returns the source. UpdatedAt
+// changes only when Public does.
+func (s *Store) SetSourcePublic(ctx context.Context, id string, public bool) (Source, error) {
+	return s.updateSource(ctx, id, func(src *Source) { src.Public = public })
+}
+
 // updateSource applies change to the source with the given id and stores the
 // result if it differs.
 func (s *Store) updateSource(ctx context.Context, id string, change func(*Source)) (Source, error) {
@@ -199,8 +208,8 @@ func saveSource(ctx context.Context, tx *sql.Tx, src Source, change func(*Source
 	}
 	next.UpdatedAt = now
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE sources SET description = ?, segment_len = ?, streaming = ?, edge = ?, updated_at = ? WHERE id = ?`,
-		next.Description, next.SegmentLen, next.Streaming, next.Edge, toNanos(now), next.ID); err != nil {
+		`UPDATE sources SET description = ?, segment_len = ?, streaming = ?, edge = ?, public = ?, updated_at = ? WHERE id = ?`,
+		next.Description, next.SegmentLen, next.Streaming, next.Edge, next.Public, toNanos(now), next.ID); err != nil {
 		return Source{}, fmt.Errorf("sqlstore: update source %q: %w", src.Name, err)
 	}
 	return next, nil

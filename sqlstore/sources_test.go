@@ -237,3 +237,71 @@ func TestDeleteSource(t *testing.T) {
 		t.Errorf("re-create after delete: %v", err)
 	}
 }
+
+func TestSourcePublic(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam", Description: "d", SegmentLen: 2, Streaming: true, Edge: "gw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Public {
+		t.Errorf("a new source is public: %+v", src)
+	}
+	pub, err := s.SetSourcePublic(ctx, src.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := src
+	want.Public, want.UpdatedAt = true, pub.UpdatedAt
+	if pub != want || pub.UpdatedAt.Before(src.UpdatedAt) {
+		t.Errorf("SetSourcePublic(true) = %+v, want %+v", pub, want)
+	}
+	if got, _ := s.GetSource(ctx, "cam"); got != pub {
+		t.Errorf("stored %+v, returned %+v", got, pub)
+	}
+	again, err := s.SetSourcePublic(ctx, src.ID, true)
+	if err != nil || again != pub {
+		t.Errorf("SetSourcePublic(true) again = %+v, %v; want unchanged %+v", again, err, pub)
+	}
+
+	// Every other change and every listing keeps Public.
+	if got, err := s.SetStreaming(ctx, src.ID, false); err != nil || !got.Public {
+		t.Errorf("SetStreaming = %+v, %v; want still public", got, err)
+	}
+	if got, err := s.SetSourceEdge(ctx, src.ID, "gw-2"); err != nil || !got.Public {
+		t.Errorf("SetSourceEdge = %+v, %v; want still public", got, err)
+	}
+	if got, _, err := s.EnsureSource(ctx, "cam", "gw-3", 6); err != nil || !got.Public {
+		t.Errorf("EnsureSource = %+v, %v; want still public", got, err)
+	}
+	if _, err := s.SetStreaming(ctx, src.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for name, list := range map[string]func() ([]Source, error){
+		"ListSources":            func() ([]Source, error) { return s.ListSources(ctx, "") },
+		"SourcesByEdge":          func() ([]Source, error) { return s.SourcesByEdge(ctx, "gw-2") },
+		"StreamingSourcesByEdge": func() ([]Source, error) { return s.StreamingSourcesByEdge(ctx, "gw-2") },
+	} {
+		got, err := list()
+		if err != nil || len(got) != 1 || !got[0].Public {
+			t.Errorf("%s = %+v, %v; want the public source", name, got, err)
+		}
+	}
+
+	off, err := s.SetSourcePublic(ctx, src.ID, false)
+	if err != nil || off.Public {
+		t.Errorf("SetSourcePublic(false) = %+v, %v", off, err)
+	}
+	// CreateSource keeps Public as given.
+	if got, err := s.CreateSource(ctx, Source{Name: "open", Public: true}); err != nil || !got.Public {
+		t.Errorf("CreateSource(Public) = %+v, %v", got, err)
+	} else if stored, _ := s.GetSource(ctx, got.ID); stored != got {
+		t.Errorf("stored %+v, returned %+v", stored, got)
+	}
+
+	_, err = s.SetSourcePublic(ctx, "missing", true)
+	wantErr(t, err, ErrNotFound, `source "missing"`)
+	_, err = s.SetSourcePublic(ctx, "cam", true) // an id, not a name
+	wantErr(t, err, ErrNotFound, `source "cam"`)
+}

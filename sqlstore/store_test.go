@@ -3,8 +3,11 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,6 +44,12 @@ func wantErr(t *testing.T, err, target error, parts ...string) {
 			t.Errorf("err %q does not mention %q", err, p)
 		}
 	}
+}
+
+// hashOf is the SHA-256 of secret, as the store keeps it.
+func hashOf(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
 }
 
 func pragma(t *testing.T, q queryer, name string) string {
@@ -137,8 +146,10 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "applied migration") || !strings.Contains(logs.String(), "0001_init.sql") {
-		t.Errorf("first open did not log the migration: %q", logs.String())
+	for _, name := range []string{"0001_init.sql", "0002_access.sql"} {
+		if !strings.Contains(logs.String(), "applied migration") || !strings.Contains(logs.String(), name) {
+			t.Errorf("first open did not log migration %s: %q", name, logs.String())
+		}
 	}
 	src, err := s.CreateSource(ctx, Source{Name: "cam-1", SegmentLen: 2})
 	if err != nil {
@@ -165,8 +176,8 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 		return out
 	}
 	before := readApplied(s)
-	if len(before) != 1 || before[0].version != 1 {
-		t.Fatalf("schema_migrations = %v, want version 1 only", before)
+	if len(before) != 2 || before[0].version != 1 || before[1].version != 2 {
+		t.Fatalf("schema_migrations = %v, want versions 1 and 2", before)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -198,26 +209,27 @@ func TestMigrateAppliesNewOnesInOrderAndRollsBackFailures(t *testing.T) {
 	s := newStore(t)
 	fsys := fstest.MapFS{
 		"migrations/0001_init.sql":   {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
-		"migrations/0003_third.sql":  {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
-		"migrations/0002_second.sql": {Data: []byte("CREATE TABLE second (a INTEGER);")},
+		"migrations/0002_access.sql": {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
+		"migrations/0004_third.sql":  {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
+		"migrations/0003_second.sql": {Data: []byte("CREATE TABLE second (a INTEGER);")},
 	}
 	if err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	var n int
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 3 {
-		t.Fatalf("schema_migrations rows = %d (%v), want 3", n, err)
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("schema_migrations rows = %d (%v), want 4", n, err)
 	}
 
-	fsys["migrations/0004_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fourth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
+	fsys["migrations/0005_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fifth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
 	err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), "0004_bad.sql") {
+	if err == nil || !strings.Contains(err.Error(), "0005_bad.sql") {
 		t.Fatalf("migrate with a bad migration: err = %v", err)
 	}
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'fourth'`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("failed migration left table fourth behind (%d, %v)", n, err)
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'fifth'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("failed migration left table fifth behind (%d, %v)", n, err)
 	}
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 4`).Scan(&n); err != nil || n != 0 {
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 5`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration was recorded (%d, %v)", n, err)
 	}
 }
@@ -436,4 +448,127 @@ func TestReadersNotBlockedByWriteTransaction(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestMigrateAccessUpgradesAnInitDatabase builds a database with 0001 only,
+// as a control node before access control left it, and reopens it: 0002 adds
+// the access-control tables and sources.public, and keeps what was there.
+func TestMigrateAccessUpgradesAnInitDatabase(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "lmx.db")
+	initSQL, err := fs.ReadFile(migrationFiles, "migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open(driverName, writerDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, fstest.MapFS{"migrations/0001_init.sql": {Data: initSQL}}, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("migrate 0001: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO sources (id, name, description, segment_len, streaming, edge, created_at, updated_at)
+		VALUES ('s-1', 'cam', 'old', 4, 1, 'gw', 10, 20)`); err != nil {
+		t.Fatal(err)
+	}
+	tableCount := func(q queryer, name string) int {
+		t.Helper()
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := tableCount(db, "tokens"); n != 0 {
+		t.Fatalf("0001 alone made table tokens")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs bytes.Buffer
+	s, err := Open(ctx, path, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatalf("re-open: %v", err)
+	}
+	defer s.Close()
+	if !strings.Contains(logs.String(), "0002_access.sql") || strings.Contains(logs.String(), "0001_init.sql") {
+		t.Errorf("re-open should apply 0002 only: %q", logs.String())
+	}
+	for _, name := range []string{"tokens", "edge_credentials", "join_tokens", "grant_keys"} {
+		if n := tableCount(s.r, name); n != 1 {
+			t.Errorf("table %s missing after the upgrade", name)
+		}
+	}
+	src, err := s.GetSource(ctx, "cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Source{ID: "s-1", Name: "cam", Description: "old", SegmentLen: 4, Streaming: true, Edge: "gw",
+		CreatedAt: fromNanos(10), UpdatedAt: fromNanos(20)}
+	if src != want {
+		t.Errorf("source after the upgrade = %+v, want %+v", src, want)
+	}
+	pub, err := s.SetSourcePublic(ctx, "s-1", true)
+	if err != nil || !pub.Public {
+		t.Errorf("SetSourcePublic after the upgrade = %+v, %v", pub, err)
+	}
+	if _, err := s.CreateToken(ctx, Token{ID: "0123456789abcdef", Name: "admin", Role: "admin", Hash: hashOf("x")}); err != nil {
+		t.Errorf("CreateToken after the upgrade: %v", err)
+	}
+}
+
+// TestTablesAreStrict keeps every table STRICT, so a column holds only its
+// declared type.
+func TestTablesAreStrict(t *testing.T) {
+	s := newStore(t)
+	rows, err := s.r.QueryContext(t.Context(),
+		`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name string
+		var strict bool
+		if err := rows.Scan(&name, &strict); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !strict {
+			t.Errorf("table %s is not STRICT", name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("found %d tables, want at least 10", n)
+	}
+}
+
+// TestAccessSchemaChecks makes sure the schema itself refuses what the
+// methods validate, for rows written by hand.
+func TestAccessSchemaChecks(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	h := hashOf("x")
+	for _, c := range []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"token role", `INSERT INTO tokens (id, name, role, hash, created_at) VALUES ('a', 'a', 'root', ?, 0)`, []any{h}},
+		{"token raw secret", `INSERT INTO tokens (id, name, role, hash, created_at) VALUES ('a', 'a', 'admin', ?, 0)`, []any{[]byte("secret")}},
+		{"token hash as text", `INSERT INTO tokens (id, name, role, hash, created_at) VALUES ('a', 'a', 'admin', ?, 0)`, []any{string(h)}},
+		{"credential hash without join", `INSERT INTO edge_credentials (edge, id, hash, created_at) VALUES ('e', 'i', ?, 0)`, []any{h}},
+		{"join token hash", `INSERT INTO join_tokens (id, edge, hash, created_at, expires_at) VALUES ('j', 'e', ?, 0, 1)`, []any{[]byte{1}}},
+		{"empty grant key", `INSERT INTO grant_keys (id, key, created_at) VALUES ('k', ?, 0)`, []any{[]byte{}}},
+		{"source public", `INSERT INTO sources (id, name, public, created_at, updated_at) VALUES ('s', 's', 2, 0, 0)`, nil},
+	} {
+		if _, err := s.w.ExecContext(ctx, c.sql, c.args...); err == nil {
+			t.Errorf("%s: insert succeeded", c.name)
+		}
+	}
 }
