@@ -104,6 +104,12 @@ const (
 	EventSegmentIngested    = "segment.ingested"
 	EventRecordingRemoved   = "recording.removed"
 	EventSourceEdgeAssigned = "source.edge"
+	EventSourceChanged      = "source.changed"
+	EventTokenCreated       = "token.created"
+	EventTokenRevoked       = "token.revoked"
+	EventEdgeAdded          = "edge.added"
+	EventEdgeRevoked        = "edge.revoked"
+	EventEdgeRestored       = "edge.restored"
 )
 
 // Event is one thing that happened, published on EventsTopic.

@@ -24,8 +24,8 @@ type Config struct {
 	APIListen string `name:"api-listen" env:"LMX_API_LISTEN" default:":8080" help:"Address of the management API (LiveMix-compatible JSON)."`
 	// VODListen is the playback and segment-ingest address.
 	VODListen string `name:"vod-listen" env:"LMX_VOD_LISTEN" default:":8081" help:"Address for playback (HLS) and segment uploads from edges."`
-	// MQTTListen is the embedded broker's address.
-	MQTTListen string `name:"mqtt-listen" env:"LMX_MQTT_LISTEN" default:":1883" help:"Address of the embedded MQTT broker edges dial."`
+	// MQTTListen is the embedded broker's address (default :1883, or :8883 with TLS).
+	MQTTListen string `name:"mqtt-listen" env:"LMX_MQTT_LISTEN" help:"Address of the embedded MQTT broker edges dial (default :1883, :8883 with TLS)."`
 	// Broker, when set, is an external MQTT broker used instead of the embedded one.
 	Broker string `name:"broker" env:"LMX_BROKER" help:"Use an external MQTT broker (mqtt://host:1883) instead of the embedded one; --mqtt-listen is then unused."`
 	// CacheSize bounds the replay cache of recorded segments.
@@ -37,8 +37,25 @@ type Config struct {
 	LiveSegments int `name:"live-segments" env:"LMX_LIVE_SEGMENTS" default:"5" help:"Segments listed in a live playlist (at least three target durations)."`
 	// NoAutoRegister refuses pushes of source names not created first.
 	NoAutoRegister bool `name:"no-auto-register" env:"LMX_NO_AUTO_REGISTER" help:"Do not register unknown source names on first push; such pushes get 404."`
-	// EdgeToken, when set, is required from edges on MQTT and HTTP; never logged.
-	EdgeToken string `name:"edge-token" env:"LMX_EDGE_TOKEN" help:"Shared token edges must present (MQTT password and HTTP bearer); never logged."`
+	// Auth is "on" (tokens, edge credentials, grants) or "none" (LiveMix's
+	// open behaviour: anyone may do anything, and nothing is encrypted).
+	Auth string `name:"auth" env:"LMX_AUTH" enum:"on,none" default:"on" help:"Access control: on (API tokens, per-edge credentials, signed playback URLs) or none (LiveMix's open behaviour: anyone who reaches the node may watch, change and delete everything; plain HTTP and MQTT)."`
+	// TLS is "auto" (TLS unless every listener is on loopback), "on" or "off".
+	TLS string `name:"tls" env:"LMX_TLS" enum:"auto,on,off" default:"auto" help:"TLS on the management API, playback and MQTT: auto (on unless every listener is on loopback), on, or off (behind a TLS-terminating proxy). Without --tls-cert the node makes its own CA in DATA-DIR/tls."`
+	// TLSCert and TLSKey are the operator's certificate (chain) and key.
+	TLSCert string `name:"tls-cert" env:"LMX_TLS_CERT" type:"path" help:"PEM certificate (with its chain) for every listener; implies TLS."`
+	// TLSKey is the key of TLSCert.
+	TLSKey string `name:"tls-key" env:"LMX_TLS_KEY" type:"path" help:"PEM private key of --tls-cert."`
+	// Hostnames name this node in its own certificate and in join tokens.
+	Hostnames []string `name:"hostname" env:"LMX_HOSTNAME" sep:"," help:"Name edges and players use to reach this node (repeatable): put in the node's own certificate beside the machine's names and addresses, and the first one in join tokens."`
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []string `name:"trusted-proxy" env:"LMX_TRUSTED_PROXY" sep:"," help:"Address or CIDR of a reverse proxy whose X-Forwarded-For is believed (repeatable); from anyone else it is ignored."`
+	// RotateGrantKey replaces the playback grant key at start.
+	RotateGrantKey bool `name:"rotate-grant-key" help:"Replace the key playback URLs are signed with, at start: every signed URL handed out before stops working."`
+	// BrokerUsername and BrokerPassword authenticate the control node to --broker.
+	BrokerUsername string `name:"broker-username" env:"LMX_BROKER_USERNAME" default:"controld" help:"MQTT username at --broker."`
+	// BrokerPassword is the control node's password at --broker; never logged.
+	BrokerPassword string `name:"broker-password" env:"LMX_BROKER_PASSWORD" help:"MQTT password at --broker (never logged)."`
 	// PublicURL is how players reach the playback listener, for printed URLs.
 	PublicURL string `name:"public-url" env:"LMX_PUBLIC_URL" help:"Base URL players use to reach the playback listener (default: derived from --vod-listen)."`
 	// CORSOrigin is the Access-Control-Allow-Origin of playback answers.
@@ -58,7 +75,9 @@ func DefaultConfig() Config {
 	return Config{
 		APIListen:       netaddr.Listen(netaddr.APIPort),
 		VODListen:       netaddr.Listen(netaddr.PlaybackPort),
-		MQTTListen:      netaddr.Listen(netaddr.MQTTPort),
+		Auth:            "on",
+		TLS:             "auto",
+		BrokerUsername:  "controld",
 		CacheSize:       256 << 20,
 		LiveMemory:      1 << 30,
 		LiveSegments:    5,
@@ -85,6 +104,30 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--data-dir %q: %w", c.DataDir, err)
 	}
 	c.DataDir = abs
+	switch c.Auth {
+	case "":
+		c.Auth = "on"
+	case "on", "none":
+	default:
+		return fmt.Errorf("--auth %q: want on or none", c.Auth)
+	}
+	switch c.TLS {
+	case "":
+		c.TLS = "auto"
+	case "auto", "on", "off":
+	default:
+		return fmt.Errorf("--tls %q: want auto, on or off", c.TLS)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.TLSCert != "" && c.TLS == "off" {
+		return errors.New("--tls off with --tls-cert: drop one")
+	}
+	mqttDefault := c.MQTTListen == ""
+	if mqttDefault {
+		c.MQTTListen = netaddr.Listen(netaddr.MQTTPort)
+	}
 	for flag, addr := range map[string]string{"--api-listen": c.APIListen, "--vod-listen": c.VODListen, "--mqtt-listen": c.MQTTListen} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return fmt.Errorf("%s %q: want host:port or :port", flag, addr)
@@ -112,9 +155,43 @@ func (c *Config) Validate() error {
 		}
 		c.Recordings = "file://" + abs
 	}
+	if mqttDefault && c.UseTLS() {
+		c.MQTTListen = netaddr.Listen(netaddr.MQTTTLSPort)
+	}
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + netaddr.Dial(c.VODListen)
+		scheme := "http://"
+		if c.UseTLS() {
+			scheme = "https://"
+		}
+		c.PublicURL = scheme + netaddr.Dial(c.VODListen)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	return nil
+}
+
+// AuthOn reports whether access control is on (not --auth none).
+func (c *Config) AuthOn() bool { return c.Auth != "none" }
+
+// UseTLS reports whether the listeners serve TLS: with the operator's
+// certificate, when asked (--tls on), or by default when access control is
+// on and any listener is reachable beyond this machine. --auth none is
+// plain unless a certificate is given, as LiveMix was.
+func (c *Config) UseTLS() bool {
+	switch {
+	case c.TLSCert != "":
+		return true
+	case c.TLS == "off":
+		return false
+	case c.TLS == "on":
+		return true
+	}
+	if !c.AuthOn() {
+		return false
+	}
+	for _, addr := range []string{c.APIListen, c.VODListen, c.MQTTListen} {
+		if !netaddr.IsLoopback(addr) {
+			return true
+		}
+	}
+	return false
 }

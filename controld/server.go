@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/broker/client"
 	"github.com/lmx-video/lmx/broker/embedded"
+	"github.com/lmx-video/lmx/controld/internal/auth"
 	"github.com/lmx-video/lmx/controld/internal/edges"
 	"github.com/lmx-video/lmx/controld/internal/events"
 	"github.com/lmx-video/lmx/controld/internal/ingest"
@@ -29,6 +31,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/recording"
 	"github.com/lmx-video/lmx/controld/internal/vod"
 	"github.com/lmx-video/lmx/internal/netaddr"
+	"github.com/lmx-video/lmx/internal/tlsca"
 	"github.com/lmx-video/lmx/objstore"
 	"github.com/lmx-video/lmx/sqlstore"
 )
@@ -50,6 +53,15 @@ type Server struct {
 	recs   *recording.Recordings
 	vod    *vod.Server
 	apiSrv *http.Server
+
+	// auth is access control; nil with --auth none.
+	auth *auth.Authority
+	// tls is the listeners' certificate; nil when they are plain.
+	tls *tlsca.Bundle
+	// adminToken is where the first admin token's secret is kept, and
+	// adminCreated whether this start made it.
+	adminToken   string
+	adminCreated bool
 
 	apiLn, vodLn net.Listener
 	ready        chan struct{}
@@ -77,17 +89,57 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	if err != nil {
 		return nil, fmt.Errorf("recordings store: %w", err)
 	}
-	if s.apiLn, err = net.Listen("tcp", cfg.APIListen); err != nil {
+	if cfg.UseTLS() {
+		if s.tls, err = loadTLS(cfg); err != nil {
+			return nil, err
+		}
+		for _, w := range s.tls.Warnings {
+			logger.Warn(w)
+		}
+	}
+	if s.apiLn, err = s.listen(cfg.APIListen); err != nil {
 		return nil, fmt.Errorf("management API listener: %w", err)
 	}
-	if s.vodLn, err = net.Listen("tcp", cfg.VODListen); err != nil {
+	if s.vodLn, err = s.listen(cfg.VODListen); err != nil {
 		return nil, fmt.Errorf("playback listener: %w", err)
-	}
-	if s.bus, err = s.newBus(); err != nil {
-		return nil, err
 	}
 
 	m := metrics.New()
+	var guard vod.Guard
+	var apiGate *auth.Gate
+	var ingestCfg ingest.Config
+	var mqttGate *auth.Gate
+	if cfg.AuthOn() {
+		if s.auth, err = auth.New(ctx, auth.Config{DataDir: cfg.DataDir}, s.store, logger.With("component", "auth")); err != nil {
+			return nil, err
+		}
+		if s.adminToken, s.adminCreated, err = s.auth.EnsureAdmin(ctx); err != nil {
+			return nil, fmt.Errorf("admin token: %w", err)
+		}
+		if cfg.RotateGrantKey {
+			if err := s.auth.RotateGrantKey(ctx); err != nil {
+				return nil, fmt.Errorf("rotating the grant key: %w", err)
+			}
+			logger.Warn("grant key rotated: every playback URL signed before now stops working")
+		}
+		public, err := s.store.PublicSourceIDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.auth.LoadPublic(public)
+		trusted, err := auth.ParseTrusted(cfg.TrustedProxies)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy: %w", err)
+		}
+		lim, ips := auth.NewLimiter(auth.LimiterConfig{}), auth.NewClientIP(trusted)
+		gate := func(listener string) *auth.Gate { return auth.NewGate(listener, lim, ips, m.AuthFailures, m.AuthThrottled) }
+		apiGate, mqttGate = gate("api"), gate("mqtt")
+		guard = vod.Guard{Access: s.auth, Playback: gate("playback"), Ingest: gate("ingest")}
+		ingestCfg = ingest.Config{Edges: s.auth, Gate: guard.Ingest}
+	}
+	if s.bus, err = s.newBus(mqttGate); err != nil {
+		return nil, err
+	}
 	s.hub = events.NewHub(version)
 	emitter := events.NewEmitter(s.bus, logger.With("component", "events"))
 	s.edges = edges.New(edges.Config{NoAutoRegister: cfg.NoAutoRegister}, s.store, s.bus, emitter, s.hub, m.EdgesOnline, logger.With("component", "edges"))
@@ -100,17 +152,30 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	if err != nil {
 		return nil, err
 	}
-	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL}, mgmt.Deps{
+	deps := mgmt.Deps{
 		Store: s.store, Edges: s.edges, Live: s.live, Objects: s.recs, Events: emitter,
 		Stream: s.hub, Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), Ready: s.ready,
-	}, logger.With("component", "api"))
-	in := ingest.New(ingest.Config{EdgeToken: cfg.EdgeToken, MaxSegmentBytes: cfg.MaxSegmentBytes}, s.edges, s.live, s.recs, emitter, api,
+	}
+	if s.auth != nil {
+		deps.Access, deps.Gate = s.auth, apiGate
+		s.auth.OnTokenRevoked(s.hub.CloseOwner)
+		if eb, ok := s.bus.(*embeddedBus); ok {
+			s.auth.OnEdgeRevoked(func(edge string) {
+				if n := eb.DisconnectEdge(edge); n > 0 {
+					logger.Info("edge's MQTT session closed", "edge", edge)
+				}
+			})
+		}
+	}
+	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo()}, deps, logger.With("component", "api"))
+	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
+	in := ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
 	// Bodies up to twice the segment limit are read, so ingest answers an
 	// oversized segment itself, on a connection that stays usable; beyond,
 	// fasthttp refuses the request before reading it (and closes the
 	// connection, which a client still writing sees as a reset).
-	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: 2*int(cfg.MaxSegmentBytes) + 1<<20}, s.live, s.store, s.recs, in, m, logger.With("component", "vod"))
+	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: 2*int(cfg.MaxSegmentBytes) + 1<<20}, s.live, s.store, s.recs, in, guard, m, logger.With("component", "vod"))
 	s.apiSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
 	// Event streams never end by themselves: end them when shutdown starts.
 	s.apiSrv.RegisterOnShutdown(s.hub.Close)
@@ -118,9 +183,16 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 }
 
 // newBus is the embedded broker, or a client of --broker.
-func (s *Server) newBus() (bus, error) {
+func (s *Server) newBus(gate *auth.Gate) (bus, error) {
 	if s.cfg.Broker == "" {
-		b, err := embedded.New(embedded.Config{Listen: s.cfg.MQTTListen, Token: s.cfg.EdgeToken}, s.logger)
+		bc := embedded.Config{Listen: s.cfg.MQTTListen}
+		if s.tls != nil {
+			bc.TLS = s.tls.ServerConfig()
+		}
+		if s.auth != nil {
+			bc.Edges, bc.Gate = s.auth, gate
+		}
+		b, err := embedded.New(bc, s.logger)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +208,7 @@ func (s *Server) newBus() (bus, error) {
 			s.logger.Warn("could not republish desired states", "err", err)
 		}
 	}
-	c, err := client.New(client.Config{URL: s.cfg.Broker, ClientID: "lmx-controld-" + uuid.NewString()[:8], Username: "controld", Password: s.cfg.EdgeToken, OnUp: onUp}, s.logger.With("component", "mqtt"))
+	c, err := client.New(client.Config{URL: s.cfg.Broker, ClientID: "lmx-controld-" + uuid.NewString()[:8], Username: s.cfg.BrokerUsername, Password: s.cfg.BrokerPassword, OnUp: onUp}, s.logger.With("component", "mqtt"))
 	if err != nil {
 		return nil, fmt.Errorf("--broker: %w", err)
 	}
@@ -235,21 +307,25 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return err
 	})
+	if err := s.writeLocal(); err != nil {
+		s.logger.Warn("could not write "+api.LocalFile+" for local tools", "err", err)
+	}
 	close(s.ready)
 	return g.Wait()
 }
 
-// EdgeJoinCommand is the `lmx edged` line an edge on another machine needs to
-// join this control node; host is how that machine reaches this one.
+// EdgeJoinCommand is how an edge on another machine joins this control
+// node; host is how that machine reaches this one. With access control on
+// an edge joins with a token from `lmx edge add`, which says so.
 func EdgeJoinCommand(s *Server, host string) string {
+	if s.auth != nil {
+		return "lmx edge add EDGE-NAME   (prints the lmx edged --join ... line that starts it)"
+	}
 	mport, vport := netaddr.Port(s.MQTTAddr().String()), netaddr.Port(s.VODAddr().String())
 	cmd := fmt.Sprintf("lmx edged --name EDGE-NAME --mqtt mqtt://%s --ingest http://%s --allow-dir /path/to/segments",
 		net.JoinHostPort(host, fmt.Sprint(mport)), net.JoinHostPort(host, fmt.Sprint(vport)))
 	if mport == netaddr.MQTTPort && vport == netaddr.PlaybackPort {
 		cmd = "lmx edged --name EDGE-NAME --controld " + host + " --allow-dir /path/to/segments"
-	}
-	if s.cfg.EdgeToken != "" {
-		cmd += " --token $LMX_EDGE_TOKEN"
 	}
 	return cmd
 }

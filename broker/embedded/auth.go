@@ -2,8 +2,9 @@ package embedded
 
 import (
 	"bytes"
-	"crypto/subtle"
-	"strings"
+	"net"
+	"net/netip"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -11,11 +12,29 @@ import (
 	"github.com/lmx-video/lmx/broker"
 )
 
-// authHook checks the shared token and keeps each client to its own edge's
-// topics. With no token it allows everything.
+// EdgeAuthenticator says which edge a credential belongs to.
+type EdgeAuthenticator interface {
+	AuthenticateEdge(credential string) (edge string, err error)
+}
+
+// Gate slows down addresses that fail authentication.
+type Gate interface {
+	Blocked(addr netip.Addr) (time.Duration, bool)
+	Failed(addr netip.Addr, reason string)
+}
+
+// ClientIDPrefix starts every edge's client id: an edge connects as
+// ClientIDPrefix+NAME, and only with NAME's credential, so no client can
+// take another edge's session over.
+const ClientIDPrefix = "lmx-edge-"
+
+// authHook gives every client the identity of its credential and keeps it
+// to that edge's own topics. With no authenticator it allows everything
+// (--auth none).
 type authHook struct {
 	mqtt.HookBase
-	token string
+	edges EdgeAuthenticator
+	gate  Gate
 }
 
 // ID names the hook.
@@ -23,29 +42,76 @@ func (h *authHook) ID() string { return "lmx-auth" }
 
 // Provides tells mochi which hook methods are implemented.
 func (h *authHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnWill}, []byte{b})
 }
 
-// OnConnectAuthenticate accepts a client that presents the token as its password.
+// OnConnectAuthenticate accepts a client whose password is an edge's
+// credential, whose username (if any) is that edge's name, whose client id
+// is ClientIDPrefix+name, and whose Last Will, if any, is its own retained
+// status: mochi publishes wills without an ACL check, so a will elsewhere
+// could plant another edge's desired state.
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	if h.token == "" || cl.Net.Inline {
+	if h.edges == nil || cl.Net.Inline {
 		return true
 	}
-	return subtle.ConstantTimeCompare(pk.Connect.Password, []byte(h.token)) == 1
-}
-
-// OnACLCheck lets any authenticated client read lmx topics, and write only
-// the status and command replies of the edge named by its username.
-func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
-	if h.token == "" || cl.Net.Inline {
-		return true
-	}
-	if !write {
-		return strings.HasPrefix(topic, broker.Prefix+"/")
-	}
-	edge, kind, err := broker.ParseEdgeTopic(topic)
-	if err != nil {
+	addr := remoteAddr(cl.Net.Remote)
+	if _, blocked := h.gate.Blocked(addr); blocked {
 		return false
 	}
-	return edge == string(cl.Properties.Username) && (kind == "status" || kind == "cmd/reply")
+	edge, err := h.edges.AuthenticateEdge(string(pk.Connect.Password))
+	if err != nil {
+		h.gate.Failed(addr, "credential")
+		return false
+	}
+	user := string(pk.Connect.Username)
+	if (user != "" && user != edge) || cl.ID != ClientIDPrefix+edge {
+		h.gate.Failed(addr, "identity")
+		return false
+	}
+	if pk.Connect.WillFlag && pk.Connect.WillTopic != broker.EdgeStatusTopic(edge) {
+		h.gate.Failed(addr, "will")
+		return false
+	}
+	// From here on the username is the credential's edge, whatever the client sent.
+	cl.Properties.Username = []byte(edge)
+	return true
+}
+
+// OnACLCheck lets an edge write only its own status and command replies,
+// and read only its own desired state and commands. Nothing else, events
+// included: those come from the control node alone.
+func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if h.edges == nil || cl.Net.Inline {
+		return true
+	}
+	edge, kind, err := broker.ParseEdgeTopic(topic)
+	if err != nil || edge != string(cl.Properties.Username) {
+		return false
+	}
+	if write {
+		return kind == "status" || kind == "cmd/reply"
+	}
+	return kind == "desired" || kind == "cmd"
+}
+
+// OnWill keeps a will on its client's own status topic; connect already
+// refuses any other, so this only guards against a will changed later.
+func (h *authHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if h.edges == nil || cl.Net.Inline {
+		return will, nil
+	}
+	if own := broker.EdgeStatusTopic(string(cl.Properties.Username)); will.TopicName != own {
+		will.TopicName, will.Retain, will.Payload = own, true, broker.Encode(broker.EdgeStatus{V: broker.Version, Edge: string(cl.Properties.Username), Online: false})
+	}
+	return will, nil
+}
+
+// remoteAddr is the address part of a client's remote address.
+func remoteAddr(remote string) netip.Addr {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
 }

@@ -5,6 +5,7 @@ package embedded
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,16 +20,22 @@ import (
 var (
 	// ErrNoListen is returned when the broker is given no address to listen on.
 	ErrNoListen = errors.New("mqtt listen address is empty")
+	// ErrNoGate is returned when edges are authenticated without a Gate.
+	ErrNoGate = errors.New("mqtt: an authenticating broker needs a gate")
 )
 
 // Config is the broker's configuration.
 type Config struct {
 	// Listen is the TCP address MQTT clients connect to, e.g. ":1883".
 	Listen string
-	// Token, when set, is the password every MQTT client must present;
-	// clients may then write only their own edge topics. Empty allows all
-	// (suitable on loopback or a trusted network).
-	Token string
+	// TLS, when set, puts the listener on TLS.
+	TLS *tls.Config
+	// Edges, when set, authenticates every client as an edge by its
+	// credential and keeps it to its own topics; nil allows everything
+	// (--auth none).
+	Edges EdgeAuthenticator
+	// Gate slows down addresses that fail authentication (required with Edges).
+	Gate Gate
 }
 
 // Broker is the embedded MQTT broker.
@@ -48,16 +55,22 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if cfg.Listen == "" {
 		return nil, ErrNoListen
 	}
+	if cfg.Edges != nil && cfg.Gate == nil {
+		return nil, ErrNoGate
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt listener: %w", err)
+	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	srv := mqtt.New(&mqtt.Options{
 		InlineClient: true,
 		Logger:       slog.New(quietHandler{logger.Handler()}).With("component", "mqtt"),
 	})
 	srv.Options.Capabilities.MaximumClientWritesPending = 8192
-	if err := srv.AddHook(&authHook{token: cfg.Token}, nil); err != nil {
+	if err := srv.AddHook(&authHook{edges: cfg.Edges, gate: cfg.Gate}, nil); err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -101,6 +114,21 @@ func (b *Broker) Subscribe(filter string, id int, h Handler) error {
 	return b.srv.Subscribe(filter, id, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
 		h(pk.TopicName, pk.Payload)
 	})
+}
+
+// DisconnectEdge closes every session of edge (its credential was revoked
+// or replaced) and says how many there were. The client's next CONNECT is
+// refused by the authenticator.
+func (b *Broker) DisconnectEdge(edge string) int {
+	n := 0
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.Net.Inline || string(cl.Properties.Username) != edge {
+			continue
+		}
+		_ = b.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
+		n++
+	}
+	return n
 }
 
 // ClientsConnected is the number of MQTT clients connected now.

@@ -15,6 +15,8 @@ const (
 	PlaybackPort = 8081
 	// MQTTPort is the embedded broker's default port.
 	MQTTPort = 1883
+	// MQTTTLSPort is the embedded broker's default port with TLS.
+	MQTTTLSPort = 8883
 	// EdgeIngestPort is the default port an edge takes ffmpeg's pushes on.
 	EdgeIngestPort = 9080
 )
@@ -44,4 +46,19 @@ func Port(addr string) int {
 	}
 	n, _ := strconv.Atoi(p)
 	return n
+}
+
+// IsLoopback reports whether a listen address takes connections from this
+// machine only: its host is a loopback address or "localhost". An empty or
+// unspecified host listens on every interface.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -5,6 +5,7 @@ package edges
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"log/slog"
 	"sync"
@@ -119,7 +120,13 @@ func (t *Tracker) OnStatus(topic string, payload []byte) {
 		return
 	}
 	for _, src := range st.Sources {
-		if _, err := t.BindSource(ctx, name, src.Name); err != nil && !errors.Is(err, sqlstore.ErrNotFound) {
+		_, err := t.BindSource(ctx, name, src.Name)
+		switch {
+		case err == nil, errors.Is(err, sqlstore.ErrNotFound):
+		case errors.Is(err, sqlstore.ErrConflict):
+			// Reported by an edge that does not own it: uploads say so.
+			t.logger.Debug("bind source", "edge", name, "source", src.Name, "err", err)
+		default:
 			t.logger.Warn("bind source", "edge", name, "source", src.Name, "err", err)
 		}
 	}
@@ -156,7 +163,11 @@ func (t *Tracker) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
 
 // BindSource makes sure source name is known and bound to edge: the edge
 // that pushes a source is the one told to stream it. Unknown names are
-// registered unless NoAutoRegister (then sqlstore.ErrNotFound).
+// registered to edge unless NoAutoRegister (then sqlstore.ErrNotFound). A
+// source belongs to one edge until an operator moves it (PATCH
+// /v1/source/{id} with edge): a source with no edge yet (created by the
+// API, as in LiveMix's walkthrough) goes to the first edge that pushes it,
+// and another edge pushing the same name gets sqlstore.ErrConflict.
 func (t *Tracker) BindSource(ctx context.Context, edge, name string) (sqlstore.Source, error) {
 	src, err := t.store.GetSource(ctx, name)
 	switch {
@@ -174,6 +185,9 @@ func (t *Tracker) BindSource(ctx context.Context, edge, name string) (sqlstore.S
 		}
 	case err != nil:
 		return src, err
+	}
+	if src.Edge != "" && src.Edge != edge {
+		return src, fmt.Errorf("%w: source %q belongs to edge %q, not %q", sqlstore.ErrConflict, name, src.Edge, edge)
 	}
 	if src.Edge != edge {
 		old := src.Edge

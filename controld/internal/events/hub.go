@@ -21,14 +21,21 @@ type Hub struct {
 	version string
 
 	mu     sync.Mutex
-	subs   map[chan []byte]struct{}
+	subs   map[chan []byte]*follower
 	closed chan struct{}
 	once   sync.Once
 }
 
 // NewHub returns a hub whose hello frame names version.
 func NewHub(version string) *Hub {
-	return &Hub{version: version, subs: map[chan []byte]struct{}{}, closed: make(chan struct{})}
+	return &Hub{version: version, subs: map[chan []byte]*follower{}, closed: make(chan struct{})}
+}
+
+// follower is one open stream: whose token opened it, and how to end it
+// when that token is revoked.
+type follower struct {
+	owner  string
+	kicked chan struct{}
 }
 
 // Publish sends one frame of kind to every follower.
@@ -58,12 +65,29 @@ func (h *Hub) OnEvent(_ string, payload []byte) {
 // followers that never hang up.
 func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
 
-func (h *Hub) subscribe() chan []byte {
+func (h *Hub) subscribe(owner string) (chan []byte, *follower) {
 	ch := make(chan []byte, 256)
+	f := &follower{owner: owner, kicked: make(chan struct{})}
 	h.mu.Lock()
-	h.subs[ch] = struct{}{}
+	h.subs[ch] = f
 	h.mu.Unlock()
-	return ch
+	return ch, f
+}
+
+// CloseOwner ends every stream opened with the token owner (a token id),
+// at once: revoking a token also cuts off what it is following.
+func (h *Hub) CloseOwner(owner string) {
+	if owner == "" {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch, f := range h.subs {
+		if f.owner == owner {
+			close(f.kicked)
+			delete(h.subs, ch)
+		}
+	}
 }
 
 func (h *Hub) unsubscribe(ch chan []byte) {
@@ -72,15 +96,19 @@ func (h *Hub) unsubscribe(ch chan []byte) {
 	h.mu.Unlock()
 }
 
-// ServeHTTP streams events until the client goes away or the hub closes.
-// The first frame is "hello", so a client knows the stream is live.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP streams events to a follower nobody owns (auth off).
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.Serve(w, r, "") }
+
+// Serve streams events until the client goes away, the hub closes or
+// owner's token is revoked (CloseOwner). The first frame is "hello", so a
+// client knows the stream is live.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner string) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		envelope.Fail(w, r, http.StatusInternalServerError, "streaming not supported by this connection", "")
 		return
 	}
-	ch := h.subscribe()
+	ch, f := h.subscribe(owner)
 	defer h.unsubscribe(ch)
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
@@ -97,6 +125,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-h.closed:
+			return
+		case <-f.kicked:
 			return
 		case frame := <-ch:
 			if _, err := w.Write(frame); err != nil {

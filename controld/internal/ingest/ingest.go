@@ -8,11 +8,11 @@ package ingest
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -51,10 +51,25 @@ type SourceView interface {
 	Source(ctx context.Context, src sqlstore.Source) api.Source
 }
 
+// EdgeAuthenticator says which edge a credential belongs to.
+type EdgeAuthenticator interface {
+	AuthenticateEdge(credential string) (edge string, err error)
+}
+
+// Gate slows down addresses that fail authentication.
+type Gate interface {
+	Blocked(addr netip.Addr) (time.Duration, bool)
+	Failed(addr netip.Addr, reason string)
+}
+
 // Config is what uploads are checked against.
 type Config struct {
-	// EdgeToken, when set, is the bearer token every edge must present.
-	EdgeToken string
+	// Edges, when set, authenticates every upload by its edge credential:
+	// the edge's identity comes from the credential alone. Nil trusts the
+	// Lmx-Edge header (--auth none).
+	Edges EdgeAuthenticator
+	// Gate slows down addresses that fail authentication (with Edges).
+	Gate Gate
 	// MaxSegmentBytes is the largest segment taken; larger ones get 413.
 	MaxSegmentBytes bytesize.Size
 }
@@ -95,6 +110,8 @@ type Error struct {
 	Detail string
 	// Err is the cause, for a fault of the control node itself.
 	Err error
+	// RetryAfter, when set, is when the client may try again (429).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -118,38 +135,75 @@ type Upload struct {
 	// ContentLength is the declared length, -1 for a body sent without one
 	// (chunked).
 	ContentLength int
-	// Body is the segment.
-	Body []byte
+	// Body reads the segment; it is called only once the credential and
+	// the declared length have been checked.
+	Body func() []byte
 	// Arrived is when the request reached the control node.
 	Arrived time.Time
+	// Addr is where the request came from, for the failed-auth limiter.
+	Addr netip.Addr
 }
 
-// authorized checks the shared edge token, in constant time.
-func (s *Service) authorized(header string) bool {
-	if s.cfg.EdgeToken == "" {
-		return true
+// Registration is an edge asking whether a source name is known.
+type Registration struct {
+	// Source is the name asked about.
+	Source string
+	// Edge is the Lmx-Edge header (trusted only with auth off).
+	Edge string
+	// Authorization is the request's Authorization header.
+	Authorization string
+	// Addr is where the request came from.
+	Addr netip.Addr
+}
+
+// identify says which edge a request comes from: the owner of its
+// credential, or with auth off the edge it names. A header naming another
+// edge than the credential's is refused.
+func (s *Service) identify(authorization, claimed string, addr netip.Addr) (string, *Error) {
+	if s.cfg.Edges == nil {
+		if err := broker.ValidateName(claimed); err != nil {
+			return "", refuse(http.StatusBadRequest, "header "+broker.HeaderEdge+": "+err.Error(), "")
+		}
+		return claimed, nil
 	}
-	tok, ok := strings.CutPrefix(header, "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.EdgeToken)) == 1
+	if retry, blocked := s.cfg.Gate.Blocked(addr); blocked {
+		e := refuse(http.StatusTooManyRequests, "too many failed authentications from "+addr.String(), "")
+		e.RetryAfter = retry
+		return "", e
+	}
+	tok, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok && authorization != "" {
+		s.cfg.Gate.Failed(addr, "malformed")
+		return "", refuse(http.StatusUnauthorized, "Authorization header must be \"Bearer CREDENTIAL\"", "")
+	}
+	edge, err := s.cfg.Edges.AuthenticateEdge(strings.TrimSpace(tok))
+	if err != nil {
+		if tok != "" {
+			s.cfg.Gate.Failed(addr, "credential")
+		}
+		return "", refuse(http.StatusUnauthorized, err.Error(), "register the edge with `lmx edge add NAME` and start it with --join")
+	}
+	if claimed != "" && claimed != edge {
+		return "", refuse(http.StatusForbidden, fmt.Sprintf("header %s says %q but the credential is edge %q's", broker.HeaderEdge, claimed, edge), "")
+	}
+	return edge, nil
 }
 
 func (s *Service) drop(reason string) { s.series.Dropped.WithLabelValues(reason).Inc() }
 
 // Register answers an edge that asks whether source is known, registering
 // it when auto-registration is on.
-func (s *Service) Register(ctx context.Context, source, edge, authorization string) (api.Source, error) {
-	if !s.authorized(authorization) {
-		return api.Source{}, refuse(http.StatusForbidden, "edge token missing or wrong", "start the edge with the control node's --edge-token")
+func (s *Service) Register(ctx context.Context, r Registration) (api.Source, error) {
+	edge, ierr := s.identify(r.Authorization, r.Edge, r.Addr)
+	if ierr != nil {
+		return api.Source{}, ierr
 	}
-	if err := broker.ValidateName(source); err != nil {
+	if err := broker.ValidateName(r.Source); err != nil {
 		return api.Source{}, refuse(http.StatusBadRequest, err.Error(), "")
 	}
-	if err := broker.ValidateName(edge); err != nil {
-		return api.Source{}, refuse(http.StatusBadRequest, "header "+broker.HeaderEdge+": "+err.Error(), "")
-	}
-	src, err := s.binder.BindSource(ctx, edge, source)
+	src, err := s.binder.BindSource(ctx, edge, r.Source)
 	if err != nil {
-		return api.Source{}, s.bindError(source, err)
+		return api.Source{}, s.bindError(r.Source, err)
 	}
 	return s.view.Source(ctx, src), nil
 }
@@ -158,6 +212,9 @@ func (s *Service) bindError(name string, err error) *Error {
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return refuse(http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
 	}
+	if errors.Is(err, sqlstore.ErrConflict) {
+		return refuse(http.StatusConflict, err.Error(), "move it with `lmx source set "+name+" --edge EDGE`, or push another name")
+	}
 	return &Error{Status: http.StatusInternalServerError, Message: "internal error: " + err.Error(), Err: err}
 }
 
@@ -165,9 +222,10 @@ func (s *Service) bindError(name string, err error) *Error {
 // are all held, and acked for a recording only once it is spooled durably.
 func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, error) {
 	var out broker.IngestReply
-	if !s.authorized(up.Authorization) {
+	edge, ierr := s.identify(up.Authorization, up.Header(broker.HeaderEdge), up.Addr)
+	if ierr != nil {
 		s.drop("unauthorized")
-		return out, refuse(http.StatusForbidden, "edge token missing or wrong", "start the edge with the control node's --edge-token")
+		return out, ierr
 	}
 	if err := broker.ValidateName(up.Source); err != nil {
 		s.drop("bad_request")
@@ -178,6 +236,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		s.drop("bad_request")
 		return out, refuse(http.StatusBadRequest, err.Error(), "")
 	}
+	meta.Edge = edge
 	switch n := up.ContentLength; {
 	case n < 0:
 		s.drop("no_length")
@@ -185,12 +244,14 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	case int64(n) > int64(s.cfg.MaxSegmentBytes):
 		s.drop("too_large")
 		return out, refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("segment of %d bytes is over the %s limit", n, s.cfg.MaxSegmentBytes), "raise --max-segment-bytes or shorten segments")
-	case n == 0 || len(up.Body) == 0:
+	case n == 0:
 		s.drop("empty")
 		return out, refuse(http.StatusBadRequest, "segment upload is empty", "")
-	case len(up.Body) != n:
+	}
+	body := up.Body()
+	if len(body) != up.ContentLength {
 		s.drop("short_body")
-		return out, refuse(http.StatusBadRequest, fmt.Sprintf("segment body of %d bytes does not match its Content-Length %d", len(up.Body), n), "")
+		return out, refuse(http.StatusBadRequest, fmt.Sprintf("segment body of %d bytes does not match its Content-Length %d", len(body), up.ContentLength), "")
 	}
 	src, err := s.binder.BindSource(ctx, meta.Edge, up.Source)
 	if err != nil {
@@ -212,7 +273,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 			SourceID: src.ID, Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq,
 			Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Arrived: up.Arrived,
 		}
-		out.Acked, out.Rejected, err = s.rec.Record(ctx, seg, meta.Recordings, up.Body)
+		out.Acked, out.Rejected, err = s.rec.Record(ctx, seg, meta.Recordings, body)
 		if err != nil {
 			s.drop("spool_failed")
 			s.logger.Error("recorded segment not spooled", "source", src.Name, "edge_seq", meta.Seq, "err", err)
@@ -221,7 +282,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	}
 	if meta.Live && src.Streaming {
 		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity}
-		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, up.Body)
+		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, body)
 		switch {
 		case errors.Is(err, live.ErrStreamingOff):
 			// Turned off while this upload was on its way: not an error.
@@ -229,7 +290,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 			out.Live = true // sent again after a lost answer: it is live
 		case err != nil:
 			s.drop("live_refused")
-			s.logger.Error("live segment refused", "source", src.Name, "edge_seq", meta.Seq, "bytes", len(up.Body), "err", err)
+			s.logger.Error("live segment refused", "source", src.Name, "edge_seq", meta.Seq, "bytes", len(body), "err", err)
 			s.events.Emit(broker.EventSegmentDropped, broker.Event{Edge: meta.Edge, Source: src.Name, Detail: err.Error()})
 			detail := "raise --live-memory, or lower --live-segments"
 			if !errors.Is(err, live.ErrMemoryFull) {
@@ -241,6 +302,6 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		}
 	}
 	s.series.In.WithLabelValues(src.Name).Inc()
-	s.series.BytesIn.WithLabelValues(src.Name).Add(float64(len(up.Body)))
+	s.series.BytesIn.WithLabelValues(src.Name).Add(float64(len(body)))
 	return out, nil
 }

@@ -44,6 +44,13 @@ type Metrics struct {
 	// RecordedIn counts segments stored for recordings.
 	RecordedIn prometheus.Counter
 
+	// AuthFailures counts refused credentials and grants, by listener
+	// (api, playback, ingest, mqtt) and reason.
+	AuthFailures *prometheus.CounterVec
+	// AuthThrottled counts requests answered 429 because their address
+	// failed authentication too often, by listener.
+	AuthThrottled *prometheus.CounterVec
+
 	// LivePlaylists, LiveSegments and LiveSegmentBytes are the hot paths'
 	// series, resolved once instead of per request.
 	LivePlaylists, LiveSegments, LiveSegmentBytes prometheus.Counter
@@ -84,10 +91,16 @@ func New() *Metrics {
 			Buckets: []float64{.002, .005, .01, .02, .03, .05, .075, .1, .15, .2, .3, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 		RecordedIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_recorded_segments_total", Help: "Segments stored for recordings."}),
+		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_auth_failures_total", Help: "Refused credentials and playback grants, by listener and reason.",
+		}, []string{"listener", "reason"}),
+		AuthThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lmx_auth_throttled_total", Help: "Requests refused (429) because their address failed authentication too often.",
+		}, []string{"listener"}),
 	}
 	m.Registry.MustRegister(m.SegmentsIn, m.BytesIn, m.SegmentsServed, m.BytesServed, m.SegmentsDropped,
 		m.PlaylistsServed, m.CacheHits, m.CacheMisses, m.CacheRejected, m.LiveMisses, m.LiveBytes, m.LiveSegmentsHeld,
-		m.EdgesOnline, m.Spooled, m.PersistSeconds, m.RecordedIn,
+		m.EdgesOnline, m.Spooled, m.PersistSeconds, m.RecordedIn, m.AuthFailures, m.AuthThrottled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.LivePlaylists = m.PlaylistsServed.WithLabelValues("live")
 	m.LiveSegments = m.SegmentsServed.WithLabelValues("live")

@@ -11,11 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/auth"
 	"github.com/lmx-video/lmx/controld/internal/envelope"
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/sqlstore"
@@ -27,6 +27,8 @@ type Store interface {
 	ListSources(ctx context.Context, nameFilter string) ([]sqlstore.Source, error)
 	GetSource(ctx context.Context, idOrName string) (sqlstore.Source, error)
 	DeleteSource(ctx context.Context, id string) error
+	UpdateSource(ctx context.Context, id string, c sqlstore.SourceChange) (sqlstore.Source, error)
+	GetEdge(ctx context.Context, name string) (sqlstore.Edge, error)
 	SetStreaming(ctx context.Context, id string, on bool) (sqlstore.Source, error)
 	ListEdges(ctx context.Context) ([]sqlstore.Edge, error)
 	ActiveRecordings(ctx context.Context, sourceID string) ([]sqlstore.Recording, error)
@@ -65,6 +67,8 @@ type Emitter interface {
 type Config struct {
 	// PublicURL is how players reach the playback listener.
 	PublicURL string
+	// Join is how edges reach the node, for join tokens.
+	Join JoinInfo
 }
 
 // Deps are the API's collaborators.
@@ -74,8 +78,13 @@ type Deps struct {
 	Live    LiveWindows
 	Objects Objects
 	Events  Emitter
+	// Access checks credentials and keeps them; nil means auth is off
+	// (--auth none): every request may do everything.
+	Access Access
+	// Gate slows down addresses that fail authentication (nil with Access).
+	Gate *auth.Gate
 	// Stream serves GET /v1/events.
-	Stream http.Handler
+	Stream EventStream
 	// Metrics serves GET /metrics.
 	Metrics http.Handler
 	// Ready is closed once the node serves.
@@ -98,41 +107,11 @@ func New(cfg Config, d Deps, logger *slog.Logger) *API {
 	return &API{cfg: cfg, d: d, logger: logger, now: time.Now}
 }
 
-// Handler routes the API's paths (api.Path*).
-func (a *API) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+api.PathSources, a.createSource)
-	mux.HandleFunc("GET "+api.PathSources, a.listSources)
-	mux.HandleFunc("GET "+api.PathSource, a.getSource)
-	mux.HandleFunc("DELETE "+api.PathSource, a.deleteSource)
-	mux.HandleFunc("PUT "+api.PathSourceStreaming, a.setStreaming)
-	mux.HandleFunc("GET "+api.PathEdges, a.listEdges)
-	mux.HandleFunc("POST "+api.PathSourceRecordings, a.startRecording)
-	mux.HandleFunc("GET "+api.PathSourceRecordings, a.listSourceRecordings)
-	mux.HandleFunc("GET "+api.PathRecordings, a.listRecordings)
-	mux.HandleFunc("GET "+api.PathRecording, a.getRecording)
-	mux.HandleFunc("DELETE "+api.PathRecording, a.deleteRecording)
-	mux.HandleFunc("POST "+api.PathRecordingStop, a.stopRecording)
-	mux.Handle("GET "+api.PathEvents, a.d.Stream)
-	mux.HandleFunc("GET "+api.PathHealth, health)
-	mux.HandleFunc("GET "+api.PathReady, a.ready)
-	mux.Handle("GET "+api.PathMetrics, a.d.Metrics)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if allowed := methodsFor(mux, r); len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			envelope.Fail(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), "use "+strings.Join(allowed, " or "))
-			return
-		}
-		envelope.Fail(w, r, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path), "see the HTTP API in the README")
-	})
-	return mux
-}
-
 // methodsFor lists the methods another route takes on r's path, for a 405
 // instead of a 404 when only the method is wrong.
 func methodsFor(mux *http.ServeMux, r *http.Request) []string {
 	var out []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {

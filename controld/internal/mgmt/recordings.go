@@ -9,12 +9,14 @@ import (
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/auth"
 	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/controld/internal/recording"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
-func (a *API) startRecording(w http.ResponseWriter, r *http.Request) {
+func (a *API) startRecording(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var in api.NewRecording
 	if r.ContentLength != 0 && !decodeJSON(w, r, &in) {
 		return
@@ -45,11 +47,11 @@ func (a *API) startRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	a.d.Edges.PublishDesired(ctx, src.Edge)
 	a.logger.Info("recording started", "recording", rec.ID, "source", src.Name, "since", start.UTC().Format(time.RFC3339))
-	a.d.Events.Emit(broker.EventRecordingStarted, broker.Event{Source: src.Name, Edge: src.Edge, Recording: rec.ID})
-	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, src.Name, false)})
+	a.emit(broker.EventRecordingStarted, broker.Event{Source: src.Name, Edge: src.Edge, Recording: rec.ID}, p)
+	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, src.Name, false, p)})
 }
 
-func (a *API) stopRecording(w http.ResponseWriter, r *http.Request) {
+func (a *API) stopRecording(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
 	rec, err := a.d.Store.StopRecording(ctx, r.PathValue("id"), a.now())
 	if err != nil {
@@ -61,24 +63,24 @@ func (a *API) stopRecording(w http.ResponseWriter, r *http.Request) {
 		a.d.Edges.PublishDesired(ctx, src.Edge)
 	}
 	a.logger.Info("recording stopped", "recording", rec.ID, "source", src.Name)
-	a.d.Events.Emit(broker.EventRecordingStopped, broker.Event{Source: src.Name, Edge: src.Edge, Recording: rec.ID})
-	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, src.Name, false)})
+	a.emit(broker.EventRecordingStopped, broker.Event{Source: src.Name, Edge: src.Edge, Recording: rec.ID}, p)
+	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, src.Name, false, p)})
 }
 
-func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
-	a.list(w, r, sqlstore.RecordingFilter{})
+func (a *API) listRecordings(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	a.list(w, r, sqlstore.RecordingFilter{}, p)
 }
 
-func (a *API) listSourceRecordings(w http.ResponseWriter, r *http.Request) {
+func (a *API) listSourceRecordings(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	src, err := a.d.Store.GetSource(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.storeError(w, r, err)
 		return
 	}
-	a.list(w, r, sqlstore.RecordingFilter{SourceID: src.ID})
+	a.list(w, r, sqlstore.RecordingFilter{SourceID: src.ID}, p)
 }
 
-func (a *API) list(w http.ResponseWriter, r *http.Request, f sqlstore.RecordingFilter) {
+func (a *API) list(w http.ResponseWriter, r *http.Request, f sqlstore.RecordingFilter, p auth.Principal) {
 	if v := r.URL.Query().Get("active"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -103,12 +105,12 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, f sqlstore.RecordingF
 			}
 			names[rec.SourceID] = name
 		}
-		out = append(out, a.recording(ctx, rec, name, false))
+		out = append(out, a.recording(ctx, rec, name, false, p))
 	}
 	envelope.Write(w, http.StatusOK, api.RecordingsReply{Envelope: envelope.OK(w, r), Recordings: out})
 }
 
-func (a *API) getRecording(w http.ResponseWriter, r *http.Request) {
+func (a *API) getRecording(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
 	rec, err := a.d.Store.GetRecording(ctx, r.PathValue("id"))
 	if err != nil {
@@ -119,10 +121,10 @@ func (a *API) getRecording(w http.ResponseWriter, r *http.Request) {
 	if src, err := a.d.Store.GetSource(ctx, rec.SourceID); err == nil {
 		name = src.Name
 	}
-	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, name, true)})
+	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, name, true, p)})
 }
 
-func (a *API) deleteRecording(w http.ResponseWriter, r *http.Request) {
+func (a *API) deleteRecording(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
 	rec, err := a.d.Store.GetRecording(ctx, r.PathValue("id"))
 	if err != nil {
@@ -149,12 +151,12 @@ func (a *API) deleteRecording(w http.ResponseWriter, r *http.Request) {
 	if src, err := a.d.Store.GetSource(ctx, rec.SourceID); err == nil {
 		a.d.Edges.PublishDesired(ctx, src.Edge)
 	}
-	a.d.Events.Emit(broker.EventRecordingRemoved, broker.Event{Recording: rec.ID, Detail: fmt.Sprintf("%d objects deleted", deleted)})
+	a.emit(broker.EventRecordingRemoved, broker.Event{Recording: rec.ID, Detail: fmt.Sprintf("%d objects deleted", deleted)}, p)
 	envelope.Write(w, http.StatusOK, api.DeletedReply{Envelope: envelope.OK(w, r), DeletedObjects: deleted})
 }
 
 // recording renders a recording with its statistics (and gaps when asked).
-func (a *API) recording(ctx context.Context, rec sqlstore.Recording, sourceName string, withGaps bool) api.Recording {
+func (a *API) recording(ctx context.Context, rec sqlstore.Recording, sourceName string, withGaps bool, p auth.Principal) api.Recording {
 	out := api.Recording{
 		ID: rec.ID, Source: rec.SourceID, SourceName: sourceName, Alias: rec.Alias, Description: rec.Description,
 		StartTS: rec.StartAt, EndTS: rec.EndAt, Active: api.ActiveOff, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
@@ -162,6 +164,11 @@ func (a *API) recording(ctx context.Context, rec sqlstore.Recording, sourceName 
 	}
 	if rec.Active {
 		out.Active = api.ActiveOn
+	}
+	if p.TokenID != "" {
+		if u, _, err := a.signedURL(p, grant.RecordingScope(rec.ID), api.RecordingPlaylistPath(rec.ID), 0); err == nil {
+			out.PlaybackURL = u
+		}
 	}
 	segs, err := a.d.Store.RecordingSegments(ctx, rec.ID)
 	if err != nil {

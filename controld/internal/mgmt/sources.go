@@ -4,16 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/auth"
 	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
-func (a *API) createSource(w http.ResponseWriter, r *http.Request) {
+func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var in api.NewSource
 	if !decodeJSON(w, r, &in) {
 		return
@@ -32,11 +35,11 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
-	a.d.Events.Emit(broker.EventSourceAdded, broker.Event{Source: src.Name})
-	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.Source(r.Context(), src)})
+	a.emit(broker.EventSourceAdded, broker.Event{Source: src.Name}, p)
+	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(r.Context(), src, p)})
 }
 
-func (a *API) listSources(w http.ResponseWriter, r *http.Request) {
+func (a *API) listSources(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	srcs, err := a.d.Store.ListSources(r.Context(), r.URL.Query().Get("source_name"))
 	if err != nil {
 		a.storeError(w, r, err)
@@ -44,21 +47,21 @@ func (a *API) listSources(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]api.Source, 0, len(srcs))
 	for _, src := range srcs {
-		out = append(out, a.Source(r.Context(), src))
+		out = append(out, a.SourceFor(r.Context(), src, p))
 	}
 	envelope.Write(w, http.StatusOK, api.SourcesReply{Envelope: envelope.OK(w, r), Sources: out})
 }
 
-func (a *API) getSource(w http.ResponseWriter, r *http.Request) {
+func (a *API) getSource(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	src, err := a.d.Store.GetSource(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.storeError(w, r, err)
 		return
 	}
-	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.Source(r.Context(), src)})
+	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(r.Context(), src, p)})
 }
 
-func (a *API) deleteSource(w http.ResponseWriter, r *http.Request) {
+func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
 	src, err := a.d.Store.GetSource(ctx, r.PathValue("id"))
 	if err != nil {
@@ -70,12 +73,15 @@ func (a *API) deleteSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.d.Live.Close(src.ID)
+	if a.d.Access != nil {
+		a.d.Access.SetPublic(src.ID, false)
+	}
 	a.d.Edges.PublishDesired(ctx, src.Edge)
-	a.d.Events.Emit(broker.EventSourceRemoved, broker.Event{Source: src.Name, Edge: src.Edge})
+	a.emit(broker.EventSourceRemoved, broker.Event{Source: src.Name, Edge: src.Edge}, p)
 	envelope.Write(w, http.StatusOK, envelope.OK(w, r))
 }
 
-func (a *API) setStreaming(w http.ResponseWriter, r *http.Request) {
+func (a *API) setStreaming(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	raw := r.URL.Query().Get("new_state")
 	on, err := strconv.ParseBool(raw)
 	if err != nil {
@@ -101,30 +107,40 @@ func (a *API) setStreaming(w http.ResponseWriter, r *http.Request) {
 	}
 	a.d.Edges.PublishDesired(ctx, src.Edge)
 	a.logger.Info("streaming "+state, "source", src.Name, "edge", src.Edge)
-	a.d.Events.Emit(broker.EventStreamingChanged, broker.Event{Source: src.Name, Edge: src.Edge, Detail: state})
-	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.Source(ctx, src)})
+	a.emit(broker.EventStreamingChanged, broker.Event{Source: src.Name, Edge: src.Edge, Detail: state}, p)
+	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(ctx, src, p)})
 }
 
-func (a *API) listEdges(w http.ResponseWriter, r *http.Request) {
+func (a *API) listEdges(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 	edges, err := a.d.Store.ListEdges(r.Context())
 	if err != nil {
 		a.storeError(w, r, err)
 		return
 	}
 	out := make([]api.Edge, 0, len(edges))
+	seen := map[string]bool{}
 	for _, e := range edges {
-		ae := api.Edge{Name: e.Name, Online: e.Online, Version: e.Version, IngestAddr: e.IngestAddr, StartedAt: e.StartedAt, FirstSeen: e.FirstSeen, LastSeen: e.LastSeen, Sources: []api.EdgeSource{}}
-		if st, _, ok := a.d.Edges.Status(e.Name); ok {
-			for _, src := range st.Sources {
-				ae.Sources = append(ae.Sources, api.EdgeSource{
-					Name: src.Name, Streaming: src.Streaming, LastSegmentAt: src.LastSegmentAt, BitrateBPS: src.BitrateBPS,
-					BufferedSeconds: src.BufferedSeconds, BufferedBytes: src.BufferedBytes, Uploaded: src.Uploaded, Dropped: src.Dropped,
-				})
-			}
-		}
-		out = append(out, ae)
+		seen[e.Name] = true
+		out = append(out, a.edgeView(r.Context(), e.Name))
 	}
+	// Edges added but not connected yet are listed too (their credential "pending").
+	for _, n := range a.addedEdges(seen) {
+		out = append(out, a.edgeView(r.Context(), n))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	envelope.Write(w, http.StatusOK, api.EdgesReply{Envelope: envelope.OK(w, r), Edges: out})
+}
+
+// SourceFor renders a source for p: its playback URL carries a grant for
+// p (unless the source is public or auth is off), so it plays as it is.
+func (a *API) SourceFor(ctx context.Context, src sqlstore.Source, p auth.Principal) api.Source {
+	out := a.Source(ctx, src)
+	if !src.Public && p.TokenID != "" {
+		if u, _, err := a.signedURL(p, grant.SourceScope(src.ID), api.LivePlaylistPath(src.Name), 0); err == nil {
+			out.PlaybackURL = u
+		}
+	}
+	return out
 }
 
 // Source renders a source with what its edge and its live window say of it.
@@ -134,6 +150,7 @@ func (a *API) Source(ctx context.Context, src sqlstore.Source) api.Source {
 		Streaming: api.StreamingOff, RRTarget: src.Edge, Edge: src.Edge,
 		CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt,
 		PlaybackURL: a.cfg.PublicURL + api.LivePlaylistPath(src.Name),
+		Public:      src.Public,
 	}
 	if src.Streaming {
 		out.Streaming = api.StreamingOn
@@ -158,4 +175,53 @@ func (a *API) Source(ctx context.Context, src sqlstore.Source) api.Source {
 		out.Recording = len(recs) > 0
 	}
 	return out
+}
+
+func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var in api.SourceUpdate
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if in.Public == nil && in.Edge == nil && in.Description == nil {
+		envelope.Fail(w, r, http.StatusBadRequest, "nothing to change", "send public, edge or description")
+		return
+	}
+	ctx := r.Context()
+	src, err := a.d.Store.GetSource(ctx, r.PathValue("id"))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	if in.Edge != nil {
+		if err := broker.ValidateName(*in.Edge); err != nil {
+			envelope.Fail(w, r, http.StatusBadRequest, "edge: "+err.Error(), "")
+			return
+		}
+	}
+	if in.Description != nil && len(*in.Description) > 1024 {
+		envelope.Fail(w, r, http.StatusBadRequest, "description is over 1024 bytes", "")
+		return
+	}
+	oldEdge := src.Edge
+	src, err = a.d.Store.UpdateSource(ctx, src.ID, sqlstore.SourceChange{Public: in.Public, Edge: in.Edge, Description: in.Description})
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	if a.d.Access != nil {
+		a.d.Access.SetPublic(src.ID, src.Public)
+	}
+	if in.Edge != nil && *in.Edge != oldEdge {
+		// The old owner stops, the new one starts, from their desired states.
+		a.d.Edges.PublishDesired(ctx, oldEdge)
+		a.d.Edges.PublishDesired(ctx, src.Edge)
+		a.emit(broker.EventSourceEdgeAssigned, broker.Event{Source: src.Name, Edge: src.Edge, Detail: "moved from " + oldEdge}, p)
+	}
+	detail := ""
+	if in.Public != nil {
+		detail = "public=" + strconv.FormatBool(*in.Public)
+	}
+	a.logger.Info("source changed", "source", src.Name, "by", p.Name, "change", detail)
+	a.emit(broker.EventSourceChanged, broker.Event{Source: src.Name, Edge: src.Edge, Detail: detail}, p)
+	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(ctx, src, p)})
 }

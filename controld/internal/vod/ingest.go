@@ -3,6 +3,8 @@ package vod
 import (
 	"errors"
 	"net/http"
+	"net/netip"
+	"strconv"
 
 	"github.com/valyala/fasthttp"
 
@@ -22,8 +24,10 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 		Authorization: string(req.Header.Peek("Authorization")),
 		Header:        func(name string) string { return string(req.Header.Peek(name)) },
 		ContentLength: req.Header.ContentLength(),
-		Body:          req.Body(),
-		Arrived:       ctx.Time(),
+		// Read only once ingest has checked the credential and the length.
+		Body:    req.Body,
+		Arrived: ctx.Time(),
+		Addr:    s.clientAddrIngest(ctx),
 	})
 	if err != nil {
 		s.ingestError(ctx, err)
@@ -35,12 +39,24 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 
 // register answers an edge asking whether a source name is known.
 func (s *Server) register(ctx *fasthttp.RequestCtx, source string) {
-	src, err := s.ingest.Register(s.base, source, string(ctx.Request.Header.Peek(broker.HeaderEdge)), string(ctx.Request.Header.Peek("Authorization")))
+	src, err := s.ingest.Register(s.base, ingest.Registration{
+		Source: source, Edge: string(ctx.Request.Header.Peek(broker.HeaderEdge)),
+		Authorization: string(ctx.Request.Header.Peek("Authorization")), Addr: s.clientAddrIngest(ctx),
+	})
 	if err != nil {
 		s.ingestError(ctx, err)
 		return
 	}
 	envelope.WriteFast(ctx, http.StatusOK, api.SourceReply{Envelope: api.Envelope{Success: true, RequestID: envelope.IDFast(ctx)}, Source: src})
+}
+
+// clientAddrIngest is where an edge request comes from (for the failed-auth
+// limiter), the zero address when auth is off.
+func (s *Server) clientAddrIngest(ctx *fasthttp.RequestCtx) netip.Addr {
+	if s.ingestGate == nil {
+		return netip.Addr{}
+	}
+	return s.clientAddr(ctx, s.ingestGate)
 }
 
 func (s *Server) ingestError(ctx *fasthttp.RequestCtx, err error) {
@@ -51,6 +67,9 @@ func (s *Server) ingestError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	if ie.Status >= 500 && ie.Err != nil {
 		s.logger.Error("upload failed", "path", string(ctx.Path()), "err", ie.Err)
+	}
+	if ie.RetryAfter > 0 {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(ie.RetryAfter.Seconds()+0.5)))
 	}
 	envelope.FailFast(ctx, ie.Status, ie.Message, ie.Detail)
 }

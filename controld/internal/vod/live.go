@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
@@ -23,6 +24,11 @@ func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
 		s.liveNotAvailable(ctx, string(name))
 		return
 	}
+	g, ok := s.mayWatch(ctx, grant.SourceScope(ls.SourceID), s.isPublic(ls.SourceID))
+	if !ok {
+		return
+	}
+	pl = withGrant(pl, g)
 	h := &ctx.Response.Header
 	h.SetContentTypeBytes(playlistType)
 	h.SetCanonical(hCacheControl, ls.CacheControl())
@@ -50,6 +56,9 @@ func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, file []byte) {
 		s.liveNotAvailable(ctx, string(name))
 		return
 	}
+	if _, ok := s.mayWatch(ctx, grant.SourceScope(ls.SourceID), s.isPublic(ls.SourceID)); !ok {
+		return
+	}
 	seg, ok := ls.Segment(seq)
 	if !ok {
 		s.m.LiveMisses.Inc()
@@ -72,9 +81,23 @@ func cutTS(file []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// liveNotAvailable answers 404 with the reason a source has no live playlist.
+// isPublic reports whether anyone may watch the source.
+func (s *Server) isPublic(sourceID string) bool {
+	return s.access != nil && s.access.IsPublic(sourceID)
+}
+
+// liveNotAvailable answers 404 with the reason a source has no live
+// playlist, to a caller who may watch it; others learn nothing of it.
 func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
 	src, err := s.sources.GetSource(s.base, name)
+	if s.access != nil && err == nil {
+		if _, ok := s.mayWatch(ctx, grant.SourceScope(src.ID), src.Public); !ok {
+			return
+		}
+	} else if s.access != nil && errors.Is(err, sqlstore.ErrNotFound) {
+		s.mayWatch(ctx, grant.Scope{Kind: 's', ID: "none"}, false)
+		return
+	}
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q not found", name), "see `lmx source ls`")

@@ -9,17 +9,23 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/controld/internal/recording"
 )
 
 // recordingPlaylist answers a recording: EVENT while it records (a viewer
 // can follow it), VOD with EXT-X-ENDLIST once stopped.
 func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
+	g, ok := s.mayWatch(ctx, grant.RecordingScope(id), false)
+	if !ok {
+		return
+	}
 	pl, err := s.recs.Playlist(s.base, id)
 	if err != nil {
 		s.recordingError(ctx, id, err)
 		return
 	}
+	pl.Body = withGrant(pl.Body, g)
 	h := &ctx.Response.Header
 	h.SetContentTypeBytes(playlistType)
 	if pl.Active {
@@ -42,6 +48,9 @@ func (s *Server) recordingSegment(ctx *fasthttp.RequestCtx, id string, file []by
 	seq, err := strconv.ParseUint(string(num), 10, 64)
 	if !ok || err != nil {
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: recorded segments are named {sequence}.ts", file), "")
+		return
+	}
+	if _, ok := s.mayWatch(ctx, grant.RecordingScope(id), false); !ok {
 		return
 	}
 	body, err := s.recs.Segment(s.base, id, seq)

@@ -48,7 +48,7 @@ type Recordings interface {
 // Ingest takes uploads from edges.
 type Ingest interface {
 	Accept(ctx context.Context, up ingest.Upload) (broker.IngestReply, error)
-	Register(ctx context.Context, source, edge, authorization string) (api.Source, error)
+	Register(ctx context.Context, r ingest.Registration) (api.Source, error)
 }
 
 // Config is the listener's behaviour.
@@ -60,14 +60,26 @@ type Config struct {
 	MaxBodyBytes int
 }
 
+// Guard is who may play and join: nil Access is auth off (--auth none).
+type Guard struct {
+	// Access checks grants, tokens and join secrets.
+	Access Access
+	// Playback and Ingest slow down addresses that fail authentication on
+	// playback paths and on edge paths.
+	Playback, Ingest Gate
+}
+
 // Server is the playback and ingest listener.
 type Server struct {
-	cfg     Config
-	live    LiveWindows
-	sources Sources
-	recs    Recordings
-	ingest  Ingest
-	m       *metrics.Metrics
+	cfg        Config
+	live       LiveWindows
+	sources    Sources
+	recs       Recordings
+	ingest     Ingest
+	access     Access
+	playGate   Gate
+	ingestGate Gate
+	m          *metrics.Metrics
 	logger  *slog.Logger
 	srv     *fasthttp.Server
 	origin  []byte
@@ -81,8 +93,9 @@ type Server struct {
 }
 
 // New returns the listener's server; Serve starts it.
-func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest, m *metrics.Metrics, logger *slog.Logger) *Server {
-	s := &Server{cfg: cfg, live: lw, sources: sources, recs: recs, ingest: in, m: m, logger: logger}
+func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest, guard Guard, m *metrics.Metrics, logger *slog.Logger) *Server {
+	s := &Server{cfg: cfg, live: lw, sources: sources, recs: recs, ingest: in, m: m, logger: logger,
+		access: guard.Access, playGate: guard.Playback, ingestGate: guard.Ingest}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if cfg.CORSOrigin != "" {
 		s.origin = []byte(cfg.CORSOrigin)
@@ -95,6 +108,11 @@ func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest
 		ReadTimeout:           2 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		// Handlers run on the headers: an upload's credential is checked
+		// before its body is read, so an unauthenticated client cannot make
+		// the control node buffer megabytes (the body is read only by an
+		// authenticated upload, up to MaxBodyBytes).
+		StreamRequestBody: true,
 		Logger:                slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	return s
@@ -127,6 +145,7 @@ var (
 	pathVOD       = []byte("/v1/vod/")
 	pathIngest    = []byte(broker.IngestPathPrefix)
 	pathHealth    = []byte(api.PathHealth)
+	pathJoin      = []byte(broker.JoinPath)
 	playlistName  = []byte(api.PlaylistName)
 	suffixTS      = []byte(".ts")
 	suffixReg     = []byte("/register")
@@ -175,6 +194,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			s.upload(ctx, string(rest))
 			return
 		}
+	case bytes.Equal(path, pathJoin) && ctx.IsPost():
+		s.join(ctx)
+		return
 	case bytes.Equal(path, pathHealth):
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"success":true,"status":"ok"}` + "\n")

@@ -1,0 +1,69 @@
+package auth
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Gate is a listener's front door: which address a request comes from, and
+// whether that address failed authentication so often that it must wait.
+// Every listener (api, playback, ingest, mqtt) has its own, sharing one
+// Limiter, so guessing on one does not reset on another.
+type Gate struct {
+	listener  string
+	lim       *Limiter
+	ips       *ClientIP
+	failures  *prometheus.CounterVec
+	throttled prometheus.Counter
+	now       func() time.Time
+}
+
+// NewGate returns the gate of listener, counting into failures
+// (listener, reason) and throttled (listener).
+func NewGate(listener string, lim *Limiter, ips *ClientIP, failures, throttled *prometheus.CounterVec) *Gate {
+	return &Gate{listener: listener, lim: lim, ips: ips, failures: failures,
+		throttled: throttled.WithLabelValues(listener), now: time.Now}
+}
+
+// ClientAddr is the address a request comes from (X-Forwarded-For is
+// believed only from trusted proxies).
+func (g *Gate) ClientAddr(remoteAddr string, xff []string) netip.Addr {
+	return g.ips.From(remoteAddr, xff)
+}
+
+// Blocked reports whether addr must wait, and for how long; a blocked
+// request is counted.
+func (g *Gate) Blocked(addr netip.Addr) (time.Duration, bool) {
+	d, blocked := g.lim.Blocked(addr, g.now())
+	if blocked {
+		g.throttled.Inc()
+	}
+	return d, blocked
+}
+
+// Failed records a refused credential from addr.
+func (g *Gate) Failed(addr netip.Addr, reason string) {
+	g.lim.Fail(addr, g.now())
+	g.failures.WithLabelValues(g.listener, reason).Inc()
+}
+
+// Bearer takes the token out of an Authorization header value: "" for no
+// header, an ErrBadHeader error for anything but "Bearer TOKEN".
+func Bearer(header string) (string, error) {
+	if header == "" {
+		return "", nil
+	}
+	scheme, tok, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", fmt.Errorf("%w: want \"Bearer TOKEN\"", ErrBadHeader)
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" || len(tok) > 512 || strings.ContainsAny(tok, " \t") {
+		return "", fmt.Errorf("%w: the token after \"Bearer \" is empty, too long or has spaces", ErrBadHeader)
+	}
+	return tok, nil
+}
