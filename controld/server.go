@@ -132,7 +132,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 			return nil, fmt.Errorf("--trusted-proxy: %w", err)
 		}
 		lim, ips := auth.NewLimiter(auth.LimiterConfig{}), auth.NewClientIP(trusted)
-		gate := func(listener string) *auth.Gate { return auth.NewGate(listener, lim, ips, m.AuthFailures, m.AuthThrottled) }
+		gate := func(listener string) *auth.Gate {
+			return auth.NewGate(listener, lim, ips, m.AuthFailures, m.AuthThrottled)
+		}
 		apiGate, mqttGate = gate("api"), gate("mqtt")
 		guard = vod.Guard{Access: s.auth, Playback: gate("playback"), Ingest: gate("ingest")}
 		ingestCfg = ingest.Config{Edges: s.auth, Gate: guard.Ingest}

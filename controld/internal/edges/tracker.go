@@ -5,8 +5,8 @@ package edges
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"

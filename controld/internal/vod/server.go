@@ -80,9 +80,9 @@ type Server struct {
 	playGate   Gate
 	ingestGate Gate
 	m          *metrics.Metrics
-	logger  *slog.Logger
-	srv     *fasthttp.Server
-	origin  []byte
+	logger     *slog.Logger
+	srv        *fasthttp.Server
+	origin     []byte
 	// base is the context of the store and replay calls handlers make,
 	// cancelled by Shutdown. fasthttp's RequestCtx is a context.Context too,
 	// but it is reused for the next request on its connection: a context
@@ -113,7 +113,7 @@ func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest
 		// the control node buffer megabytes (the body is read only by an
 		// authenticated upload, up to MaxBodyBytes).
 		StreamRequestBody: true,
-		Logger:                slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		Logger:            slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	return s
 }
