@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/lmx-video/lmx/api"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/controld/internal/auth"
 	"github.com/lmx-video/lmx/edged"
 	"github.com/lmx-video/lmx/hls"
 )
@@ -44,6 +45,9 @@ func startNode(t *testing.T, mutate func(*Config)) *node {
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.APIListen, cfg.VODListen, cfg.MQTTListen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.CacheSize, cfg.LiveMemory, cfg.MaxSegmentBytes = 64<<20, 64<<20, 8<<20
+	// These tests are about the media path; access control has its own
+	// (auth_test.go), where the edge joins with a credential.
+	cfg.Auth = "none"
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -76,6 +80,22 @@ func startNode(t *testing.T, mutate func(*Config)) *node {
 	return &node{srv: srv, edge: edge, segDir: segDir,
 		api: "http://" + srv.APIAddr().String(), vod: "http://" + srv.VODAddr().String(),
 		push: "http://" + edge.Addr().String() + "/v1/playlist"}
+}
+
+// edgeCredential registers edge with the node's access control and joins
+// it, as `lmx edge add` and `lmx edged --join` do, and returns its credential.
+func (n *node) edgeCredential(t *testing.T, edge string) string {
+	t.Helper()
+	ctx := context.Background()
+	js, _, err := n.srv.auth.AddEdge(ctx, auth.Principal{Name: "test", Role: api.RoleAdmin}, edge, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cred, err := n.srv.auth.Join(ctx, js.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
 }
 
 // tsSegment makes bytes that look like MPEG-TS packets, unique per n.
@@ -326,7 +346,8 @@ func TestManagementAPIErrors(t *testing.T) {
 }
 
 func TestIngestRejectsBadUploads(t *testing.T) {
-	n := startNode(t, func(c *Config) { c.EdgeToken = "s3cret" })
+	n := startNode(t, func(c *Config) { c.Auth = "on" })
+	cred := n.edgeCredential(t, "e")
 	put := func(hdr map[string]string, body io.Reader) int {
 		req, _ := http.NewRequest(http.MethodPut, n.vod+"/v1/ingest/cam", body)
 		for k, v := range hdr {
@@ -343,7 +364,7 @@ func TestIngestRejectsBadUploads(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	good := map[string]string{"Authorization": "Bearer s3cret", "Lmx-Edge": "e", "Lmx-Segment-Seq": "1", "Lmx-Segment-Duration": "2.0"}
+	good := map[string]string{"Authorization": "Bearer " + cred, "Lmx-Edge": "e", "Lmx-Segment-Seq": "1", "Lmx-Segment-Duration": "2.0"}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
 		for a, b := range good {
@@ -353,8 +374,11 @@ func TestIngestRejectsBadUploads(t *testing.T) {
 		return m
 	}
 	one := func() io.Reader { return bytes.NewReader([]byte{0x47}) }
-	if c := put(with("Authorization", "Bearer wrong"), one()); c != 403 {
-		t.Errorf("wrong token: %d", c)
+	if c := put(with("Authorization", "Bearer wrong"), one()); c != 401 {
+		t.Errorf("wrong credential: %d", c)
+	}
+	if c := put(with("Lmx-Edge", "other"), one()); c != 403 {
+		t.Errorf("credential of another edge: %d", c)
 	}
 	if c := put(with("Lmx-Segment-Duration", "NaN"), one()); c != 400 {
 		t.Errorf("NaN duration: %d", c)

@@ -19,17 +19,20 @@ import (
 // (metric labels, the live window's edge and run) outlives the request.
 func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 	req := &ctx.Request
+	read := false
+	body := func() []byte { read = true; return req.Body() }
 	reply, err := s.ingest.Accept(s.base, ingest.Upload{
 		Source:        source,
 		Authorization: string(req.Header.Peek("Authorization")),
 		Header:        func(name string) string { return string(req.Header.Peek(name)) },
 		ContentLength: req.Header.ContentLength(),
 		// Read only once ingest has checked the credential and the length.
-		Body:    req.Body,
+		Body:    body,
 		Arrived: ctx.Time(),
 		Addr:    s.clientAddrIngest(ctx),
 	})
 	if err != nil {
+		s.drainRefused(ctx, err, read)
 		s.ingestError(ctx, err)
 		return
 	}
@@ -48,6 +51,24 @@ func (s *Server) register(ctx *fasthttp.RequestCtx, source string) {
 		return
 	}
 	envelope.WriteFast(ctx, http.StatusOK, api.SourceReply{Envelope: api.Envelope{Success: true, RequestID: envelope.IDFast(ctx)}, Source: src})
+}
+
+// drainRefused reads the body of an upload refused before it was read, when
+// it came from an authenticated edge and is within the listener's bound: the
+// edge reads the answer on a connection that stays usable. An upload refused
+// for its credential (401, 403, 429) is not read: the connection closes.
+func (s *Server) drainRefused(ctx *fasthttp.RequestCtx, err error, read bool) {
+	var ie *ingest.Error
+	if read || !errors.As(err, &ie) {
+		return
+	}
+	switch ie.Status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests, http.StatusLengthRequired:
+		return
+	}
+	if n := ctx.Request.Header.ContentLength(); n > 0 && n <= s.cfg.MaxBodyBytes {
+		_ = ctx.Request.Body()
+	}
 }
 
 // clientAddrIngest is where an edge request comes from (for the failed-auth
