@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/lmx-video/lmx/controld"
 	"github.com/lmx-video/lmx/edged"
@@ -18,9 +19,16 @@ type ControldCmd struct {
 
 // Help shows an example.
 func (c *ControldCmd) Help() string {
-	return `Examples:
+	return `Access control is on by default: the first start writes an admin token to
+DATA-DIR/admin.token (0600), which lmx on this machine reads by itself; a node
+reachable beyond loopback serves TLS with its own CA (DATA-DIR/tls) unless
+given --tls-cert/--tls-key. --auth none is LiveMix's open behaviour.
+
+Examples:
   lmx controld
-  lmx controld --data-dir /var/lib/lmx --cache-size 1GiB --edge-token "$TOKEN"`
+  lmx controld --data-dir /var/lib/lmx --hostname video.example.net
+  lmx controld --tls-cert /etc/lmx/fullchain.pem --tls-key /etc/lmx/key.pem
+  lmx controld --auth none --api-listen 127.0.0.1:8080`
 }
 
 // Run starts the control node and serves until interrupted.
@@ -30,12 +38,34 @@ func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi 
 		return err
 	}
 	cfg := srv.Config()
+	mqtt := "mqtt://"
+	if srv.TLS() != nil {
+		mqtt = "mqtts://"
+	}
 	fmt.Fprintf(out, "lmx controld %s\n", bi.Version)
-	fmt.Fprintf(out, "  management API  http://%s\n", netaddr.Dial(srv.APIAddr().String()))
+	fmt.Fprintf(out, "  management API  %s\n", srv.APIURL())
 	fmt.Fprintf(out, "  playback        %s/v1/vod/live/{source}/vid.m3u8\n", cfg.PublicURL)
-	fmt.Fprintf(out, "  MQTT broker     mqtt://%s\n", netaddr.Dial(srv.MQTTAddr().String()))
+	fmt.Fprintf(out, "  MQTT broker     %s%s\n", mqtt, netaddr.Dial(srv.MQTTAddr().String()))
 	fmt.Fprintf(out, "  data            %s\n", cfg.DataDir)
 	fmt.Fprintf(out, "  recordings      %s\n", srv.RecordingsStore())
+	if b := srv.TLS(); b != nil {
+		if b.CAFile != "" {
+			fmt.Fprintf(out, "  TLS             CA %s (pin %s)\n", b.CAFile, b.Pin)
+			fmt.Fprintf(out, "                  players: ffplay -ca_file %s -tls_verify 1 URL, or install the CA\n", b.CAFile)
+		} else {
+			fmt.Fprintf(out, "  TLS             certificate for %s\n", strings.Join(b.Names, ", "))
+		}
+	}
+	if srv.AuthOn() {
+		path, created := srv.AdminTokenFile()
+		what := "admin token in"
+		if created {
+			what = "admin token created:"
+		}
+		fmt.Fprintf(out, "  access          %s %s (0600; lmx on this machine reads it)\n", what, path)
+	} else {
+		log.Warn("access control is off (--auth none): anyone who reaches " + srv.APIURL() + " may list, watch, change and delete every source and recording, any client may act as any edge, and nothing is encrypted")
+	}
 	fmt.Fprintf(out, "An edge joins with:\n  %s\n", controld.EdgeJoinCommand(srv, "HOST"))
 	return srv.Run(ctx)
 }

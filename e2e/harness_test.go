@@ -313,7 +313,46 @@ func eventually(t *testing.T, timeout, interval time.Duration, what string, f fu
 	}
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: authTransport{http.DefaultTransport}}
+
+// The control nodes of the tests run with access control on (the default)
+// unless a test says --auth none. So that every test need not carry tokens,
+// requests the tests send themselves to a node's management API or
+// playback listener carry that node's admin token, unless they carry an
+// Authorization header of their own or the header anonymous (which is
+// taken off). Real players (ffprobe, ffmpeg, Chromium) get signed URLs or
+// the token as a header, as a user would give them.
+var nodeTokens sync.Map // host:port → admin token
+
+// anonymous marks a request that must go without the node's token.
+const anonymous = "X-Lmx-Test-Anonymous"
+
+type authTransport struct{ base http.RoundTripper }
+
+func (a authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get(anonymous) != "" {
+		req = req.Clone(req.Context())
+		req.Header.Del(anonymous)
+		return a.base.RoundTrip(req)
+	}
+	if tok, ok := nodeTokens.Load(req.URL.Host); ok && req.Header.Get("Authorization") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+tok.(string))
+	}
+	return a.base.RoundTrip(req)
+}
+
+// tokenFor is the admin token of the node serving u ("" for none).
+func tokenFor(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	if tok, ok := nodeTokens.Load(pu.Host); ok {
+		return tok.(string)
+	}
+	return ""
+}
 
 // response is a fully read HTTP answer.
 type response struct {
@@ -444,6 +483,18 @@ type controlNode struct {
 	apiURL, vodURL   string
 	mqttURL          string
 	starts           int
+	// adminToken is the node's first admin token ("" with --auth none).
+	adminToken string
+}
+
+// authOn reports whether the node runs with access control.
+func (cn *controlNode) authOn() bool {
+	for i, a := range cn.extra {
+		if a == "--auth=none" || a == "--auth" && i+1 < len(cn.extra) && cn.extra[i+1] == "none" {
+			return false
+		}
+	}
+	return true
 }
 
 // startControld starts a control node on fresh ports with a fresh data dir.
@@ -500,6 +551,46 @@ func (cn *controlNode) start() {
 		return r.Status == http.StatusOK, r.String()
 	})
 	waitHTTP(t, cn.vodURL+"/healthz", 5*time.Second)
+	if cn.authOn() {
+		b, err := os.ReadFile(filepath.Join(cn.dataDir, "admin.token"))
+		if err != nil {
+			t.Fatalf("%s: the admin token: %v", name, err)
+		}
+		cn.adminToken = strings.TrimSpace(string(b))
+		for _, port := range []int{cn.apiPort, cn.vodPort} {
+			nodeTokens.Store(loopback(port), cn.adminToken)
+		}
+	}
+}
+
+// joinToken registers an edge with the node (POST /v1/edge, as `lmx edge
+// add` does) and returns its single-use join token.
+func (cn *controlNode) joinToken(t *testing.T, name string) string {
+	t.Helper()
+	r := mustDo(t, http.MethodPost, cn.apiURL+"/v1/edge", nil, strings.NewReader(`{"name":"`+name+`"}`))
+	var out struct {
+		JoinToken string `json:"join_token"`
+	}
+	if err := json.Unmarshal(r.Body, &out); err != nil || r.Status != http.StatusOK || out.JoinToken == "" {
+		t.Fatalf("POST /v1/edge %s: %v: %s", name, err, r)
+	}
+	return out.JoinToken
+}
+
+// grantURL is a signed playback URL of a source's live playlist or of a
+// recording ("source" or "recording"), minted by the node's admin token.
+func (cn *controlNode) grantURL(t *testing.T, kind, id string) string {
+	t.Helper()
+	r := mustDo(t, http.MethodPost, cn.apiURL+"/v1/"+kind+"/"+url.PathEscape(id)+"/grant", nil, strings.NewReader(`{}`))
+	var out struct {
+		Grant struct {
+			URL string `json:"url"`
+		} `json:"grant"`
+	}
+	if err := json.Unmarshal(r.Body, &out); err != nil || r.Status != http.StatusOK || out.Grant.URL == "" {
+		t.Fatalf("grant for %s %s: %v: %s", kind, id, err, r)
+	}
+	return out.Grant.URL
 }
 
 // liveURL is the live playlist of a source on the control node.
@@ -531,11 +622,16 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 	args = append(args,
 		"--name", name,
 		"--listen", loopback(port),
-		"--mqtt", cn.mqttURL,
-		"--ingest", cn.vodURL,
 		"--allow-dir", allowDir,
 		"--heartbeat", "1s",
 	)
+	if cn.authOn() {
+		// As an operator would: `lmx edge add NAME` on the control node,
+		// then the edge started with the join token it printed.
+		args = append(args, "--join", cn.joinToken(t, name), "--state-dir", t.TempDir())
+	} else {
+		args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
+	}
 	args = append(args, extra...)
 	e := &edgeNode{name: name, allowDir: allowDir, url: "http://" + loopback(port)}
 	e.proc = startProc(t, "edge "+name, true, bin, args...)
@@ -617,6 +713,9 @@ func runLMX(t *testing.T, cn *controlNode, args ...string) cliResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	full := append([]string{"--server", cn.apiURL}, args...)
+	if cn.adminToken != "" {
+		full = append([]string{"--token", cn.adminToken}, full...)
+	}
 	cmd := exec.CommandContext(ctx, lmxBin, full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -751,7 +850,13 @@ func ffprobe(t *testing.T, u string) ([]probeStream, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ffprobeBin, "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", u)
+	args := []string{"-v", "error"}
+	if tok := tokenFor(u); tok != "" && !strings.Contains(u, "grant=") {
+		// A player given the token instead of a signed URL.
+		args = append(args, "-headers", "Authorization: Bearer "+tok+"\r\n")
+	}
+	args = append(args, "-show_entries", "stream=codec_name,width,height", "-of", "json", u)
+	cmd := exec.CommandContext(ctx, ffprobeBin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
