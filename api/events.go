@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // StreamEvent is one server-sent event from GET /v1/events.
@@ -31,27 +33,40 @@ type EventPayload struct {
 	Recording string `json:"recording,omitempty"`
 	// Detail says more.
 	Detail string `json:"detail,omitempty"`
+	// Actor names the API token whose request made it happen; empty for
+	// what the system did by itself.
+	Actor string `json:"actor,omitempty"`
 }
 
 // FollowEvents reads the control node's event stream, calling fn for each
 // event, until ctx ends or the stream breaks (it returns the reason).
 func (c *Client) FollowEvents(ctx context.Context, fn func(StreamEvent)) error {
-	u := *c.base
-	u.Path = strings.TrimSuffix(u.Path, "/") + PathEvents
+	u := c.url(PathEvents)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	c.authorize(req)
 	// No overall timeout: the stream is meant to stay open.
 	hc := &http.Client{Transport: c.http.Transport}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w at %s: is `lmx controld` running? set --server or LMX_SERVER: %v", ErrUnreachable, c.base, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &StatusError{Status: resp.StatusCode, Message: "event stream: " + resp.Status}
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		se := statusError(resp, raw, time.Now())
+		if se.Message == "" {
+			se.Message = "event stream: " + resp.Status
+		} else {
+			se.Message = "event stream: " + se.Message
+		}
+		return se
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)

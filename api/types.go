@@ -23,6 +23,10 @@ type Error struct {
 	Message string `json:"message"`
 	// Detail adds what to do about it, when known.
 	Detail string `json:"detail,omitempty"`
+	// RequiredRole is, on a 403, the least role that may do what was
+	// asked (RoleViewer, RoleOperator or RoleAdmin), so a client can say
+	// which token it takes.
+	RequiredRole string `json:"required_role,omitempty"`
 }
 
 // Streaming values, as LiveMix encodes them.

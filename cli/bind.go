@@ -17,9 +17,10 @@ import (
 //	context.Context  cancelled on SIGINT/SIGTERM
 //	*slog.Logger     to stderr, per --log-level and --log-format
 //	Stdout           where results go
-//	Client           the management API at --server, made on first use
+//	Client           the management API, made on first use (connect.go)
 //	Timing           the clock and poll intervals (tests shorten them)
 //	BuildInfo        this binary's version
+//	*dial            how the Client is reached (the resolved connection)
 //
 // kong adds *kong.Context and the command structs on the path (*Root for the
 // global flags).
@@ -52,18 +53,21 @@ type Timing struct {
 }
 
 // env is what run takes from the outside world besides argv and the writers.
-// Main uses defaultEnv; tests swap in a fake client and a fast clock.
+// Main uses defaultEnv; tests swap in a fake client, a fast clock and a
+// control node data dir of their own.
 type env struct {
-	newClient  func(server string) (Client, error)
+	newClient  func(c connection) (Client, error)
+	local      localNode
 	timing     Timing
 	isTerminal func(w io.Writer) bool
 }
 
 func defaultEnv() env {
 	return env{
-		newClient: func(server string) (Client, error) {
-			return api.NewClient(server, nil)
+		newClient: func(c connection) (Client, error) {
+			return newAPIClient(c)
 		},
+		local: readLocal(os.Getenv),
 		timing: Timing{
 			Now:    time.Now,
 			Poll:   250 * time.Millisecond,
@@ -85,18 +89,22 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// newAPIClient is the real client for c.
+func newAPIClient(c connection) (*api.Client, error) {
+	return api.NewClientWith(c.Server, api.ClientOptions{Token: c.Token, CAFile: c.CAFile})
+}
+
 // bindings is the one kong option that makes every bound type available.
-func bindings(ctx context.Context, root *Root, stdout, stderr io.Writer, version BuildInfo, e env) kong.Option {
+func bindings(ctx context.Context, d *dial, stdout, stderr io.Writer, version BuildInfo) kong.Option {
+	root, e := d.root, d.env
 	return kong.OptionFunc(func(k *kong.Kong) error {
 		opts := []kong.Option{
 			kong.BindTo(ctx, (*context.Context)(nil)),
-			kong.Bind(Stdout{Writer: stdout, Terminal: e.isTerminal(stdout)}, e.timing, version),
+			kong.Bind(Stdout{Writer: stdout, Terminal: e.isTerminal(stdout)}, e.timing, version, d),
 			kong.BindSingletonProvider(func() *slog.Logger {
 				return newLogger(stderr, root.LogLevel, root.LogFormat)
 			}),
-			kong.BindSingletonProvider(func() (Client, error) {
-				return e.newClient(root.Server)
-			}),
+			kong.BindSingletonProvider(d.client),
 		}
 		for _, o := range opts {
 			if err := o.Apply(k); err != nil {

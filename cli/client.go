@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"time"
 
 	"github.com/lmx-video/lmx/api"
 )
@@ -21,6 +22,17 @@ type Client interface {
 	ListRecordings(ctx context.Context, source string, activeOnly bool) ([]api.Recording, error)
 	GetRecording(ctx context.Context, id string) (api.Recording, error)
 	DeleteRecording(ctx context.Context, id string, force bool) error
+
+	UpdateSource(ctx context.Context, idOrName string, u api.SourceUpdate) (api.Source, error)
+	SourceGrant(ctx context.Context, source string, ttl time.Duration) (api.Grant, error)
+	RecordingGrant(ctx context.Context, id string, ttl time.Duration) (api.Grant, error)
+	AddEdge(ctx context.Context, e api.NewEdge) (api.EdgeJoinReply, error)
+	GetEdge(ctx context.Context, name string) (api.Edge, error)
+	RevokeEdge(ctx context.Context, name string) (api.Edge, error)
+	RestoreEdge(ctx context.Context, name string) (api.Edge, error)
+	CreateToken(ctx context.Context, t api.NewToken) (api.Token, string, error)
+	ListTokens(ctx context.Context) ([]api.Token, error)
+	RevokeToken(ctx context.Context, name string) (api.Token, error)
 }
 
 var _ Client = (*api.Client)(nil)

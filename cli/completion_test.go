@@ -81,15 +81,15 @@ t lmx rec ''
 t lmx rec start camera-0 --s
 `
 	got := shell(t, "bash", "-c", probe, "probe", file)
-	want := `controld edged demo source rec edge tui version completion
+	want := `controld edged demo source rec edge token tui version completion
 source
-add ls show rm stream
+add ls show set rm stream url
 on off
---help --server --log-level --log-format --name --json --watch
+--help --server --log-level --log-format --token --ca-file --name --json --watch
 debug info warn error
 bash zsh fish
---timeout
-start stop ls show rm export
+--token --timeout
+start stop ls show url rm export
 --server --since --since-epoch
 `
 	if got != want {
@@ -117,10 +117,10 @@ t lmx --server ''
 t lmx completion ''
 `
 	got := shell(t, "zsh", "-f", "-c", probe, "probe", file)
-	want := `controld edged demo source rec edge tui version completion
-add ls show rm stream
+	want := `controld edged demo source rec edge token tui version completion
+add ls show set rm stream url
 on off
---help -h --server --log-level --log-format --json --watch -w
+--help -h --server --log-level --log-format --token --ca-file --json --watch -w
 text json
 (files)
 bash zsh fish
@@ -140,10 +140,10 @@ for line in 'lmx ' 'lmx --server http://x:8080 source ' 'lmx source stream ' 'lm
 end
 `
 	got := shell(t, "fish", "-N", "-c", probe, file)
-	want := `completion controld demo edge edged rec source tui version
-add ls rm show stream
+	want := `completion controld demo edge edged rec source token tui version
+add ls rm set show stream url
 off on
---help --json --log-format --log-level --server
+--ca-file --help --json --log-format --log-level --server --token
 debug error info warn
 bash fish zsh
 `

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,11 +12,34 @@ import (
 	"github.com/lmx-video/lmx/api"
 )
 
-// EdgeCmd groups the commands about edge agents. Edges register themselves
-// by connecting, so there is nothing to add or remove here.
+// EdgeCmd groups the commands about edge agents. With authentication on,
+// an edge joins with the single-use token lmx edge add prints, and can be
+// cut off and let back in; otherwise edges register by connecting.
 type EdgeCmd struct {
-	Ls   EdgeLsCmd   `cmd:"" help:"List edge agents."`
-	Show EdgeShowCmd `cmd:"" help:"Show one edge agent and the sources it sees."`
+	apiFlags
+	Add     EdgeAddCmd     `cmd:"" help:"Register an edge and print the command that starts it."`
+	Ls      EdgeLsCmd      `cmd:"" help:"List edge agents."`
+	Show    EdgeShowCmd    `cmd:"" help:"Show one edge agent and the sources it sees."`
+	Revoke  EdgeRevokeCmd  `cmd:"" help:"Cut an edge off: close its session and refuse its uploads."`
+	Restore EdgeRestoreCmd `cmd:"" help:"Let a revoked edge back in with its same credential."`
+}
+
+// addEdgeHint says how to get a first edge.
+const addEdgeHint = "add one with lmx edge add NAME (or, with controld --auth none, start one with lmx edged --name NAME --controld HOST)"
+
+// credentialState is an edge's credential as tables show it: pending,
+// joined, revoked, or "-" (authentication off, or an edge never added).
+func credentialState(e api.Edge) string {
+	return orNone(e.Credential)
+}
+
+// edgeError explains an API error about the edge name: a 404 becomes
+// advice to look at the list; anything else keeps its message.
+func edgeError(name string, err error) error {
+	if errors.Is(err, api.ErrNotFound) {
+		return &hintError{msg: fmt.Sprintf("edge %q not found: see lmx edge ls", name), err: err}
+	}
+	return err
 }
 
 // sortEdges returns edges sorted by name, leaving the caller's slice alone.
@@ -28,10 +52,10 @@ func sortEdges(edges []api.Edge) []api.Edge {
 // writeEdges prints edges as a table sorted by name.
 func writeEdges(w io.Writer, edges []api.Edge, now time.Time) error {
 	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tVERSION\tADDRESS\tSOURCES\tLAST SEEN")
+	fmt.Fprintln(tw, "NAME\tSTATUS\tCREDENTIAL\tVERSION\tADDRESS\tSOURCES\tLAST SEEN")
 	for _, e := range sortEdges(edges) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n",
-			e.Name, edgeState(e, now), orNone(e.Version), orNone(e.IngestAddr),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
+			e.Name, edgeState(e, now), credentialState(e), orNone(e.Version), orNone(e.IngestAddr),
 			len(e.Sources), age(e.LastSeen, now))
 	}
 	return tw.Flush()
@@ -43,6 +67,7 @@ func writeEdge(w io.Writer, e api.Edge, now time.Time) error {
 	rows := [][2]string{
 		{"Name", e.Name},
 		{"Status", edgeState(e, now)},
+		{"Credential", credentialDetail(e)},
 		{"Version", orNone(e.Version)},
 		{"Address", orNone(e.IngestAddr)},
 		{"Started", timestamp(e.StartedAt, now)},
@@ -77,4 +102,20 @@ func writeEdge(w io.Writer, e api.Edge, now time.Time) error {
 			s.Name, streaming, age(s.LastSegmentAt, now), bitrate(s.BitrateBPS), buffer, s.Uploaded, s.Dropped)
 	}
 	return tw.Flush()
+}
+
+// credentialDetail says what an edge's credential state means.
+func credentialDetail(e api.Edge) string {
+	switch e.Credential {
+	case "":
+		return none
+	case api.CredentialPending:
+		return "pending (added; its join token is not used yet)"
+	case api.CredentialJoined:
+		return "joined"
+	case api.CredentialRevoked:
+		return "revoked (lmx edge restore " + e.Name + " lets it back in)"
+	default:
+		return e.Credential
+	}
 }

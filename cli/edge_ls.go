@@ -16,9 +16,10 @@ type EdgeLsCmd struct {
 
 // Help is the detail under the usage line.
 func (*EdgeLsCmd) Help() string {
-	return `Lists the edge agents that have connected to the control node: whether
-each is online and for how long (or offline since when), its version, the
-address ffmpeg pushes to, and how many sources it sees.
+	return `Lists the edge agents the control node knows: whether each is online and
+for how long (or offline since when), its credential (pending until it joins,
+joined, or revoked), its version, the address ffmpeg pushes to, and how many
+sources it sees.
 
 Examples:
 
@@ -45,7 +46,7 @@ func (c *EdgeLsCmd) Run(ctx context.Context, client Client, out Stdout, t Timing
 			return edgesError(err)
 		}
 		if len(edges) == 0 {
-			_, err := fmt.Fprintln(w, "no edges yet: start one with lmx edged --name NAME --controld HOST")
+			_, err := fmt.Fprintln(w, "no edges yet: "+addEdgeHint)
 			return err
 		}
 		return writeEdges(w, edges, t.Now())

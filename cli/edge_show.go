@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,9 +17,9 @@ type EdgeShowCmd struct {
 
 // Help is the detail under the usage line.
 func (*EdgeShowCmd) Help() string {
-	return `Shows one edge agent and, for each source it receives from ffmpeg, whether
-it forwards it, how fresh and how fast it is, how much its buffer holds, and
-how many segments it uploaded or dropped.
+	return `Shows one edge agent, the state of its credential, and, for each source it
+receives from ffmpeg, whether it forwards it, how fresh and how fast it is,
+how much its buffer holds, and how many segments it uploaded or dropped.
 
 Examples:
 
@@ -26,14 +27,19 @@ Examples:
     lmx edge show cam-gw-1 --json`
 }
 
-// Run shows the edge. The API has no single-edge endpoint, so this lists
-// them all and picks one; there are few edges per control node.
+// Run shows the edge.
 func (c *EdgeShowCmd) Run(ctx context.Context, client Client, out Stdout, t Timing) error {
-	edges, err := client.ListEdges(ctx)
-	if err != nil {
-		return edgesError(err)
+	e, err := client.GetEdge(ctx, c.Name)
+	if errors.Is(err, api.ErrNotFound) {
+		// No edge by that name, or a control node without GET
+		// /v1/edge/{name}: the list tells which, and names the edges
+		// there are.
+		edges, lerr := client.ListEdges(ctx)
+		if lerr != nil {
+			return edgesError(lerr)
+		}
+		e, err = findEdge(sortEdges(edges), c.Name)
 	}
-	e, err := findEdge(sortEdges(edges), c.Name)
 	if err != nil {
 		return err
 	}
@@ -53,7 +59,7 @@ func findEdge(edges []api.Edge, name string) (api.Edge, error) {
 		names = append(names, e.Name)
 	}
 	if len(names) == 0 {
-		return api.Edge{}, fmt.Errorf("edge %q not found: no edge has connected yet; start one with lmx edged --name NAME --controld HOST", name)
+		return api.Edge{}, fmt.Errorf("edge %q not found: there are no edges yet; %s", name, addEdgeHint)
 	}
 	return api.Edge{}, fmt.Errorf("edge %q not found; known edges: %s", name, strings.Join(names, ", "))
 }

@@ -9,14 +9,14 @@ import (
 )
 
 func TestEdgeLs(t *testing.T) {
-	wantOK(t, runCLI(t, newFake(), "edge", "ls"), `NAME      STATUS      VERSION  ADDRESS        SOURCES  LAST SEEN
-cam-gw-1  online 5m   v0.1.0   10.0.0.5:9080  1        1s ago
-cam-gw-2  offline 2h  v0.1.0   -              0        2h ago
+	wantOK(t, runCLI(t, newFake(), "edge", "ls"), `NAME      STATUS      CREDENTIAL  VERSION  ADDRESS        SOURCES  LAST SEEN
+cam-gw-1  online 5m   -           v0.1.0   10.0.0.5:9080  1        1s ago
+cam-gw-2  offline 2h  -           v0.1.0   -              0        2h ago
 `)
 }
 
 func TestEdgeLsEmpty(t *testing.T) {
-	wantOK(t, runCLI(t, &fakeClient{}, "edge", "ls"), "no edges yet: start one with lmx edged --name NAME --controld HOST\n")
+	wantOK(t, runCLI(t, &fakeClient{}, "edge", "ls"), "no edges yet: "+addEdgeHint+"\n")
 	wantOK(t, runCLI(t, &fakeClient{}, "edge", "ls", "--json"), "[]\n")
 }
 
@@ -39,6 +39,7 @@ func TestEdgeLsNotLmx(t *testing.T) {
 func TestEdgeShow(t *testing.T) {
 	wantOK(t, runCLI(t, newFake(), "edge", "show", "cam-gw-1"), `Name:        cam-gw-1
 Status:      online 5m
+Credential:  -
 Version:     v0.1.0
 Address:     10.0.0.5:9080
 Started:     2025-03-01 11:55:00 (5m ago)
@@ -50,6 +51,7 @@ camera-0  on         3s ago  1.2 Mbit/s  120s, 18 MiB  42        1
 `)
 	wantOK(t, runCLI(t, newFake(), "edge", "show", "cam-gw-2"), `Name:        cam-gw-2
 Status:      offline 2h
+Credential:  -
 Version:     v0.1.0
 Address:     -
 Started:     -
@@ -74,5 +76,5 @@ func TestEdgeShowNotFound(t *testing.T) {
 	wantErr(t, runCLI(t, newFake(), "edge", "show", "cam-gw-9"), 1,
 		`edge "cam-gw-9" not found; known edges: cam-gw-1, cam-gw-2`)
 	wantErr(t, runCLI(t, &fakeClient{}, "edge", "show", "cam-gw-9"), 1,
-		`edge "cam-gw-9" not found: no edge has connected yet; start one with lmx edged --name NAME --controld HOST`)
+		`edge "cam-gw-9" not found: there are no edges yet; `+addEdgeHint)
 }

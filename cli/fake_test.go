@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"slices"
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 	// Detail views print local times; pin the zone so outputs are stable.
 	time.Local = time.UTC
 	// Output must not depend on the environment the tests run in.
-	for _, k := range []string{"LMX_SERVER", "LMX_LOG_LEVEL", "LMX_LOG_FORMAT", "COLUMNS"} {
+	for _, k := range []string{"LMX_SERVER", "LMX_TOKEN", "LMX_CA_FILE", "LMX_DATA_DIR", "LMX_LOG_LEVEL", "LMX_LOG_FORMAT", "COLUMNS"} {
 		os.Unsetenv(k)
 	}
 	os.Exit(m.Run())
@@ -34,6 +35,7 @@ type fakeClient struct {
 	sources    []api.Source
 	edges      []api.Edge
 	recordings []api.Recording // see rec_fake_test.go
+	tokens     []api.Token     // see auth_fake_test.go
 
 	// err, when set, is what every call returns.
 	err error
@@ -49,6 +51,7 @@ type fakeClient struct {
 	listedName []string
 	polls      int
 	recCalls   []recCall
+	authCalls  []authCall
 }
 
 var _ Client = (*fakeClient)(nil)
@@ -236,16 +239,24 @@ type result struct {
 	code           int
 }
 
+// testDataDir is where testEnv says a local control node would leave its
+// files; none does.
+const testDataDir = "/nonexistent/lmx"
+
 // testEnv is an env that hands out fc (or fails the test if a command asks
-// for a client when fc is nil) with a frozen clock and fast polling.
+// for a client when fc is nil) with a frozen clock, fast polling, and no
+// control node on this machine.
 func testEnv(t *testing.T, fc *fakeClient) env {
 	return env{
-		newClient: func(string) (Client, error) {
+		newClient: func(connection) (Client, error) {
 			if fc == nil {
 				t.Error("command asked for a client it should not need")
 				return nil, errors.New("no client in this test")
 			}
 			return fc, nil
+		},
+		local: func() (string, api.LocalNode, string, error) {
+			return testDataDir, api.LocalNode{}, "", fs.ErrNotExist
 		},
 		timing: Timing{
 			Now:    func() time.Time { return testNow },

@@ -17,8 +17,7 @@ var update = flag.Bool("update", false, "rewrite testdata/help/*.golden from the
 // testParser builds the real parser, with every binding, over a fresh Root.
 func testParser(t *testing.T) *kong.Kong {
 	t.Helper()
-	var root Root
-	p, err := newParser(context.Background(), &root, io.Discard, io.Discard, BuildInfo{}, testEnv(t, nil))
+	p, err := newParser(context.Background(), &dial{root: &Root{}, env: testEnv(t, nil)}, io.Discard, io.Discard, BuildInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}

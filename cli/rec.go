@@ -18,10 +18,12 @@ import (
 // stream the control node keeps, which may reach back into the edge's
 // buffer.
 type RecCmd struct {
+	apiFlags
 	Start  RecStartCmd  `cmd:"" help:"Start recording a source, now or from the past."`
 	Stop   RecStopCmd   `cmd:"" help:"Stop a recording."`
 	Ls     RecLsCmd     `cmd:"" help:"List recordings."`
 	Show   RecShowCmd   `cmd:"" help:"Show one recording in detail, with its gaps."`
+	URL    RecURLCmd    `cmd:"" name:"url" help:"Print a signed playback URL of a recording."`
 	Rm     RecRmCmd     `cmd:"" help:"Delete a recording."`
 	Export RecExportCmd `cmd:"" help:"Write a recording to one .ts, .mp4, .mkv or .mov file."`
 }

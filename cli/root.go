@@ -13,14 +13,12 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
-
-	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
 // Root is the whole command tree. Its flags are global: kong accepts them
 // before or after the command words.
 type Root struct {
-	Server    string `env:"LMX_SERVER" default:"${default_server}" placeholder:"URL" help:"Address of the control node's management API (default ${default})."`
+	Server    string `env:"LMX_SERVER" placeholder:"URL" help:"Address of the control node's management API (default: the control node on this machine, from its local.json, else ${default_server})."`
 	LogLevel  string `env:"LMX_LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"Log level, one of ${enum}."`
 	LogFormat string `env:"LMX_LOG_FORMAT" enum:"text,json" default:"text" help:"Log format, one of ${enum}."`
 
@@ -30,7 +28,8 @@ type Root struct {
 
 	Source SourceCmd `cmd:"" help:"Manage video sources."`
 	Rec    RecCmd    `cmd:"" help:"Record sources; list, show and export recordings."`
-	Edge   EdgeCmd   `cmd:"" help:"Inspect edge agents."`
+	Edge   EdgeCmd   `cmd:"" help:"Add, inspect and revoke edge agents."`
+	Token  TokenCmd  `cmd:"" help:"Create, list and revoke API tokens."`
 	Tui    TuiCmd    `cmd:"" help:"Watch the whole system live and act on it from the keyboard."`
 
 	Version    VersionCmd    `cmd:"" help:"Print the lmx version."`
@@ -76,8 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, version B
 		}
 	}()
 
-	var root Root
-	parser, err := newParser(ctx, &root, stdout, stderr, version, e)
+	d := &dial{root: &Root{}, env: e}
+	parser, err := newParser(ctx, d, stdout, stderr, version)
 	if err != nil {
 		// The command tree itself is wrong: a bug, caught by any test.
 		fmt.Fprintf(stderr, "lmx: %v\n", err)
@@ -100,23 +99,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, version B
 			fmt.Fprintln(stderr, "lmx: interrupted")
 			return exitError
 		}
-		fmt.Fprintf(stderr, "lmx: %v\n", err)
+		fmt.Fprintf(stderr, "lmx: %v\n", d.explain(err))
 		return exitError
 	}
 	return exitOK
 }
 
-// newParser builds the kong parser for root with every binding the commands
-// may ask for. Tests use it to walk the command tree.
-func newParser(ctx context.Context, root *Root, stdout, stderr io.Writer, version BuildInfo, e env) (*kong.Kong, error) {
-	return kong.New(root,
+// newParser builds the kong parser for d.root with every binding the
+// commands may ask for. Tests use it to walk the command tree.
+func newParser(ctx context.Context, d *dial, stdout, stderr io.Writer, version BuildInfo) (*kong.Kong, error) {
+	return kong.New(d.root,
 		kong.Name("lmx"),
 		kong.Description(description),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"default_server": "http://" + netaddr.Dial(netaddr.Listen(netaddr.APIPort))},
+		kong.Vars{"default_server": defaultServer},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(exitRequest(code)) }),
-		bindings(ctx, root, stdout, stderr, version, e),
+		bindings(ctx, d, stdout, stderr, version),
 	)
 }

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lmx-video/lmx/api"
 )
 
 func TestNoCommandIsUsageError(t *testing.T) {
@@ -52,8 +55,10 @@ func TestHelpExitsZero(t *testing.T) {
 }
 
 // realEnv is the production env with the test clock: commands get a real
-// *api.Client for --server.
+// *api.Client for --server. The control node data dir it looks in is an
+// empty one of the test's (LMX_DATA_DIR), not this machine's.
 func realEnv(t *testing.T) env {
+	t.Setenv("LMX_DATA_DIR", t.TempDir())
 	e := defaultEnv()
 	e.timing = testEnv(t, nil).timing
 	return e
@@ -95,13 +100,22 @@ func TestBadServerAddress(t *testing.T) {
 }
 
 func TestServerOnlyWhenNeeded(t *testing.T) {
-	// testEnv(t, nil) fails the test if a command asks for a client.
+	// testEnv(t, nil) fails the test if a command asks for a client, and
+	// this one if it looks for a local control node.
+	e := testEnv(t, nil)
+	e.local = func() (string, api.LocalNode, string, error) {
+		t.Error("looked for a local control node")
+		return "", api.LocalNode{}, "", fs.ErrNotExist
+	}
 	for _, args := range [][]string{
 		{"--server", "::bad::", "version"},
 		{"--server", "::bad::", "completion", "bash"},
 		{"--server", "::bad::", "source", "ls", "--help"},
+		{"version"},
+		{"token", "create", "--help"},
+		{"source", "ls", "--token", "x", "--help"},
 	} {
-		if r := runCLI(t, nil, args...); r.code != 0 {
+		if r := runWith(context.Background(), e, args...); r.code != 0 {
 			t.Errorf("%q: exit %d: %s", args, r.code, r.stderr)
 		}
 	}
@@ -112,7 +126,7 @@ func TestServerOnlyWhenNeeded(t *testing.T) {
 func TestBindings(t *testing.T) {
 	fc := newFake()
 	var root Root
-	p, err := newParser(context.Background(), &root, &strings.Builder{}, &strings.Builder{}, BuildInfo{Version: "v9"}, testEnv(t, fc))
+	p, err := newParser(context.Background(), &dial{root: &root, env: testEnv(t, fc)}, &strings.Builder{}, &strings.Builder{}, BuildInfo{Version: "v9"})
 	if err != nil {
 		t.Fatal(err)
 	}

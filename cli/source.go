@@ -13,11 +13,14 @@ import (
 // SourceCmd groups the commands about video sources: what ffmpeg pushes to
 // an edge, and what viewers play from the control node.
 type SourceCmd struct {
+	apiFlags
 	Add    SourceAddCmd    `cmd:"" help:"Create a source."`
 	Ls     SourceLsCmd     `cmd:"" help:"List sources."`
 	Show   SourceShowCmd   `cmd:"" help:"Show one source in detail."`
+	Set    SourceSetCmd    `cmd:"" help:"Change a source: public or not, its edge, its description."`
 	Rm     SourceRmCmd     `cmd:"" help:"Delete a source."`
 	Stream SourceStreamCmd `cmd:"" help:"Turn a source's streaming on or off."`
+	URL    SourceURLCmd    `cmd:"" name:"url" help:"Print a signed playback URL of a source's live stream."`
 }
 
 // writeSources prints sources as a table sorted by name.
@@ -25,10 +28,10 @@ func writeSources(w io.Writer, sources []api.Source, now time.Time) error {
 	sources = slices.Clone(sources)
 	slices.SortFunc(sources, func(a, b api.Source) int { return strings.Compare(a.Name, b.Name) })
 	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tID\tEDGE\tSTREAMING\tLIVE\tBITRATE\tUPDATED")
+	fmt.Fprintln(tw, "NAME\tID\tEDGE\tSTREAMING\tPUBLIC\tLIVE\tBITRATE\tUPDATED")
 	for _, s := range sources {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			s.Name, shortID(s.ID), edgeLabel(s), streamingState(s),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Name, shortID(s.ID), edgeLabel(s), streamingState(s), yesNo(s.Public),
 			age(s.LastSegmentAt, now), bitrate(s.BitrateBPS), age(s.UpdatedAt, now))
 	}
 	return tw.Flush()
@@ -51,6 +54,7 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 		{"Last segment", age(s.LastSegmentAt, now)},
 		{"Live segments", fmt.Sprint(s.LiveSegments)},
 		{"Bitrate", bitrate(s.BitrateBPS)},
+		{"Public", publicDetail(s)},
 		{"Playback", orNone(s.PlaybackURL)},
 		{"Created", timestamp(s.CreatedAt, now)},
 		{"Updated", timestamp(s.UpdatedAt, now)},
@@ -59,4 +63,20 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
 	}
 	return tw.Flush()
+}
+
+// yesNo is a flag as a table cell.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// publicDetail says who may play a source.
+func publicDetail(s api.Source) string {
+	if s.Public {
+		return "yes (anyone may play it)"
+	}
+	return "no (with auth on, players need a signed URL: lmx source url " + s.Name + ")"
 }

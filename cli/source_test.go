@@ -13,9 +13,9 @@ import (
 
 func TestSourceLs(t *testing.T) {
 	r := runCLI(t, newFake(), "source", "ls")
-	wantOK(t, r, `NAME      ID        EDGE      STREAMING  LIVE    BITRATE     UPDATED
-camera-0  0b7c1e2a  cam-gw-1  on         2s ago  1.2 Mbit/s  5m ago
-camera-1  f3a9c2d1  -         off        -       -           3h ago
+	wantOK(t, r, `NAME      ID        EDGE      STREAMING  PUBLIC  LIVE    BITRATE     UPDATED
+camera-0  0b7c1e2a  cam-gw-1  on         no      2s ago  1.2 Mbit/s  5m ago
+camera-1  f3a9c2d1  -         off        no      -       -           3h ago
 `)
 }
 
@@ -24,8 +24,8 @@ func TestSourceLsStates(t *testing.T) {
 	fc.sources[1].EdgeStreaming = false // on, not yet confirmed
 	fc.sources[1].EdgeOnline = false
 	r := runCLI(t, fc, "source", "ls", "--name", "camera-0")
-	wantOK(t, r, `NAME      ID        EDGE                STREAMING     LIVE    BITRATE     UPDATED
-camera-0  0b7c1e2a  cam-gw-1 (offline)  on (pending)  2s ago  1.2 Mbit/s  5m ago
+	wantOK(t, r, `NAME      ID        EDGE                STREAMING     PUBLIC  LIVE    BITRATE     UPDATED
+camera-0  0b7c1e2a  cam-gw-1 (offline)  on (pending)  no      2s ago  1.2 Mbit/s  5m ago
 `)
 	if got := fc.listedName; len(got) != 1 || got[0] != "camera-0" {
 		t.Errorf("ListSources name = %q, want camera-0", got)
@@ -94,9 +94,9 @@ func TestSourceLsWatch(t *testing.T) {
 			if terminal {
 				frame = clearScreen + frame
 			}
-			table := `NAME      ID        EDGE      STREAMING  LIVE    BITRATE     UPDATED
-camera-0  0b7c1e2a  cam-gw-1  on         2s ago  1.2 Mbit/s  5m ago
-camera-1  f3a9c2d1  -         off        -       -           3h ago
+			table := `NAME      ID        EDGE      STREAMING  PUBLIC  LIVE    BITRATE     UPDATED
+camera-0  0b7c1e2a  cam-gw-1  on         no      2s ago  1.2 Mbit/s  5m ago
+camera-1  f3a9c2d1  -         off        no      -       -           3h ago
 `
 			sep := "\n"
 			if terminal {
@@ -121,6 +121,7 @@ Streaming:       on
 Last segment:    2s ago
 Live segments:   5
 Bitrate:         1.2 Mbit/s
+Public:          no (with auth on, players need a signed URL: lmx source url camera-0)
 Playback:        http://ctl.example:8081/v1/vod/live/camera-0/vid.m3u8
 Created:         2025-03-01 10:00:00 (2h ago)
 Updated:         2025-03-01 11:55:00 (5m ago)

@@ -15,6 +15,7 @@ import (
 
 // TuiCmd runs the operator dashboard.
 type TuiCmd struct {
+	apiFlags
 	NoColor bool `name:"no-color" help:"Draw without colours (also when NO_COLOR is set)."`
 }
 
@@ -42,22 +43,28 @@ Examples:
 }
 
 // Run shows the dashboard until q or Ctrl-C, then restores the terminal.
-func (c *TuiCmd) Run(ctx context.Context, client Client, root *Root, out Stdout) error {
+func (c *TuiCmd) Run(ctx context.Context, client Client, d *dial, out Stdout) error {
 	if !out.Terminal {
 		return errors.New("lmx tui needs a terminal, and stdout is not one: for a table that redraws, try lmx source ls --watch")
 	}
 	// The dashboard also follows the event stream, which the commands'
 	// Client does not offer: use the bound client when it can (it is an
-	// *api.Client outside tests), else make one for --server.
+	// *api.Client outside tests), else make one for the same connection,
+	// token and CA included, so requests and the event stream both carry
+	// them.
+	conn, err := d.connection()
+	if err != nil {
+		return err
+	}
 	tc, ok := client.(tui.Client)
 	if !ok {
-		ac, err := api.NewClient(root.Server, nil)
+		ac, err := newAPIClient(conn)
 		if err != nil {
 			return err
 		}
 		tc = ac
 	}
-	server := root.Server
+	server := conn.Server
 	if ac, ok := tc.(*api.Client); ok {
 		server = ac.Base()
 	}

@@ -420,10 +420,13 @@ func (m *Model) stream(msg tea.Msg) tea.Cmd {
 			}
 		case connReconnecting:
 			m.conn = connReconnecting
-			m.status = status{
-				level: levelError, conn: true, at: m.now(),
-				text: fmt.Sprintf("lost the control node at %s: %s; trying again in %s", m.server, m.plain(msg.err), msg.retryIn),
+			text := fmt.Sprintf("lost the control node at %s: %s; trying again in %s", m.server, m.plain(msg.err), msg.retryIn)
+			if errors.Is(msg.err, api.ErrUnauthorized) || errors.Is(msg.err, api.ErrForbidden) {
+				// It answers, but not to this token: quitting to pass
+				// another is the way out, not waiting.
+				text = fmt.Sprintf("the control node at %s refused its event stream: %s; trying again in %s", m.server, m.plain(msg.err), msg.retryIn)
 			}
+			m.status = status{level: levelError, conn: true, at: m.now(), text: text}
 		}
 	case eventMsg:
 		return m.event(msg.ev)
@@ -453,16 +456,19 @@ func (m *Model) event(ev api.StreamEvent) tea.Cmd {
 		}
 		return m.want(refreshAll)
 	case broker.EventEdgeOnline:
-		m.notice(levelNotice, "edge "+p.Edge+" is online")
+		m.notice(levelNotice, "edge "+p.Edge+" is online"+byActor(p))
 		return m.want(refreshEdges | refreshSources)
 	case broker.EventEdgeOffline:
-		m.notice(levelWarn, "edge "+p.Edge+" went offline")
+		m.notice(levelWarn, "edge "+p.Edge+" went offline"+byActor(p))
 		return m.want(refreshEdges | refreshSources)
 	case broker.EventSourceAdded, broker.EventSourceRemoved, broker.EventSourceEdgeAssigned:
+		m.acted(ev.Kind, p)
 		return m.want(refreshSources | refreshEdges)
 	case broker.EventStreamingChanged:
+		m.acted(ev.Kind, p)
 		return m.want(refreshSources)
 	case broker.EventRecordingStarted, broker.EventRecordingStopped, broker.EventRecordingRemoved:
+		m.acted(ev.Kind, p)
 		return m.want(refreshRecordings | refreshSources)
 	case broker.EventSegmentDropped:
 		text := "a segment of " + orNone(p.Source) + " was dropped"
@@ -472,9 +478,57 @@ func (m *Model) event(ev api.StreamEvent) tea.Cmd {
 		if p.Detail != "" {
 			text += ": " + p.Detail
 		}
-		m.notice(levelWarn, text)
+		m.notice(levelWarn, text+byActor(p))
+	default:
+		m.acted(ev.Kind, p)
 	}
 	return nil
+}
+
+// byActor names who made an event happen: " · by ci-bot", or nothing for
+// what the system did by itself.
+func byActor(p api.EventPayload) string {
+	if p.Actor == "" {
+		return ""
+	}
+	return " · by " + p.Actor
+}
+
+// acted says in the status line what someone did through the API (an event
+// with an actor), so an operator sees other people's changes as they come.
+// What the system does by itself only refetches.
+func (m *Model) acted(kind string, p api.EventPayload) {
+	if p.Actor == "" {
+		return
+	}
+	var text string
+	switch kind {
+	case broker.EventStreamingChanged:
+		text = orNone(p.Source) + ": streaming " + orNone(p.Detail)
+	case broker.EventSourceAdded:
+		text = "source " + orNone(p.Source) + " added"
+	case broker.EventSourceRemoved:
+		text = "source " + orNone(p.Source) + " removed"
+	case broker.EventSourceEdgeAssigned:
+		text = orNone(p.Source) + " moved to edge " + orNone(p.Edge)
+	case broker.EventRecordingStarted:
+		text = "recording " + shortID(p.Recording) + " of " + orNone(p.Source) + " started"
+	case broker.EventRecordingStopped:
+		text = "recording " + shortID(p.Recording) + " of " + orNone(p.Source) + " stopped"
+	case broker.EventRecordingRemoved:
+		text = "recording " + shortID(p.Recording) + " removed"
+	default:
+		// A kind this dashboard does not know yet: its name and what it
+		// is about.
+		parts := []string{kind}
+		for _, s := range []string{p.Edge, p.Source, shortID(p.Recording), p.Detail} {
+			if s != "" && s != none {
+				parts = append(parts, s)
+			}
+		}
+		text = strings.Join(parts, " ")
+	}
+	m.notice(levelNotice, text+byActor(p))
 }
 
 // edgeStatus applies an edge's status to the panels and decides whether a

@@ -807,3 +807,47 @@ func TestKeysTypedAhead(t *testing.T) {
 		t.Fatal("a paste containing q quit the dashboard")
 	}
 }
+
+// TestEventActorInStatus: what someone did through the API shows with who
+// did it; what the system did by itself only refetches.
+func TestEventActorInStatus(t *testing.T) {
+	for _, tc := range []struct {
+		kind string
+		p    api.EventPayload
+		want string
+	}{
+		{"source.streaming", api.EventPayload{Source: "cam-lobby", Edge: "gw-lobby", Detail: "on", Actor: "ci-bot"}, "cam-lobby: streaming on · by ci-bot"},
+		{"source.added", api.EventPayload{Source: "cam-gate", Actor: "admin"}, "source cam-gate added · by admin"},
+		{"source.removed", api.EventPayload{Source: "cam-gate", Actor: "admin"}, "source cam-gate removed · by admin"},
+		{"source.edge", api.EventPayload{Source: "cam-door", Edge: "gw-yard", Detail: "was gw-lobby", Actor: "night"}, "cam-door moved to edge gw-yard · by night"},
+		{"recording.started", api.EventPayload{Source: "cam-lobby", Recording: idRecLive, Actor: "ci-bot"}, "recording 9d2c7a41 of cam-lobby started · by ci-bot"},
+		{"recording.stopped", api.EventPayload{Source: "cam-lobby", Recording: idRecLive, Actor: "ci-bot"}, "recording 9d2c7a41 of cam-lobby stopped · by ci-bot"},
+		{"recording.removed", api.EventPayload{Recording: idRecLive, Detail: "3 objects deleted", Actor: "admin"}, "recording 9d2c7a41 removed · by admin"},
+		{"edge.offline", api.EventPayload{Edge: "gw-yard", Actor: "admin"}, "edge gw-yard went offline · by admin"},
+		{"edge.revoked", api.EventPayload{Edge: "gw-yard", Actor: "admin"}, "edge.revoked gw-yard · by admin"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			h := newHarness(t, 80, 24)
+			h.clock.Add(noticeHold)
+			h.send(event(tc.kind, tc.p))
+			h.wantStatus(tc.want)
+		})
+	}
+
+	// Without an actor: no notice (the system did it), only a refetch.
+	h := newHarness(t, 80, 24)
+	h.clock.Add(noticeHold)
+	before := h.statusText()
+	h.send(event("source.streaming", api.EventPayload{Source: "cam-lobby", Detail: "on"}))
+	h.send(event("edge.revoked", api.EventPayload{Edge: "gw-yard"}))
+	if h.statusText() != before {
+		t.Errorf("status %q after events nobody made", h.statusText())
+	}
+}
+
+func TestEventStreamRefused(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(connMsg{state: connReconnecting, retryIn: time.Second,
+		err: &api.StatusError{Status: 401, Message: "event stream: token revoked"}})
+	h.wantStatus("the control node at http://127.0.0.1:8080 refused its event stream: event stream: token revoked: pass --token or set LMX_TOKEN; trying again in 1s")
+}

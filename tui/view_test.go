@@ -182,3 +182,12 @@ func TestAddFirstSource(t *testing.T) {
 		t.Fatalf("selected = %q, want cam-0", got)
 	}
 }
+
+// TestGoldenEventActor80x24: another operator's change, with who made it,
+// in the status line.
+func TestGoldenEventActor80x24(t *testing.T) {
+	h := withHistory(newHarness(t, 80, 24))
+	h.clock.Add(noticeHold)
+	h.send(event("source.streaming", api.EventPayload{Source: "cam-door", Edge: "gw-lobby", Detail: "off", Actor: "ci-bot"}))
+	requireGolden(t, h)
+}

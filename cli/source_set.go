@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lmx-video/lmx/api"
+)
+
+// SourceSetCmd changes a source's settings.
+type SourceSetCmd struct {
+	Source      string  `arg:"" help:"Source id or name."`
+	Public      *bool   `negatable:"" help:"Let anyone play the source without a token or signed URL (--no-public: only with one)."`
+	Edge        *string `placeholder:"EDGE" help:"Move the source to another edge (the one ffmpeg now pushes it to)."`
+	Description *string `placeholder:"TEXT" help:"Replace the description (\"\" clears it)."`
+	JSON        bool    `name:"json" help:"Print the source as a JSON object."`
+}
+
+// Help is the detail under the usage line.
+func (*SourceSetCmd) Help() string {
+	return `Changes what is given of a source and leaves the rest as it is, then shows
+the source as lmx source show does.
+
+Examples:
+
+    lmx source set camera-0 --public
+    lmx source set camera-0 --no-public --description "Lobby, north wall"
+    lmx source set camera-0 --edge cam-gw-2 --json`
+}
+
+// Validate refuses a command that would change nothing, as a usage error.
+func (c *SourceSetCmd) Validate() error {
+	if c.Public == nil && c.Edge == nil && c.Description == nil {
+		return errors.New("nothing to change: pass --public, --no-public, --edge or --description")
+	}
+	if c.Edge != nil && *c.Edge == "" {
+		return errors.New("--edge needs an edge name: a source always has one once pushed")
+	}
+	return nil
+}
+
+// Run changes the source.
+func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Timing) error {
+	src, err := client.UpdateSource(ctx, c.Source, api.SourceUpdate{
+		Public:      c.Public,
+		Edge:        c.Edge,
+		Description: c.Description,
+	})
+	if err != nil {
+		if errors.Is(err, api.ErrNotFound) {
+			return sourceError(c.Source, err)
+		}
+		return fmt.Errorf("changing source %q: %w", c.Source, err)
+	}
+	if c.JSON {
+		return printJSON(out, src)
+	}
+	return writeSource(out, src, t.Now())
+}
