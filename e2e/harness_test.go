@@ -713,10 +713,10 @@ func runLMX(t *testing.T, cn *controlNode, args ...string) cliResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	full := append([]string{"--server", cn.apiURL}, args...)
-	if cn.adminToken != "" {
-		full = append([]string{"--token", cn.adminToken}, full...)
-	}
 	cmd := exec.CommandContext(ctx, lmxBin, full...)
+	if cn.adminToken != "" {
+		cmd.Env = append(os.Environ(), "LMX_TOKEN="+cn.adminToken)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

@@ -84,3 +84,11 @@ func IDFast(ctx *fasthttp.RequestCtx) string {
 func failure(id string, code int, msg, detail string) api.Envelope {
 	return api.Envelope{RequestID: id, Error: &api.Error{Code: code, Message: msg, Detail: detail}}
 }
+
+// Forbidden answers 403 for a token whose role does not allow the call,
+// naming the least role that does.
+func Forbidden(w http.ResponseWriter, r *http.Request, msg, role string) {
+	env := failure(ID(w, r), http.StatusForbidden, msg, "")
+	env.Error.RequiredRole = role
+	Write(w, http.StatusForbidden, env)
+}

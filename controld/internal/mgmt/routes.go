@@ -108,7 +108,7 @@ func (a *API) guard(rt Route) http.HandlerFunc {
 			return
 		}
 		if err := auth.Allow(p, rt.Perm); err != nil {
-			envelope.Fail(w, r, http.StatusForbidden, err.Error(), "")
+			envelope.Forbidden(w, r, err.Error(), auth.LeastRole(rt.Perm))
 			return
 		}
 		rt.h(w, r, p)
