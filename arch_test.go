@@ -44,7 +44,7 @@ type importRule struct {
 var controldAllowed = []string{
 	"api", "broker", "broker/client", "broker/embedded", "hls",
 	"sqlstore", "objstore", "internal/bytesize", "internal/netaddr",
-	"internal/tlsca", "internal/tlspin",
+	"internal/tlsca", "internal/tlspin", "internal/secret",
 }
 
 // edgeAllowed is what the edge agent may build on.
@@ -88,6 +88,8 @@ var importRules = []importRule{
 		why: "records emitted events for the components' tests; only tests import it"},
 	{pkg: "controld/internal/metrics",
 		why: "the Prometheus series are handed to every component, so the package is a leaf"},
+	{pkg: "controld/internal/grant",
+		why: "playback grants are signed and checked with the standard library alone, for the listener and the management API both, so the package is a leaf"},
 	{pkg: "controld/internal/envelope", allow: []string{"api"},
 		why: "the LiveMix reply envelope is written by both HTTP stacks from the API's types, and knows nothing else"},
 	{pkg: "controld/internal/live", allow: []string{"hls"},
@@ -96,16 +98,16 @@ var importRules = []importRule{
 		why: "the event stream relays the control plane's events and edge statuses; it serves them, it does not make them"},
 	{pkg: "controld/internal/edges", allow: []string{"broker", "sqlstore"},
 		why: "the edge tracker reads the status topic and writes desired state from the store; it knows no HTTP"},
-	{pkg: "controld/internal/auth", allow: []string{"api", "broker", "sqlstore", "controld/internal/envelope", "controld/internal/metrics"},
+	{pkg: "controld/internal/auth", allow: []string{"api", "broker", "sqlstore", "internal/secret", "controld/internal/grant", "controld/internal/envelope", "controld/internal/metrics"},
 		why: "access control tells who a request comes from and what it may do, from the store's tokens and credentials; it runs no listener, so both HTTP stacks and the broker's hooks are handed it"},
 	{pkg: "controld/internal/recording", allow: []string{"hls", "objstore", "sqlstore"},
 		why: "recording and replay own the spool, the object store and the replay cache, below every HTTP layer"},
 	{pkg: "controld/internal/ingest", allow: []string{"api", "broker", "sqlstore", "internal/bytesize", "controld/internal/live", "controld/internal/recording"},
 		why: "ingest feeds live windows and recordings; it knows no HTTP stack (the listener hands it an Upload)"},
-	{pkg: "controld/internal/vod", allow: []string{"api", "broker", "sqlstore", "controld/internal/envelope", "controld/internal/ingest", "controld/internal/live", "controld/internal/metrics", "controld/internal/recording"},
-		why: "the playback and ingest listener serves live windows and recordings and hands uploads to ingest; it holds no state of its own"},
-	{pkg: "controld/internal/mgmt", allow: []string{"api", "broker", "sqlstore", "controld/internal/envelope", "controld/internal/live", "controld/internal/recording"},
-		why: "the management API changes state through the store and the components' small interfaces, never through the listener or ingest"},
+	{pkg: "controld/internal/vod", allow: []string{"api", "broker", "sqlstore", "controld/internal/auth", "controld/internal/grant", "controld/internal/envelope", "controld/internal/ingest", "controld/internal/live", "controld/internal/metrics", "controld/internal/recording"},
+		why: "the playback and ingest listener serves live windows and recordings, checked against access control, and hands uploads to ingest; it holds no state of its own"},
+	{pkg: "controld/internal/mgmt", allow: []string{"api", "broker", "sqlstore", "internal/secret", "controld/internal/auth", "controld/internal/grant", "controld/internal/envelope", "controld/internal/live", "controld/internal/recording"},
+		why: "the management API changes state through the store, access control and the components' small interfaces, never through the listener or ingest"},
 	{pkg: "edged", allow: edgeAllowed,
 		why: "the edge agent ships in the small lmx-edge binary and reaches the control node only over MQTT and HTTP: no control node, store, API or TUI"},
 	{pkg: "cmd/lmx-edge", allow: append(slices.Clone(edgeAllowed), "edged", "internal/buildinfo"),
@@ -476,6 +478,7 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./internal/tlspin", "certificate pinning is linked into the smallest edge binary"},
 		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
 		{"./internal/secret", "the secret and join-token formats are linked into the smallest edge binary"},
+		{"./controld/internal/grant", "playback grants are signed and checked with crypto/hmac and crypto/sha256 alone"},
 	} {
 		g := listDeps(t, nil, c.pkg)
 		for _, dep := range g.order {
