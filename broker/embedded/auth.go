@@ -35,6 +35,7 @@ type authHook struct {
 	mqtt.HookBase
 	edges EdgeAuthenticator
 	gate  Gate
+	srv   *mqtt.Server // to close a session revoked while it was set up
 }
 
 // ID names the hook.
@@ -42,7 +43,7 @@ func (h *authHook) ID() string { return "lmx-auth" }
 
 // Provides tells mochi which hook methods are implemented.
 func (h *authHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnWill}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablished, mqtt.OnACLCheck, mqtt.OnWill}, []byte{b})
 }
 
 // OnConnectAuthenticate accepts a client whose password is an edge's
@@ -75,6 +76,21 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	// From here on the username is the credential's edge, whatever the client sent.
 	cl.Properties.Username = []byte(edge)
 	return true
+}
+
+// OnSessionEstablished authenticates the client again once its session is
+// in place, and closes it if its credential no longer holds. DisconnectEdge
+// closes the sessions the broker holds after the credential was revoked; a
+// client whose credential was checked just before the revocation, and whose
+// session was added just after DisconnectEdge looked, would otherwise keep
+// a session its credential no longer allows.
+func (h *authHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	if h.edges == nil || cl.Net.Inline {
+		return
+	}
+	if edge, err := h.edges.AuthenticateEdge(string(pk.Connect.Password)); err != nil || edge != string(cl.Properties.Username) {
+		_ = h.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
+	}
 }
 
 // OnACLCheck lets an edge write only its own status and command replies,

@@ -70,7 +70,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		Logger:       slog.New(quietHandler{logger.Handler()}).With("component", "mqtt"),
 	})
 	srv.Options.Capabilities.MaximumClientWritesPending = 8192
-	if err := srv.AddHook(&authHook{edges: cfg.Edges, gate: cfg.Gate}, nil); err != nil {
+	if err := srv.AddHook(&authHook{edges: cfg.Edges, gate: cfg.Gate, srv: srv}, nil); err != nil {
 		ln.Close()
 		return nil, err
 	}

@@ -2,10 +2,15 @@ package embedded
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,23 +24,131 @@ import (
 const (
 	rcSuccess           byte = 0x00 // CONNACK, PUBACK: accepted
 	rcGrantedQoS1       byte = 0x01 // SUBACK: subscribed at QoS 1
-	rcBadUserOrPassword byte = 0x86 // CONNACK: the password is not the token
-	rcNotAuthorized     byte = 0x87 // PUBACK, SUBACK: the ACL said no
+	rcBadUserOrPassword byte = 0x86 // CONNACK: refused by the authenticator
+	rcNotAuthorized     byte = 0x87 // PUBACK, SUBACK, DISCONNECT: the ACL said no
 )
 
 const (
-	testToken            = "s3cret"
 	waitForBroker        = 5 * time.Second
 	mqttKeepAliveSeconds = 30
 )
 
+// Edge credentials the fake authenticator knows.
+const (
+	credGW1 = "lmx_edge_gw1-secret"
+	credGW2 = "lmx_edge_gw2-secret"
+)
+
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// startBroker runs an embedded broker on a free loopback port until the
-// test ends.
-func startBroker(t *testing.T, token string) *Broker {
+// errUnknownCredential is the fake authenticator's refusal.
+var errUnknownCredential = errors.New("unknown edge credential")
+
+// fakeEdges is an EdgeAuthenticator backed by a map credential → edge.
+type fakeEdges struct {
+	mu    sync.Mutex
+	creds map[string]string
+	hold  map[string]hold // credential → pause after it was found good, once
+}
+
+// hold pauses an authentication: entered is closed once the credential was
+// found good, and the answer is given when release is closed.
+type hold struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func newFakeEdges() *fakeEdges {
+	return &fakeEdges{
+		creds: map[string]string{credGW1: "gw-1", credGW2: "gw-2"},
+		hold:  map[string]hold{},
+	}
+}
+
+func (f *fakeEdges) AuthenticateEdge(credential string) (string, error) {
+	f.mu.Lock()
+	edge, ok := f.creds[credential]
+	h, held := f.hold[credential]
+	delete(f.hold, credential)
+	f.mu.Unlock()
+	if !ok {
+		return "", errUnknownCredential
+	}
+	if held {
+		close(h.entered)
+		<-h.release
+	}
+	return edge, nil
+}
+
+// revoke makes the authenticator refuse credential from now on.
+func (f *fakeEdges) revoke(credential string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.creds, credential)
+}
+
+// holdNext pauses the next authentication of credential after it was found
+// good (see hold).
+func (f *fakeEdges) holdNext(credential string) hold {
+	h := hold{entered: make(chan struct{}), release: make(chan struct{})}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hold[credential] = h
+	return h
+}
+
+// failure is one Gate.Failed call.
+type failure struct {
+	addr   netip.Addr
+	reason string
+}
+
+// fakeGate is a Gate that records failures and blocks when told to.
+type fakeGate struct {
+	mu       sync.Mutex
+	block    bool
+	blocked  int // refusals because of block
+	failures []failure
+}
+
+func (g *fakeGate) Blocked(netip.Addr) (time.Duration, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.block {
+		g.blocked++
+		return time.Minute, true
+	}
+	return 0, false
+}
+
+func (g *fakeGate) Failed(addr netip.Addr, reason string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failures = append(g.failures, failure{addr, reason})
+}
+
+func (g *fakeGate) setBlock(b bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.block = b
+}
+
+// state is what the gate saw so far.
+func (g *fakeGate) state() (failures []failure, blocked int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]failure(nil), g.failures...), g.blocked
+}
+
+// startBroker runs an embedded broker with cfg on a free loopback port
+// (unless cfg says where) until the test ends.
+func startBroker(t *testing.T, cfg Config) *Broker {
 	t.Helper()
-	b, err := New(Config{Listen: "127.0.0.1:0", Token: token}, discard)
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	b, err := New(cfg, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,24 +159,105 @@ func startBroker(t *testing.T, token string) *Broker {
 	return b
 }
 
-// received is one PUBLISH a test client got from the broker.
+// startAuthBroker runs a broker that authenticates edges gw-1 and gw-2 by
+// their credentials, with a gate that never blocks until told to.
+func startAuthBroker(t *testing.T) (*Broker, *fakeEdges, *fakeGate) {
+	t.Helper()
+	edges, gate := newFakeEdges(), &fakeGate{}
+	return startBroker(t, Config{Edges: edges, Gate: gate}), edges, gate
+}
+
+// received is one PUBLISH a watcher got from the broker.
 type received struct {
 	topic   string
 	payload string
 }
 
-// dial opens an MQTT 5 connection with the packet-level paho client and
-// sends CONNECT; it returns the broker's CONNACK and Connect's error as they
-// are. An empty user or pass leaves that field out of CONNECT. Messages the
-// client receives go to got, in the order they arrive on the connection.
-func dial(t *testing.T, b *Broker, id, user, pass string, got chan<- received) (*paho.Client, *paho.Connack, error) {
+// inlineIDs numbers the tests' inline subscriptions.
+var inlineIDs atomic.Int64
+
+// watch subscribes the control node itself (the broker's inline client) to
+// filter. Retained messages are in the channel when watch returns; later
+// ones follow in the order the broker publishes them.
+func watch(t *testing.T, b *Broker, filter string) <-chan received {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", b.Addr().String(), waitForBroker)
-	if err != nil {
+	got := make(chan received, 256)
+	if err := b.Subscribe(filter, int(inlineIDs.Add(1)), func(topic string, payload []byte) {
+		got <- received{topic, string(payload)}
+	}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := paho.ClientConfig{ClientID: id, Conn: conn}
-	if got != nil {
+	return got
+}
+
+// connectOpts is what a test client puts in its CONNECT, and how it
+// connects.
+type connectOpts struct {
+	// ID is the client id; User and Pass, when not empty, the username and
+	// password (the edge credential).
+	ID, User, Pass string
+	// Will is the Last Will, if any.
+	Will *paho.WillMessage
+	// Got, when set, receives the client's PUBLISHes in the order they
+	// arrive on the connection.
+	Got chan<- received
+	// TLS, when set, connects over TLS with this configuration.
+	TLS *tls.Config
+	// Hold keeps the TCP connection open when paho closes it, so that the
+	// test can wait for the broker to close it (waitClosed).
+	Hold bool
+}
+
+// session is a connected (or refused) test client.
+type session struct {
+	*paho.Client
+	// conn is the client's connection, under paho.
+	conn net.Conn
+	// down says how the connection ended from the client's side: the
+	// broker's DISCONNECT, or an error.
+	down <-chan string
+}
+
+// heldConn ignores paho's Close, so the broker's close can be seen.
+type heldConn struct{ net.Conn }
+
+func (heldConn) Close() error { return nil }
+
+// dial opens an MQTT 5 connection with the packet-level paho client and
+// sends CONNECT; it returns the broker's CONNACK and Connect's error as they
+// are. It may run outside the test's goroutine.
+func dial(t *testing.T, b *Broker, o connectOpts) (*session, *paho.Connack, error) {
+	var (
+		conn net.Conn
+		err  error
+	)
+	d := &net.Dialer{Timeout: waitForBroker}
+	if o.TLS != nil {
+		conn, err = tls.DialWithDialer(d, "tcp", b.Addr().String(), o.TLS)
+	} else {
+		conn, err = d.Dial("tcp", b.Addr().String())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	down := make(chan string, 4)
+	report := func(s string) {
+		select {
+		case down <- s:
+		default:
+		}
+	}
+	cfg := paho.ClientConfig{
+		ClientID:           o.ID,
+		Conn:               conn,
+		OnServerDisconnect: func(d *paho.Disconnect) { report(fmt.Sprintf("DISCONNECT 0x%02x", d.ReasonCode)) },
+		OnClientError:      func(err error) { report("error: " + err.Error()) },
+	}
+	if o.Hold {
+		cfg.Conn = heldConn{conn}
+	}
+	if o.Got != nil {
+		got := o.Got
 		cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){
 			func(pr paho.PublishReceived) (bool, error) {
 				got <- received{pr.Packet.Topic, string(pr.Packet.Payload)}
@@ -72,25 +266,29 @@ func dial(t *testing.T, b *Broker, id, user, pass string, got chan<- received) (
 		}
 	}
 	c := paho.NewClient(cfg)
-	cp := &paho.Connect{ClientID: id, KeepAlive: mqttKeepAliveSeconds, CleanStart: true}
-	if user != "" {
-		cp.Username, cp.UsernameFlag = user, true
+	s := &session{Client: c, conn: conn, down: down}
+	cp := &paho.Connect{ClientID: o.ID, KeepAlive: mqttKeepAliveSeconds, CleanStart: true, WillMessage: o.Will}
+	if o.User != "" {
+		cp.Username, cp.UsernameFlag = o.User, true
 	}
-	if pass != "" {
-		cp.Password, cp.PasswordFlag = []byte(pass), true
+	if o.Pass != "" {
+		cp.Password, cp.PasswordFlag = []byte(o.Pass), true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitForBroker)
 	defer cancel()
 	ca, err := c.Connect(ctx, cp)
 	if err != nil {
-		conn.Close()
-		return c, ca, err
+		if !o.Hold {
+			conn.Close()
+		}
+		return s, ca, err
 	}
 	t.Cleanup(func() {
 		_ = c.Disconnect(&paho.Disconnect{ReasonCode: rcSuccess})
 		<-c.Done()
+		conn.Close()
 	})
-	return c, ca, nil
+	return s, ca, nil
 }
 
 // connackCode shows a CONNACK's reason code, or that there was none.
@@ -101,33 +299,60 @@ func connackCode(ca *paho.Connack) string {
 	return fmt.Sprintf("reason code 0x%02x", ca.ReasonCode)
 }
 
-// mustDial connects a client that presents the token and fails the test
-// unless the broker accepts it.
-func mustDial(t *testing.T, b *Broker, id, user string, got chan<- received) *paho.Client {
+// mustDial connects a client and fails the test unless the broker accepts it.
+func mustDial(t *testing.T, b *Broker, o connectOpts) *session {
 	t.Helper()
-	c, ca, err := dial(t, b, id, user, testToken, got)
+	s, ca, err := dial(t, b, o)
 	if err != nil || ca == nil || ca.ReasonCode != rcSuccess {
-		t.Fatalf("CONNACK for %s with the token: %s, %v; want reason code 0x%02x", user, connackCode(ca), err, rcSuccess)
+		t.Fatalf("CONNACK for client id %q, username %q: %s, %v; want reason code 0x%02x", o.ID, o.User, connackCode(ca), err, rcSuccess)
 	}
-	return c
+	return s
+}
+
+// mustRefuse connects a client and fails the test unless the broker
+// answers CONNACK 0x86.
+func mustRefuse(t *testing.T, b *Broker, what string, o connectOpts) *session {
+	t.Helper()
+	s, ca, err := dial(t, b, o)
+	if err == nil {
+		t.Errorf("%s: Connect succeeded (CONNACK %s); want it refused", what, connackCode(ca))
+		return s
+	}
+	if ca == nil || ca.ReasonCode != rcBadUserOrPassword {
+		t.Errorf("%s: CONNACK %s, %v; want reason code 0x%02x (bad username or password)", what, connackCode(ca), err, rcBadUserOrPassword)
+	}
+	return s
+}
+
+// edge is how edge NAME connects with its credential.
+func edge(name, credential string, got chan<- received) connectOpts {
+	return connectOpts{ID: ClientIDPrefix + name, User: name, Pass: credential, Got: got}
 }
 
 // publish sends a QoS 1 message and returns the reason code of the
 // broker's PUBACK (Publish also returns an error for codes from 0x80).
-func publish(t *testing.T, c *paho.Client, topic, payload string) (byte, error) {
+func publish(t *testing.T, c *session, topic, payload string, retain bool) (byte, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitForBroker)
 	defer cancel()
-	pr, err := c.Publish(ctx, &paho.Publish{Topic: topic, Payload: []byte(payload), QoS: 1})
+	pr, err := c.Publish(ctx, &paho.Publish{Topic: topic, Payload: []byte(payload), QoS: 1, Retain: retain})
 	if pr == nil {
 		t.Fatalf("publish %s: no PUBACK: %v", topic, err)
 	}
 	return pr.ReasonCode, err
 }
 
+// mustPublish publishes at QoS 1 and fails the test unless PUBACK is 0.
+func mustPublish(t *testing.T, c *session, topic, payload string) {
+	t.Helper()
+	if rc, err := publish(t, c, topic, payload, false); err != nil || rc != rcSuccess {
+		t.Fatalf("PUBACK for %s (%s): 0x%02x, %v; want 0x%02x", topic, payload, rc, err, rcSuccess)
+	}
+}
+
 // subscribe sends SUBSCRIBE for one filter at QoS 1 and returns the reason
 // code of the broker's SUBACK.
-func subscribe(t *testing.T, c *paho.Client, filter string) (byte, error) {
+func subscribe(t *testing.T, c *session, filter string) (byte, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitForBroker)
 	defer cancel()
@@ -138,10 +363,27 @@ func subscribe(t *testing.T, c *paho.Client, filter string) (byte, error) {
 	return sa.Reasons[0], err
 }
 
+// mustSubscribe subscribes at QoS 1 and fails the test unless it is granted.
+func mustSubscribe(t *testing.T, c *session, filter string) {
+	t.Helper()
+	if rc, err := subscribe(t, c, filter); err != nil || rc != rcGrantedQoS1 {
+		t.Fatalf("SUBACK for %s: 0x%02x, %v; want 0x%02x", filter, rc, err, rcGrantedQoS1)
+	}
+}
+
+// inlinePublish publishes as the control node.
+func inlinePublish(t *testing.T, b *Broker, topic, payload string, retain bool) {
+	t.Helper()
+	if err := b.Publish(topic, []byte(payload), retain, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitFor reads got until want arrives and fails if anything listed in
-// never arrives first. A broker delivers the messages of one connection in
-// the order it accepted them, so a message published before want and not
-// seen by the time want arrives was not delivered.
+// never arrives first. A broker delivers what it accepts from one
+// publisher, and the control node's own publishes, in order, so a message
+// published before want and not seen by the time want arrives was not
+// delivered.
 func waitFor(t *testing.T, got <-chan received, want received, never map[received]bool) {
 	t.Helper()
 	timeout := time.After(waitForBroker)
@@ -160,34 +402,64 @@ func waitFor(t *testing.T, got <-chan received, want received, never map[receive
 	}
 }
 
-// TestTokenRefusesWrongPassword: with a token set, the broker answers a
-// CONNECT without the token with CONNACK 0x86 and one with it with 0x00.
-func TestTokenRefusesWrongPassword(t *testing.T) {
-	b := startBroker(t, testToken)
-	for _, c := range []struct{ name, pass string }{
-		{"wrong password", "wrong"},
-		{"no password", ""},
-		{"token with a suffix", testToken + "x"},
-	} {
-		_, ca, err := dial(t, b, "lmx-edge-gw-2", "gw-2", c.pass, nil)
-		if err == nil {
-			t.Errorf("%s: Connect succeeded (CONNACK %s); want it refused", c.name, connackCode(ca))
-			continue
-		}
-		if ca == nil || ca.ReasonCode != rcBadUserOrPassword {
-			t.Errorf("%s: CONNACK %s, %v; want reason code 0x%02x (bad username or password)", c.name, connackCode(ca), err, rcBadUserOrPassword)
-		}
+// waitDown waits until the client sees its connection end, and returns how.
+func waitDown(t *testing.T, s *session, what string) string {
+	t.Helper()
+	select {
+	case how := <-s.down:
+		return how
+	case <-time.After(waitForBroker):
+		t.Fatalf("%s: the client's connection is still up", what)
 	}
-	mustDial(t, b, "lmx-edge-gw-1", "gw-1", nil)
+	return ""
 }
 
-// TestTokenClient: lmx's own client, given the token, gets its connection
-// up (OnUp runs only after a successful CONNACK).
-func TestTokenClient(t *testing.T) {
-	b := startBroker(t, testToken)
+// waitClosed reads a held connection until the broker closes it.
+func waitClosed(t *testing.T, s *session) {
+	t.Helper()
+	defer s.conn.Close()
+	_ = s.conn.SetReadDeadline(time.Now().Add(waitForBroker))
+	_, err := io.Copy(io.Discard, s.conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the broker did not close a refused connection")
+	}
+}
+
+// TestAuthOff: without an authenticator (--auth none) the broker accepts a
+// client without a password or an edge's client id, and lets it write
+// another edge's status and read everything.
+func TestAuthOff(t *testing.T) {
+	b := startBroker(t, Config{})
+	got := make(chan received, 16)
+	watcher := mustDial(t, b, connectOpts{ID: "watcher", Got: got})
+	mustSubscribe(t, watcher, "#")
+	c := mustDial(t, b, connectOpts{ID: "anything"})
+	status := received{broker.EdgeStatusTopic("gw-2"), "written by anyone"}
+	mustPublish(t, c, status.topic, status.payload)
+	waitFor(t, got, status, nil)
+}
+
+// TestNewNeedsGate: authenticating edges without a gate is a configuration
+// error, as is no listen address.
+func TestNewNeedsGate(t *testing.T) {
+	if _, err := New(Config{Listen: "127.0.0.1:0", Edges: newFakeEdges()}, discard); !errors.Is(err, ErrNoGate) {
+		t.Errorf("New with Edges and no Gate: %v; want ErrNoGate", err)
+	}
+	if _, err := New(Config{}, discard); !errors.Is(err, ErrNoListen) {
+		t.Errorf("New without Listen: %v; want ErrNoListen", err)
+	}
+}
+
+// TestEdgeClient: lmx's own client, connecting as edged does (client id
+// lmx-edge-NAME, its credential, a Last Will on its own status), gets its
+// connection up and receives its desired state.
+func TestEdgeClient(t *testing.T) {
+	b, _, _ := startAuthBroker(t)
 	up := make(chan struct{}, 1)
 	c, err := client.New(client.Config{
-		URL: "mqtt://" + b.Addr().String(), ClientID: "lmx-edge-gw-1", Username: "gw-1", Password: testToken,
+		URL: "mqtt://" + b.Addr().String(), ClientID: ClientIDPrefix + "gw-1", Username: "gw-1", Password: credGW1,
+		Will: &client.Message{Topic: broker.EdgeStatusTopic("gw-1"), Payload: []byte("offline"), QoS: broker.StatusQoS, Retain: true},
 		OnUp: func() {
 			select {
 			case up <- struct{}{}:
@@ -198,6 +470,8 @@ func TestTokenClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	desired := make(chan string, 4)
+	c.Subscribe(broker.EdgeDesiredTopic("gw-1"), broker.DesiredQoS, func(m client.Message) { desired <- string(m.Payload) })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = c.Run(ctx); close(done) }()
@@ -205,83 +479,15 @@ func TestTokenClient(t *testing.T) {
 	select {
 	case <-up:
 	case <-time.After(waitForBroker):
-		t.Fatal("lmx's client with the token did not connect")
+		t.Fatal("lmx's client with the edge's credential did not connect")
 	}
-}
-
-// TestACLPublish: an edge may write only its own status and command
-// replies. The broker answers every other QoS 1 publish with PUBACK 0x87,
-// and a subscriber to all lmx topics, which receives the edge's allowed
-// status published afterwards, never receives the refused ones before it.
-func TestACLPublish(t *testing.T) {
-	b := startBroker(t, testToken)
-	got := make(chan received, 64)
-	watcher := mustDial(t, b, "lmx-watcher", "watcher", got)
-	if rc, err := subscribe(t, watcher, broker.Prefix+"/#"); err != nil || rc != rcGrantedQoS1 {
-		t.Fatalf("SUBACK for %s/#: 0x%02x, %v; want 0x%02x", broker.Prefix, rc, err, rcGrantedQoS1)
-	}
-	edge := mustDial(t, b, "lmx-edge-gw-1", "gw-1", nil)
-
-	denied := map[received]bool{}
-	for _, m := range []received{
-		{broker.EdgeStatusTopic("gw-2"), "another edge's status"},
-		{broker.EdgeCmdReplyTopic("gw-2"), "another edge's reply"},
-		{broker.EdgeDesiredTopic("gw-1"), "its own desired state"},
-		{broker.EdgeCmdTopic("gw-1"), "a command to itself"},
-		{broker.EventsTopic, "an event"},
-		{"elsewhere/x", "a topic outside lmx"},
-	} {
-		rc, err := publish(t, edge, m.topic, m.payload)
-		if err == nil || rc != rcNotAuthorized {
-			t.Errorf("PUBACK for %s (%s): 0x%02x, %v; want 0x%02x (not authorized)", m.topic, m.payload, rc, err, rcNotAuthorized)
+	inlinePublish(t, b, broker.EdgeDesiredTopic("gw-1"), "desired", true)
+	select {
+	case p := <-desired:
+		if p != "desired" {
+			t.Fatalf("desired state %q; want %q", p, "desired")
 		}
-		denied[m] = true
-	}
-	for _, m := range []received{
-		{broker.EdgeCmdReplyTopic("gw-1"), "its own reply"},
-		{broker.EdgeStatusTopic("gw-1"), "its own status"},
-	} {
-		if rc, err := publish(t, edge, m.topic, m.payload); err != nil || rc != rcSuccess {
-			t.Fatalf("PUBACK for %s (%s): 0x%02x, %v; want 0x%02x", m.topic, m.payload, rc, err, rcSuccess)
-		}
-	}
-	waitFor(t, got, received{broker.EdgeCmdReplyTopic("gw-1"), "its own reply"}, denied)
-	waitFor(t, got, received{broker.EdgeStatusTopic("gw-1"), "its own status"}, denied)
-}
-
-// TestACLSubscribe: a client may read lmx topics only. The broker answers a
-// subscription outside them with SUBACK 0x87 and delivers nothing on it: a
-// message there, published before one on an lmx topic the client reads,
-// does not arrive before that one.
-func TestACLSubscribe(t *testing.T) {
-	b := startBroker(t, testToken)
-	got := make(chan received, 64)
-	watcher := mustDial(t, b, "lmx-watcher", "watcher", got)
-	if rc, err := subscribe(t, watcher, "elsewhere/#"); err == nil || rc != rcNotAuthorized {
-		t.Errorf("SUBACK for elsewhere/#: 0x%02x, %v; want 0x%02x (not authorized)", rc, err, rcNotAuthorized)
-	}
-	if rc, err := subscribe(t, watcher, broker.EventsTopic); err != nil || rc != rcGrantedQoS1 {
-		t.Fatalf("SUBACK for %s: 0x%02x, %v; want 0x%02x", broker.EventsTopic, rc, err, rcGrantedQoS1)
-	}
-	outside := received{"elsewhere/x", "outside lmx"}
-	event := received{broker.EventsTopic, "an event"}
-	for _, m := range []received{outside, event} {
-		if err := b.Publish(m.topic, []byte(m.payload), false, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitFor(t, got, event, map[received]bool{outside: true})
-}
-
-// TestNoToken: without a token the broker accepts a client with no
-// password and lets it write any topic.
-func TestNoToken(t *testing.T) {
-	b := startBroker(t, "")
-	c, ca, err := dial(t, b, "lmx-edge-gw-1", "", "", nil)
-	if err != nil || ca == nil || ca.ReasonCode != rcSuccess {
-		t.Fatalf("CONNACK without a password: %s, %v; want reason code 0x%02x", connackCode(ca), err, rcSuccess)
-	}
-	if rc, err := publish(t, c, broker.EdgeStatusTopic("gw-2"), "{}"); err != nil || rc != rcSuccess {
-		t.Fatalf("PUBACK for another edge's status without a token: 0x%02x, %v; want 0x%02x", rc, err, rcSuccess)
+	case <-time.After(waitForBroker):
+		t.Fatal("lmx's client did not receive its desired state")
 	}
 }

@@ -14,13 +14,13 @@ import (
 // TestManyClientsAtOnce: clients connecting and leaving at the same time
 // are all served by the broker's own TCP listener.
 func TestManyClientsAtOnce(t *testing.T) {
-	b := startBroker(t, "")
+	b := startBroker(t, Config{})
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Go(func() {
 			for round := range 8 {
 				id := fmt.Sprintf("edge-%d-%d", i, round)
-				c, ca, err := dial(t, b, id, id, "", nil)
+				c, ca, err := dial(t, b, connectOpts{ID: id, User: id})
 				if err != nil || ca == nil || ca.ReasonCode != rcSuccess {
 					t.Errorf("%s: CONNACK %s, %v", id, connackCode(ca), err)
 					return
