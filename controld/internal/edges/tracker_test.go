@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -211,28 +212,53 @@ func TestNoAutoRegister(t *testing.T) {
 	}
 }
 
-func TestBindSourceMovesIt(t *testing.T) {
+// TestBindSourceOwnership: a source belongs to the first edge that pushes
+// it; another edge pushing the same name is refused (sqlstore.ErrConflict,
+// naming the owner) and changes nothing; a source created without an edge
+// goes to its first pusher.
+func TestBindSourceOwnership(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.report(status("edge-1", true, time.Second, "cam"))
 	eventstest.Kinds(h.events.Take())
 	h.bus.take()
 
-	// The edge that pushes a source is the one told to stream it; both
-	// edges get their desired state again.
-	src, err := h.tr.BindSource(t.Context(), "edge-2", "cam")
+	_, err := h.tr.BindSource(t.Context(), "edge-2", "cam")
+	if !errors.Is(err, sqlstore.ErrConflict) || !strings.Contains(err.Error(), `"edge-1"`) {
+		t.Fatalf("BindSource by another edge: %v, want a conflict naming edge-1", err)
+	}
+	wantKinds(t, eventstest.Kinds(h.events.Take()))
+	if m := h.bus.take(); len(m) != 0 {
+		t.Errorf("published %d messages for a refused bind", len(m))
+	}
+	if src, err := h.store.GetSource(t.Context(), "cam"); err != nil || src.Edge != "edge-1" {
+		t.Fatalf("after a refused bind: %+v, %v; want it still on edge-1", src, err)
+	}
+	// Its status listing the source moves nothing either.
+	h.report(status("edge-2", true, time.Second, "cam"))
+	if src, _ := h.store.GetSource(t.Context(), "cam"); src.Edge != "edge-1" {
+		t.Fatalf("a status report moved the source to %q", src.Edge)
+	}
+	eventstest.Kinds(h.events.Take())
+	h.bus.take()
+
+	// Created by the API with no edge: the first pusher gets it.
+	if _, err := h.store.CreateSource(t.Context(), sqlstore.Source{Name: "door"}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := h.tr.BindSource(t.Context(), "edge-2", "door")
 	if err != nil || src.Edge != "edge-2" {
-		t.Fatalf("BindSource = %+v, %v", src, err)
+		t.Fatalf("BindSource of an unowned source = %+v, %v", src, err)
 	}
 	wantKinds(t, eventstest.Kinds(h.events.Take()), broker.EventSourceEdgeAssigned)
 	var topics []string
 	for _, m := range h.bus.take() {
 		topics = append(topics, m.topic)
 	}
-	if want := []string{broker.EdgeDesiredTopic("edge-2"), broker.EdgeDesiredTopic("edge-1")}; !slices.Equal(topics, want) {
+	if want := []string{broker.EdgeDesiredTopic("edge-2")}; !slices.Equal(topics, want) {
 		t.Errorf("published on %v, want %v", topics, want)
 	}
 	// Bound already: nothing happens.
-	if _, err := h.tr.BindSource(t.Context(), "edge-2", "cam"); err != nil {
+	if _, err := h.tr.BindSource(t.Context(), "edge-2", "door"); err != nil {
 		t.Fatal(err)
 	}
 	wantKinds(t, eventstest.Kinds(h.events.Take()))
