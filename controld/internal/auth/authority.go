@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -70,6 +71,10 @@ type Config struct {
 	// DefaultJoinTTL is how long a join token can be used (default 1 h).
 	DefaultJoinTTL time.Duration
 }
+
+// maxTTLSeconds is the longest token lifetime a time.Duration holds (about
+// 292 years); a longer one would wrap round into the past.
+const maxTTLSeconds = int64(math.MaxInt64 / time.Second)
 
 // Authority holds the credentials and checks them.
 type Authority struct {
@@ -339,6 +344,9 @@ func (a *Authority) CreateToken(ctx context.Context, by Principal, nt api.NewTok
 	}
 	if nt.TTLSeconds < 0 {
 		return api.Token{}, "", fmt.Errorf("%w: ttl_seconds %d: must not be negative", ErrInvalid, nt.TTLSeconds)
+	}
+	if nt.TTLSeconds > maxTTLSeconds {
+		return api.Token{}, "", fmt.Errorf("%w: ttl_seconds %d: must be at most %d (0 means until revoked)", ErrInvalid, nt.TTLSeconds, maxTTLSeconds)
 	}
 	s, err := secret.New(secret.KindToken)
 	if err != nil {

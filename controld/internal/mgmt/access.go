@@ -159,6 +159,22 @@ func (a *API) addEdge(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		envelope.Fail(w, r, http.StatusBadRequest, "no host for the join token", "pass host (lmx edge add --host HOST)")
 		return
 	}
+	if err := broker.ValidateName(in.Name); err != nil {
+		envelope.Fail(w, r, http.StatusBadRequest, "edge name: "+err.Error(), "")
+		return
+	}
+	// The join token must be one before the edge is added: adding an edge
+	// that joined replaces its credential, which a refused request must not
+	// do. Every join secret has the same length, so a stand-in shows it.
+	standIn, err := secret.New(secret.KindJoin)
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	if _, err := a.joinToken(in.Name, host, standIn).Encode(); err != nil {
+		envelope.Fail(w, r, http.StatusBadRequest, "join token: "+err.Error(), "check host (lmx edge add --host HOST)")
+		return
+	}
 	js, exp, err := a.d.Access.AddEdge(r.Context(), p, in.Name, time.Duration(in.TTLSeconds)*time.Second)
 	if err != nil {
 		a.authError(w, r, err)
@@ -210,18 +226,24 @@ func (a *API) getEdge(w http.ResponseWriter, r *http.Request, _ auth.Principal) 
 	envelope.Write(w, http.StatusOK, api.EdgeReply{Envelope: envelope.OK(w, r), Edge: e})
 }
 
+// revokeEdge and restoreEdge check authOff before they name a method of
+// a.d.Access, which is nil then.
+
 func (a *API) revokeEdge(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if a.authOff(w, r) {
+		return
+	}
 	a.edgeChange(w, r, p, "revoked", broker.EventEdgeRevoked, a.d.Access.RevokeEdge)
 }
 
 func (a *API) restoreEdge(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if a.authOff(w, r) {
+		return
+	}
 	a.edgeChange(w, r, p, "restored", broker.EventEdgeRestored, a.d.Access.RestoreEdge)
 }
 
 func (a *API) edgeChange(w http.ResponseWriter, r *http.Request, p auth.Principal, what, kind string, change func(context.Context, auth.Principal, string) error) {
-	if a.authOff(w, r) {
-		return
-	}
 	name := r.PathValue("id")
 	if err := change(r.Context(), p, name); err != nil {
 		a.authError(w, r, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/controld/internal/mgmt"
 	"github.com/lmx-video/lmx/sqlstore"
@@ -70,6 +70,11 @@ func (o *fakeObjects) RemoveObjects(_ context.Context, keys []string) int {
 
 const publicURL = "https://tv.example"
 
+// streamFunc is an mgmt.EventStream made of a function.
+type streamFunc func(w http.ResponseWriter, r *http.Request, owner string)
+
+func (f streamFunc) Serve(w http.ResponseWriter, r *http.Request, owner string) { f(w, r, owner) }
+
 type node struct {
 	url     string
 	store   *sqlstore.Store
@@ -94,7 +99,7 @@ func start(t *testing.T) *node {
 	}
 	a := mgmt.New(mgmt.Config{PublicURL: publicURL}, mgmt.Deps{
 		Store: store, Edges: n.edges, Live: n.live, Objects: n.objects, Events: n.events,
-		Stream:  http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "the stream") }),
+		Stream:  streamFunc(func(w http.ResponseWriter, _ *http.Request, _ string) { io.WriteString(w, "the stream") }),
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "the metrics") }),
 		Ready:   n.ready,
 	}, logger)
