@@ -357,6 +357,10 @@ func (a *Authority) CreateToken(ctx context.Context, by Principal, nt api.NewTok
 	if nt.TTLSeconds > 0 {
 		t.ExpiresAt = now.Add(time.Duration(nt.TTLSeconds) * time.Second)
 	}
+	// A token never outlives the token that made it, as grants do not.
+	if !by.Expires.IsZero() && (t.ExpiresAt.IsZero() || t.ExpiresAt.After(by.Expires)) {
+		t.ExpiresAt = by.Expires
+	}
 	t, err = a.store.CreateToken(ctx, t)
 	if err != nil {
 		return api.Token{}, "", err
