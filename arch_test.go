@@ -18,8 +18,8 @@ import (
 //   - TestDependencyBans: the edge binary never links the broker, SQLite,
 //     MinIO, the TUI, the segment cache, Prometheus or fasthttp, on any
 //     platform it ships for.
-//   - TestStandardLibraryOnly: the MQTT contract, the API types and the
-//     playlist rules use the standard library only.
+//   - TestStandardLibraryOnly: the MQTT contract, the API types, the
+//     playlist rules and the TLS packages use the standard library only.
 
 // module is the lmx module path; rules name packages relative to it.
 const module = "github.com/lmx-video/lmx"
@@ -43,10 +43,11 @@ type importRule struct {
 var controldAllowed = []string{
 	"api", "broker", "broker/client", "broker/embedded", "hls",
 	"sqlstore", "objstore", "internal/bytesize", "internal/netaddr",
+	"internal/tlsca", "internal/tlspin",
 }
 
 // edgeAllowed is what the edge agent may build on.
-var edgeAllowed = []string{"broker", "broker/client", "hls", "internal/bytesize", "internal/netaddr"}
+var edgeAllowed = []string{"broker", "broker/client", "hls", "internal/bytesize", "internal/netaddr", "internal/tlspin"}
 
 // importRules covers every package of the module. The rules hold for a
 // package's own (non-test) files: test files may reach further (controld's
@@ -69,6 +70,9 @@ var importRules = []importRule{
 	{pkg: "internal/bytesize", why: "a small helper used by both nodes, so it is a leaf"},
 	{pkg: "internal/buildinfo", why: "both binaries say which build they are the same way, so the package is a leaf"},
 	{pkg: "internal/netaddr", why: "the default ports and addresses are used by both nodes and the CLI, so the package is a leaf"},
+	{pkg: "internal/tlspin", why: "the edge trusts the control node's CA by its pin in the small edge binary, so the package is a leaf"},
+	{pkg: "internal/tlsca", allow: []string{"internal/tlspin"},
+		why: "the control node's CA and certificate files know nothing of the nodes; they only write pins the way edges read them"},
 	{pkg: "internal/humanfmt", allow: []string{"api"},
 		why: "formats API values for people for both cli and tui, so it may import neither"},
 	{pkg: "controld", allow: append(slices.Clone(controldAllowed), "controld/internal/..."),
@@ -464,6 +468,8 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./broker", "the MQTT contract is imported by the smallest edge binary and by anyone's scripts"},
 		{"./api", "the API's types and client are shared by every side and by anyone's tools"},
 		{"./hls", "the playlist rules are shared by both nodes"},
+		{"./internal/tlspin", "certificate pinning is linked into the smallest edge binary"},
+		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
 	} {
 		g := listDeps(t, nil, c.pkg)
 		for _, dep := range g.order {
