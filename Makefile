@@ -35,6 +35,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./hls -run '^$$' -fuzz FuzzParseMediaPlaylist -fuzztime $(FUZZTIME)
 	$(GO) test ./edged -run '^$$' -fuzz FuzzParsePushHeaders -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/secret -run '^$$' -fuzz FuzzParseJoin -fuzztime $(FUZZTIME)
 
 bench:
 	bench/run.sh

@@ -19,7 +19,8 @@ import (
 //     MinIO, the TUI, the segment cache, Prometheus or fasthttp, on any
 //     platform it ships for.
 //   - TestStandardLibraryOnly: the MQTT contract, the API types, the
-//     playlist rules and the TLS packages use the standard library only.
+//     playlist rules, the secret formats, the playback grants and the TLS
+//     packages use the standard library only.
 
 // module is the lmx module path; rules name packages relative to it.
 const module = "github.com/lmx-video/lmx"
@@ -47,7 +48,7 @@ var controldAllowed = []string{
 }
 
 // edgeAllowed is what the edge agent may build on.
-var edgeAllowed = []string{"broker", "broker/client", "hls", "internal/bytesize", "internal/netaddr", "internal/tlspin"}
+var edgeAllowed = []string{"broker", "broker/client", "hls", "internal/bytesize", "internal/netaddr", "internal/secret", "internal/tlspin"}
 
 // importRules covers every package of the module. The rules hold for a
 // package's own (non-test) files: test files may reach further (controld's
@@ -73,6 +74,8 @@ var importRules = []importRule{
 	{pkg: "internal/tlspin", why: "the edge trusts the control node's CA by its pin in the small edge binary, so the package is a leaf"},
 	{pkg: "internal/tlsca", allow: []string{"internal/tlspin"},
 		why: "the control node's CA and certificate files know nothing of the nodes; they only write pins the way edges read them"},
+	{pkg: "internal/secret", allow: []string{"broker"},
+		why: "the formats of secrets and join tokens are read by the edge binary and by the control node; they build on the MQTT contract's name rules and nothing else"},
 	{pkg: "internal/humanfmt", allow: []string{"api"},
 		why: "formats API values for people for both cli and tui, so it may import neither"},
 	{pkg: "controld", allow: append(slices.Clone(controldAllowed), "controld/internal/..."),
@@ -470,6 +473,7 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./hls", "the playlist rules are shared by both nodes"},
 		{"./internal/tlspin", "certificate pinning is linked into the smallest edge binary"},
 		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
+		{"./internal/secret", "the secret and join-token formats are linked into the smallest edge binary"},
 	} {
 		g := listDeps(t, nil, c.pkg)
 		for _, dep := range g.order {
