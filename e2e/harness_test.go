@@ -534,6 +534,7 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 		"--mqtt", cn.mqttURL,
 		"--ingest", cn.vodURL,
 		"--allow-dir", allowDir,
+		"--state-dir", t.TempDir(),
 		"--heartbeat", "1s",
 	)
 	args = append(args, extra...)
