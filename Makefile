@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test ./hls -run '^$$' -fuzz FuzzParseMediaPlaylist -fuzztime $(FUZZTIME)
 	$(GO) test ./edged -run '^$$' -fuzz FuzzParsePushHeaders -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/secret -run '^$$' -fuzz FuzzParseJoin -fuzztime $(FUZZTIME)
+	$(GO) test ./controld/internal/grant -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 bench:
 	bench/run.sh

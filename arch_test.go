@@ -88,6 +88,8 @@ var importRules = []importRule{
 		why: "records emitted events for the components' tests; only tests import it"},
 	{pkg: "controld/internal/metrics",
 		why: "the Prometheus series are handed to every component, so the package is a leaf"},
+	{pkg: "controld/internal/grant",
+		why: "playback grants are signed and checked with the standard library alone, for the listener and the management API both, so the package is a leaf"},
 	{pkg: "controld/internal/envelope", allow: []string{"api"},
 		why: "the LiveMix reply envelope is written by both HTTP stacks from the API's types, and knows nothing else"},
 	{pkg: "controld/internal/live", allow: []string{"hls"},
@@ -474,6 +476,7 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./internal/tlspin", "certificate pinning is linked into the smallest edge binary"},
 		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
 		{"./internal/secret", "the secret and join-token formats are linked into the smallest edge binary"},
+		{"./controld/internal/grant", "playback grants are signed and checked with crypto/hmac and crypto/sha256 alone"},
 	} {
 		g := listDeps(t, nil, c.pkg)
 		for _, dep := range g.order {

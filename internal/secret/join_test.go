@@ -325,6 +325,37 @@ func FuzzParseJoin(f *testing.F) {
 	})
 }
 
+// FuzzJoinPayload fuzzes the JSON inside a join token, which mutations of
+// the base64 FuzzParseJoin sees rarely keep readable, so the field checks
+// (URLs above all) meet the inputs they are for.
+func FuzzJoinPayload(f *testing.F) {
+	f.Add(payload(f, nil))
+	f.Add(payload(f, map[string]any{"ca": nil, "mqtt": "mqtt://[2001:db8::1]:1883", "ingest": "http://h:8081/a/b/"}))
+	f.Add(payload(f, map[string]any{"ca": "", "mqtt": "mqtt://h", "ingest": "http://h/%2F%7E"}))
+	f.Add(payload(f, map[string]any{"mqtt": "mqtts://u:p@h:8883", "ingest": "https://h/?q#f"}))
+	f.Add(payload(f, map[string]any{"edge": "x", "Edge": "y"}))
+	f.Fuzz(func(t *testing.T, payload string) {
+		tok := rawToken(payload)
+		j, err := ParseJoin(tok)
+		if err != nil {
+			if !errors.Is(err, ErrBadJoin) {
+				t.Fatalf("error does not wrap ErrBadJoin: %v", err)
+			}
+			if strings.Contains(err.Error(), fixed(KindJoin).Key) {
+				t.Fatalf("error quotes the secret: %v", err)
+			}
+			return
+		}
+		again, err := j.Encode()
+		if err != nil {
+			t.Fatalf("Encode of a parsed token: %v", err)
+		}
+		if j2, err := ParseJoin(again); err != nil || j2 != j {
+			t.Fatalf("re-encoding changed the token: %+v, then %+v, %v", j, j2, err)
+		}
+	})
+}
+
 // readCorpus reads the seed files of a fuzz target that takes one string,
 // by file name.
 func readCorpus(t *testing.T, target string) map[string]string {
