@@ -77,7 +77,13 @@ type EdgedCmd struct {
 
 // Help shows an example.
 func (c *EdgedCmd) Help() string {
-	return fmt.Sprintf(`Examples:
+	return fmt.Sprintf(`The first start with --join (the token lmx edge add NAME prints on the
+control node) exchanges it for the edge's own credential, kept in
+--state-dir; later starts use that, with or without --join.
+
+Examples:
+  lmx edged --join JOIN-TOKEN --allow-dir /var/lib/lmx/segments
+  lmx edged --allow-dir /var/lib/lmx/segments
   lmx edged --name cam-gw-1 --controld control.example.net --allow-dir /var/lib/lmx/segments
   lmx edged --mqtt mqtt://10.0.0.5:%d --ingest http://10.0.0.5:%d --allow-dir /srv/hls`,
 		netaddr.MQTTPort, netaddr.PlaybackPort)

@@ -59,7 +59,7 @@ func startNode(t *testing.T, mutate func(*Config)) *node {
 	edge, err := edged.New(edged.Config{
 		Name: "edge-1", Listen: "127.0.0.1:0",
 		MQTT: "mqtt://" + srv.MQTTAddr().String(), Ingest: "http://" + srv.VODAddr().String(),
-		AllowDirs: []string{segDir}, Buffer: time.Minute, BufferBytes: 16 << 20,
+		AllowDirs: []string{segDir}, StateDir: t.TempDir(), Buffer: time.Minute, BufferBytes: 16 << 20,
 		MaxPlaylistBytes: 64 << 10, MaxSegmentBytes: 1 << 20, Heartbeat: time.Second,
 	}, testLogger(t), "test")
 	if err != nil {

@@ -623,6 +623,7 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 		"--name", name,
 		"--listen", loopback(port),
 		"--allow-dir", allowDir,
+		"--state-dir", t.TempDir(),
 		"--heartbeat", "1s",
 	)
 	if cn.authOn() {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,8 +34,27 @@ type Config struct {
 	MQTT string `name:"mqtt" env:"LMX_MQTT" help:"Control node's MQTT broker, e.g. mqtt://host:1883 (overrides --controld)."`
 	// Ingest is the control node's segment ingest base URL.
 	Ingest string `name:"ingest" env:"LMX_INGEST" help:"Control node's segment ingest URL, e.g. http://host:8081 (overrides --controld)."`
-	// Token authenticates the edge to the control node; never logged.
-	Token string `name:"token" env:"LMX_EDGE_TOKEN" help:"Shared token, if the control node requires one (never logged)."`
+	// Join is the single-use join token `lmx edge add NAME` prints on the
+	// control node: the edge exchanges it once for its own credential,
+	// which it keeps in StateDir. Never logged.
+	Join string `name:"join" env:"LMX_JOIN" placeholder:"TOKEN" help:"Join token from 'lmx edge add NAME' on the control node: exchanged once for this edge's own credential, kept in --state-dir (never logged)."`
+	// StateDir is where the edge keeps its credential (see DefaultStateDir).
+	// Programs that embed an edge beside their own control node (the demo,
+	// tests) point it at a directory of their own, so the machine's edge
+	// identity is never picked up.
+	StateDir string `name:"state-dir" env:"LMX_EDGE_STATE_DIR" placeholder:"DIR" help:"Where the edge keeps its credential (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/lmx-edge, else ~/.local/state/lmx-edge)."`
+	// RemovedToken is the shared-token flag of earlier releases, kept
+	// hidden so that a command line or environment still carrying it fails
+	// with a message saying what replaced it.
+	RemovedToken string `name:"token" env:"LMX_EDGE_TOKEN" hidden:"" help:"Removed: edges join with --join."`
+	// Credential is the edge's own secret: its MQTT password and the bearer
+	// of its uploads. Validate reads it from StateDir, or the join exchange
+	// gets it; a program that embeds an edge may set it. Not a flag, never
+	// logged.
+	Credential string `kong:"-"`
+	// CAPin, when set, is the control node's CA pin (from the join token or
+	// the state dir): the edge's TLS connections trust that CA alone.
+	CAPin string `kong:"-"`
 	// AllowDirs are the only directories segment files are read from.
 	AllowDirs []string `name:"allow-dir" env:"LMX_ALLOW_DIRS" sep:"," help:"Directory ffmpeg writes segments to; segments are read only inside these (repeatable)."`
 	// Buffer is how much recent media the ring buffer keeps per source.
@@ -54,6 +72,9 @@ type Config struct {
 	OwnProcess bool `kong:"-"`
 	// Heartbeat is how often the edge republishes its status.
 	Heartbeat time.Duration `name:"heartbeat" default:"5s" help:"How often the edge republishes its status."`
+	// credentialFile is the state file Credential was read from or written
+	// to, for the startup line.
+	credentialFile string
 }
 
 // DefaultConfig is the configuration `lmx edged` and `lmx-edge` run with
@@ -74,23 +95,19 @@ func DefaultConfig() Config {
 
 // Sentinel configuration errors.
 var (
-	// ErrNoControld is returned when neither --controld nor --mqtt/--ingest are set.
-	ErrNoControld = errors.New("no control node given: set --controld HOST (or --mqtt and --ingest)")
+	// ErrNoControld is returned when neither --join, a credential in the
+	// state dir, nor --controld or --mqtt/--ingest name the control node.
+	ErrNoControld = errors.New("no control node given: start the edge with --join TOKEN (from `lmx edge add NAME` on the control node), or set --controld HOST (or --mqtt and --ingest)")
+	// ErrTokenGone is returned for the removed --token flag.
+	ErrTokenGone = errors.New("--token (LMX_EDGE_TOKEN) is gone: register the edge with `lmx edge add NAME` on the control node and start it with --join")
 	// ErrNoAllowDir is returned when no directory is allowed.
 	ErrNoAllowDir = errors.New("no --allow-dir: the edge reads segment files only inside directories you allow; add --allow-dir /path/ffmpeg/writes/to")
 )
 
 // Validate fills defaults and checks the configuration.
 func (c *Config) Validate() error {
-	if c.Name == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return fmt.Errorf("no --name and no host name: %w", err)
-		}
-		c.Name = sanitizeName(h)
-	}
-	if err := broker.ValidateName(c.Name); err != nil {
-		return fmt.Errorf("--name: %w", err)
+	if c.RemovedToken != "" {
+		return ErrTokenGone
 	}
 	if c.Controld != "" {
 		host, port, err := net.SplitHostPort(c.Controld)
@@ -104,11 +121,26 @@ func (c *Config) Validate() error {
 			c.Ingest = "http://" + net.JoinHostPort(host, strconv.Itoa(netaddr.PlaybackPort))
 		}
 	}
+	// After --controld: URLs given as flags win over the join token's and
+	// the state dir's.
+	if err := c.resolveIdentity(); err != nil {
+		return err
+	}
+	if c.Name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("no --name and no host name: %w", err)
+		}
+		c.Name = sanitizeName(h)
+	}
+	if err := broker.ValidateName(c.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
 	if c.MQTT == "" || c.Ingest == "" {
 		return ErrNoControld
 	}
-	if u, err := url.Parse(c.Ingest); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--ingest %q: want http://host:%d", c.Ingest, netaddr.PlaybackPort)
+	if err := c.checkLink(); err != nil {
+		return err
 	}
 	if len(c.AllowDirs) == 0 {
 		return ErrNoAllowDir

@@ -62,11 +62,28 @@ type sourceState struct {
 	rejectedUntil time.Time
 }
 
-// New checks cfg, opens the allowed directories and binds the ingest
-// listener, so a bad flag or a busy port is reported before Run.
+// New checks cfg, joins the control node if cfg says to (see Config.Join),
+// opens the allowed directories and binds the ingest listener, so a bad
+// flag, a refused join or a busy port is reported before Run.
 func New(cfg Config, logger *slog.Logger, version string) (*Edge, error) {
+	return newEdge(context.Background(), cfg, logger, version)
+}
+
+// newEdge is New with ctx bounding the join exchange.
+func newEdge(ctx context.Context, cfg Config, logger *slog.Logger, version string) (*Edge, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if err := cfg.joinIfNeeded(ctx, logger); err != nil {
+		return nil, err
+	}
+	mqttTLS, err := linkTLS(cfg.MQTT, cfg.CAPin)
+	if err != nil {
+		return nil, fmt.Errorf("--mqtt: %w", err)
+	}
+	ingestTLS, err := linkTLS(cfg.Ingest, cfg.CAPin)
+	if err != nil {
+		return nil, fmt.Errorf("--ingest: %w", err)
 	}
 	allowed, err := openAllowed(cfg.AllowDirs)
 	if err != nil {
@@ -90,13 +107,14 @@ func New(cfg Config, logger *slog.Logger, version string) (*Edge, error) {
 		sources: map[string]*sourceState{},
 		changed: make(chan struct{}, 1),
 	}
-	e.up = newUploader(cfg.Ingest, cfg.Name, cfg.Token, e.boot)
+	e.up = newUploader(cfg.Ingest, cfg.Name, cfg.Credential, e.boot, ingestTLS, logger)
 	offline := e.statusPayload(false)
 	e.mqtt, err = client.New(client.Config{
 		URL:      cfg.MQTT,
+		TLS:      mqttTLS,
 		ClientID: "lmx-edge-" + cfg.Name,
 		Username: cfg.Name,
-		Password: cfg.Token,
+		Password: cfg.Credential,
 		Will:     &client.Message{Topic: broker.EdgeStatusTopic(cfg.Name), Payload: offline, QoS: broker.StatusQoS, Retain: true},
 		OnUp:     e.nudge,
 	}, logger)

@@ -15,13 +15,41 @@ import (
 // ctx ends. It is what both `lmx edged` and `lmx-edge` run.
 func RunMain(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer, version string) error {
 	cfg.OwnProcess = true
-	e, err := New(cfg, logger, version)
+	e, err := newEdge(ctx, cfg, logger, version)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "lmx edge %q %s: control node %s, segments uploaded to %s\n", e.cfg.Name, version, e.cfg.MQTT, e.cfg.Ingest)
+	fmt.Fprintf(out, "  %s; %s\n", e.cfg.linkSummary(), e.cfg.authSummary())
 	fmt.Fprintf(out, "Push a camera or file with:\n%s\n", FFmpegCommand("camera-0", e.cfg.AllowDirs[0], pushURL(e.Addr())))
 	return e.Run(ctx)
+}
+
+// linkSummary says how the link to the control node is protected.
+func (c *Config) linkSummary() string {
+	mqttTLS, ingestTLS := isTLS(c.MQTT), isTLS(c.Ingest)
+	switch {
+	case c.CAPin != "":
+		return "TLS pinned to the control node's CA " + c.CAPin
+	case mqttTLS && ingestTLS:
+		return "TLS verified against the system's roots (no CA pin)"
+	case mqttTLS:
+		return "MQTT over TLS (system roots), segments not encrypted"
+	case ingestTLS:
+		return "MQTT not encrypted, segments over TLS (system roots)"
+	}
+	return "not encrypted"
+}
+
+// authSummary says how the edge authenticates, never with what.
+func (c *Config) authSummary() string {
+	switch {
+	case c.Credential == "":
+		return "no credential (the control node must run with --auth none)"
+	case c.credentialFile != "":
+		return "authenticated with the credential in " + c.credentialFile
+	}
+	return "authenticated with its credential"
 }
 
 // pushURL is the playlist endpoint ffmpeg on this machine posts to.

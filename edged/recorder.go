@@ -82,6 +82,13 @@ func (e *Edge) recordLoop(ctx context.Context, src *sourceState, rl *recorderLoo
 			}
 		case ctx.Err() != nil:
 			return
+		case errors.Is(err, errAuth):
+			// The uploader says so once for the edge; the segment stays
+			// pending until the control node takes it.
+			if !sleepCtx(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
 		case errors.Is(err, errRejected):
 			e.logger.Warn("recorded segment rejected by the control node", "source", src.name, "seq", seg.Seq, "err", err)
 			e.ring.ack(seg, recs)

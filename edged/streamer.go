@@ -104,6 +104,13 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 			e.mu.Unlock()
 		case ctx.Err() != nil:
 			return
+		case errors.Is(err, errAuth):
+			// The uploader says so once for the edge; the segment is kept
+			// and retried, and live skips ahead as after any outage.
+			if !sleepCtx(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
 		case errors.Is(err, errRejected):
 			e.logger.Warn("segment rejected by the control node", "source", src.name, "seq", seg.Seq, "err", err)
 			last = seg.Seq

@@ -74,7 +74,7 @@ func testEdge(t *testing.T, ingest string) (*Edge, context.CancelFunc) {
 	e := &Edge{
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ring:    newRing(time.Hour, 1<<30),
-		up:      newUploader(ingest, "edge-t", "", "boot1"),
+		up:      newUploader(ingest, "edge-t", "", "boot1", nil, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		sources: map[string]*sourceState{},
 		runCtx:  ctx,
 	}

@@ -3,42 +3,91 @@ package edged
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/internal/secret"
 )
 
-// errRejected means the control node refused a segment for good (a 4xx);
-// retrying the same upload would not help.
-var errRejected = errors.New("control node rejected the segment")
+// Upload errors the upload loops tell apart.
+var (
+	// errRejected means the control node refused a segment for good (a 4xx
+	// other than an authentication failure); retrying the same upload
+	// would not help.
+	errRejected = errors.New("control node rejected the segment")
+	// errAuth means the control node refused the edge's credential (401,
+	// 403): revoked, or not yet known. The segment is kept and retried,
+	// like after a network failure, so that restoring the edge's access
+	// loses no recorded second.
+	errAuth = errors.New("control node refused this edge's credential")
+)
 
 // uploader sends segments to the control node's ingest endpoint over HTTP.
 type uploader struct {
-	base  string
-	edge  string
-	token string
-	boot  string
-	hc    *http.Client
+	base       string
+	edge       string
+	credential string
+	boot       string
+	hc         *http.Client
+	logger     *slog.Logger
+	// refused is true while the control node refuses the credential, so
+	// that it is logged once when it starts and once when it ends, however
+	// many loops retry meanwhile.
+	refused atomic.Bool
 }
 
-func newUploader(base, edge, token, boot string) *uploader {
+// newUploader uploads to base as edge, presenting credential (if any) and
+// using tlsCfg for an https base (nil: the system's roots).
+func newUploader(base, edge, credential, boot string, tlsCfg *tls.Config, logger *slog.Logger) *uploader {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 8
+	tr.TLSClientConfig = tlsCfg
 	return &uploader{
-		base:  strings.TrimSuffix(base, "/"),
-		edge:  edge,
-		token: token,
-		boot:  boot,
-		hc:    &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		base:       strings.TrimSuffix(base, "/"),
+		edge:       edge,
+		credential: credential,
+		boot:       boot,
+		hc:         &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		logger:     logger,
 	}
+}
+
+// authFailed notes that the control node refused the credential and
+// returns the errAuth to hand the loops.
+func (u *uploader) authFailed(resp *http.Response, msg []byte) error {
+	if !u.refused.Swap(true) {
+		cred := "none"
+		if u.credential != "" {
+			cred = secret.Redact(u.credential)
+		}
+		u.logger.Warn("control node refused this edge's credential (revoked?); keeping segments and retrying",
+			"status", resp.Status, "reason", serverMessage(msg), "credential", cred)
+	}
+	return fmt.Errorf("%w: %s: %s", errAuth, resp.Status, bytes.TrimSpace(msg))
+}
+
+// authOK notes that the control node took a request with the credential.
+func (u *uploader) authOK() {
+	if u.refused.Swap(false) {
+		u.logger.Info("control node accepts this edge's credential again; uploads resumed")
+	}
+}
+
+// isAuthFailure reports whether status is the control node refusing the
+// credential.
+func isAuthFailure(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden
 }
 
 func (u *uploader) request(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
@@ -48,8 +97,8 @@ func (u *uploader) request(ctx context.Context, method, path string, body []byte
 	}
 	req.Header.Set(broker.HeaderEdge, u.edge)
 	req.Header.Set(broker.HeaderBoot, u.boot)
-	if u.token != "" {
-		req.Header.Set("Authorization", "Bearer "+u.token)
+	if u.credential != "" {
+		req.Header.Set("Authorization", "Bearer "+u.credential)
 	}
 	return req, nil
 }
@@ -98,10 +147,13 @@ func (u *uploader) upload(ctx context.Context, source string, seg *segment, live
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode/100 == 2:
+		u.authOK()
 		if err := json.Unmarshal(msg, &out); err != nil {
 			return out, fmt.Errorf("upload: unreadable answer: %v", err)
 		}
 		return out, nil
+	case isAuthFailure(resp.StatusCode):
+		return out, u.authFailed(resp, msg)
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout:
 		return out, fmt.Errorf("%w: %s: %s", errRejected, resp.Status, bytes.TrimSpace(msg))
 	default:
@@ -120,11 +172,15 @@ func (u *uploader) register(ctx context.Context, source string) (bool, error) {
 		return false, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	switch {
 	case resp.StatusCode/100 == 2:
+		u.authOK()
 		return true, nil
+	case isAuthFailure(resp.StatusCode):
+		return false, u.authFailed(resp, msg)
 	case resp.StatusCode == http.StatusNotFound:
+		u.authOK()
 		return false, nil
 	default:
 		return false, fmt.Errorf("register: %s", resp.Status)

@@ -7,6 +7,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,13 +52,17 @@ type Handler func(Message)
 
 // Config is the client's configuration.
 type Config struct {
-	// URL is the broker, mqtt://host:1883 (or tls://host:8883).
+	// URL is the broker, mqtt://host:1883 (or mqtts://host:8883; tls://
+	// and ssl:// are TLS too).
 	URL string
+	// TLS configures the connection to a TLS URL; nil trusts the system's
+	// roots for the URL's host. It is an error with a plain URL.
+	TLS *tls.Config
 	// ClientID must be unique per broker.
 	ClientID string
 	// Username and Password authenticate the client; Password never appears in logs.
 	Username string
-	// Password is the shared token, if the broker asks for one.
+	// Password is the client's secret (an edge's credential), if the broker asks for one.
 	Password string
 	// Will is published by the broker when the connection drops uncleanly.
 	Will *Message
@@ -86,6 +91,9 @@ type Client struct {
 	cm   *autopaho.ConnectionManager
 
 	up atomic.Bool
+	// failing is true from a failed connection attempt to the next
+	// connection.
+	failing atomic.Bool
 }
 
 // New checks cfg and returns a client; Run connects it.
@@ -99,8 +107,11 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("%w %q: scheme must be mqtt or tls", ErrBadURL, cfg.URL)
 	}
+	if cfg.TLS != nil && !isTLS(u.Scheme) {
+		return nil, fmt.Errorf("%w %q: a TLS configuration needs an mqtts:// URL", ErrBadURL, cfg.URL)
+	}
 	if u.Port() == "" {
-		if u.Scheme == "mqtt" || u.Scheme == "tcp" {
+		if !isTLS(u.Scheme) {
 			u.Host += ":" + strconv.Itoa(netaddr.MQTTPort)
 		} else {
 			u.Host += ":8883"
@@ -111,6 +122,9 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	return &Client{cfg: cfg, logger: logger, server: u}, nil
 }
+
+// isTLS reports whether a URL scheme New accepts is one of TLS.
+func isTLS(scheme string) bool { return scheme == "tls" || scheme == "mqtts" || scheme == "ssl" }
 
 // Server is the broker address (without credentials).
 func (c *Client) Server() string { return c.server.Redacted() }
@@ -145,6 +159,7 @@ func (c *Client) Run(ctx context.Context) error {
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(250*time.Millisecond, 5*time.Second, 500*time.Millisecond, 2),
 		ConnectTimeout:                5 * time.Second,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+			c.failing.Store(false)
 			c.logger.Info("mqtt connected", "broker", c.Server())
 			go func() {
 				c.mu.Lock()
@@ -166,6 +181,13 @@ func (c *Client) Run(ctx context.Context) error {
 			return true
 		},
 		OnConnectError: func(err error) {
+			// The first failure of a run of them is worth a warning: a
+			// refused credential or a TLS pin that does not match shows
+			// here, and nowhere else.
+			if !c.failing.Swap(true) {
+				c.logger.Warn("mqtt connect failed; retrying with backoff", "broker", c.Server(), "err", err)
+				return
+			}
 			c.logger.Debug("mqtt connect failed; will retry", "broker", c.Server(), "err", err)
 		},
 		ClientConfig: paho.ClientConfig{
@@ -178,6 +200,12 @@ func (c *Client) Run(ctx context.Context) error {
 			},
 			OnClientError: func(err error) { c.logger.Debug("mqtt client error", "err", err) },
 		},
+	}
+	if isTLS(c.server.Scheme) {
+		cfg.TlsCfg = c.cfg.TLS
+		if cfg.TlsCfg == nil {
+			cfg.TlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.server.Hostname()}
+		}
 	}
 	if c.cfg.Username != "" || c.cfg.Password != "" {
 		cfg.ConnectUsername = c.cfg.Username

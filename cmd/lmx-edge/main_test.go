@@ -20,6 +20,19 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/help.golden from the current --help output")
 
+func TestMain(m *testing.M) {
+	// No test may find, or leave, an edge identity in the state dir of the
+	// user who runs the tests: the default state dir is a fresh one.
+	dir, err := os.MkdirTemp("", "lmx-edge-test-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("STATE_DIRECTORY", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // syncBuffer is an io.Writer the agent and the test share.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -85,10 +98,40 @@ func TestHelp(t *testing.T) {
 	if r.stdout != string(want) {
 		t.Errorf("--help differs from %s (if the change is meant, run go test ./cmd/lmx-edge -update):\n%s", file, r.stdout)
 	}
-	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--token", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version"} {
+	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--join", "--state-dir", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version"} {
 		if !strings.Contains(r.stdout, "  "+f+"=") && !strings.Contains(r.stdout, "  "+f+"  ") {
 			t.Errorf("--help does not list %s", f)
 		}
+	}
+	if strings.Contains(r.stdout, "--token") {
+		t.Error("--help lists the removed --token")
+	}
+}
+
+// TestTokenGone: the shared token of earlier releases, as a flag or in the
+// environment, is refused with what replaced it.
+func TestTokenGone(t *testing.T) {
+	const want = "lmx-edge: error: --token (LMX_EDGE_TOKEN) is gone: register the edge with `lmx edge add NAME` on the control node and start it with --join"
+	r := runArgs(t, "--name", "e1", "--controld", "ctl.example", "--allow-dir", t.TempDir(), "--token", "s3cret")
+	if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "s3cret") {
+		t.Errorf("--token: exit %d, stderr %q", r.code, r.stderr)
+	}
+	clearEnv(t)
+	t.Setenv("LMX_EDGE_TOKEN", "s3cret")
+	var stdout, stderr syncBuffer
+	code := run(context.Background(), []string{"--name", "e1", "--controld", "ctl.example", "--allow-dir", t.TempDir()}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("LMX_EDGE_TOKEN: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestBadJoin: a malformed join token is a usage error that does not
+// repeat the token.
+func TestBadJoin(t *testing.T) {
+	const bad = "lmxjoin1.eyJlZGdlIjoiY2FtIn0-not-a-token"
+	r := runArgs(t, "--join", bad, "--allow-dir", t.TempDir())
+	if r.code != 2 || !strings.Contains(r.stderr, "lmx-edge: error: --join: bad join token") || strings.Contains(r.stderr, bad) {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
@@ -183,6 +226,7 @@ func TestRunUntilCancelled(t *testing.T) {
 	out := stdout.String()
 	for _, want := range []string{
 		fmt.Sprintf(`lmx edge "e1" dev: control node mqtt://127.0.0.1:1, segments uploaded to http://127.0.0.1:%d`, netaddr.PlaybackPort),
+		"  not encrypted; no credential (the control node must run with --auth none)\n",
 		"-hls_segment_filename " + dir + "/camera-0-%s.ts",
 		"-method POST http://" + listen + "/v1/playlist",
 	} {

@@ -103,6 +103,9 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer
 	ecfg.MQTT = "mqtt://" + netaddr.Dial(srv.MQTTAddr().String())
 	ecfg.Ingest = "http://" + netaddr.Dial(srv.VODAddr().String())
 	ecfg.AllowDirs = []string{segDir}
+	// A state dir of its own: the demo's edge never takes the identity of
+	// an edge this machine has joined.
+	ecfg.StateDir = filepath.Join(dataDir, "edge")
 	// Beside a control node in one process: a smaller ring buffer, and a
 	// 2 s heartbeat so `lmx edge ls` is fresh.
 	ecfg.BufferBytes = 64 << 20
