@@ -2,6 +2,8 @@ package vod
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -19,22 +21,67 @@ import (
 // (metric labels, the live window's edge and run) outlives the request.
 func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 	req := &ctx.Request
+	var over bool
 	reply, err := s.ingest.Accept(s.base, ingest.Upload{
 		Source:        source,
 		Authorization: string(req.Header.Peek("Authorization")),
 		Header:        func(name string) string { return string(req.Header.Peek(name)) },
 		ContentLength: req.Header.ContentLength(),
 		// Read only once ingest has checked the credential and the length.
-		Body:    req.Body,
+		Body:    func() []byte { return s.readBody(req, &over) },
 		Arrived: ctx.Time(),
 		Addr:    s.clientAddrIngest(ctx),
 	})
+	if over {
+		// Whatever ingest made of the body it did not get.
+		s.bodyTooLarge(ctx)
+		return
+	}
 	if err != nil {
 		s.ingestError(ctx, err)
 		return
 	}
 	envelope.IDFast(ctx)
 	envelope.WriteFast(ctx, http.StatusCreated, reply)
+}
+
+// readBody reads an upload's body, at most maxBody bytes of it. The server
+// streams request bodies (so that a credential is checked before any body
+// is read), and fasthttp then hands over larger bodies too instead of
+// refusing them: the bound is kept here. Over it, readBody reads nothing
+// more, sets *over and returns nil. A body cut short (the client went away)
+// is returned as far as it came, never with anything else in its place.
+func (s *Server) readBody(req *fasthttp.Request, over *bool) []byte {
+	r := req.BodyStream()
+	if r == nil { // a request built in memory
+		b := req.Body()
+		if len(b) > s.maxBody {
+			*over = true
+			return nil
+		}
+		return b
+	}
+	n := req.Header.ContentLength()
+	if n > s.maxBody {
+		*over = true
+		return nil
+	}
+	if n >= 0 {
+		b := make([]byte, n)
+		got, _ := io.ReadFull(r, b)
+		return b[:got]
+	}
+	// Chunked: as much as the bound allows, and one byte to tell.
+	b, _ := io.ReadAll(io.LimitReader(r, int64(s.maxBody)+1))
+	if len(b) > s.maxBody {
+		*over = true
+		return nil
+	}
+	return b
+}
+
+func (s *Server) bodyTooLarge(ctx *fasthttp.RequestCtx) {
+	envelope.FailFast(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over %d bytes", s.maxBody), "raise --max-segment-bytes or shorten segments")
 }
 
 // register answers an edge asking whether a source name is known.
@@ -69,7 +116,7 @@ func (s *Server) ingestError(ctx *fasthttp.RequestCtx, err error) {
 		s.logger.Error("upload failed", "path", string(ctx.Path()), "err", ie.Err)
 	}
 	if ie.RetryAfter > 0 {
-		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(ie.RetryAfter.Seconds()+0.5)))
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(ie.RetryAfter)))
 	}
 	envelope.FailFast(ctx, ie.Status, ie.Message, ie.Detail)
 }
