@@ -153,7 +153,7 @@ func TestHubStreamEndsWithItsClient(t *testing.T) {
 // frames; Publish never waits for it.
 func TestHubDropsForSlowFollowers(t *testing.T) {
 	h := NewHub("v9.9")
-	ch := h.subscribe()
+	ch, _ := h.subscribe("")
 	for range 1000 {
 		h.Publish("edge.status", []byte("{}"))
 	}
@@ -164,6 +164,77 @@ func TestHubDropsForSlowFollowers(t *testing.T) {
 	h.Publish("edge.status", []byte("{}"))
 	if len(ch) != cap(ch) {
 		t.Errorf("an unsubscribed follower got a frame")
+	}
+}
+
+// TestHubCloseOwner: revoking a token ends exactly the streams opened with
+// it, at once; the others keep receiving.
+func TestHubCloseOwner(t *testing.T) {
+	h := NewHub("v9.9")
+	ended := make(chan string, 8) // the owner of each stream whose handler returned
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		owner := r.URL.Query().Get("owner")
+		h.Serve(w, r, owner)
+		ended <- owner
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Close) // before srv.Close, which waits for the streams
+
+	_, a1 := follow(t, srv.URL+"?owner=tok-a")
+	_, a2 := follow(t, srv.URL+"?owner=tok-a")
+	_, b := follow(t, srv.URL+"?owner=tok-b")
+	_, anon := follow(t, srv.URL) // auth off: nobody's
+
+	h.CloseOwner("")      // nobody's streams are not one owner's
+	h.CloseOwner("tok-c") // an owner with no stream
+	h.Publish("edge.status", []byte(`{"n":1}`))
+	for name, r := range map[string]*bufio.Reader{"a1": a1, "a2": a2, "b": b, "anon": anon} {
+		if f, err := readFrame(t, r); err != nil || f.data != `{"n":1}` {
+			t.Fatalf("%s before CloseOwner: %+v, %v", name, f, err)
+		}
+	}
+
+	h.CloseOwner("tok-a")
+	for name, r := range map[string]*bufio.Reader{"a1": a1, "a2": a2} {
+		if f, err := readFrame(t, r); !errors.Is(err, io.EOF) {
+			t.Errorf("%s after CloseOwner(tok-a): %+v, %v; want the stream to end", name, f, err)
+		}
+	}
+	for range 2 {
+		select {
+		case owner := <-ended:
+			if owner != "tok-a" {
+				t.Errorf("the stream of %q ended", owner)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("tok-a's handlers did not return")
+		}
+	}
+	h.mu.Lock()
+	n := len(h.subs)
+	h.mu.Unlock()
+	if n != 2 {
+		t.Errorf("%d followers subscribed, want the 2 not owned by tok-a", n)
+	}
+
+	h.Publish("edge.status", []byte(`{"n":2}`))
+	for name, r := range map[string]*bufio.Reader{"b": b, "anon": anon} {
+		if f, err := readFrame(t, r); err != nil || f.data != `{"n":2}` {
+			t.Errorf("%s after CloseOwner(tok-a): %+v, %v; want it to keep receiving", name, f, err)
+		}
+	}
+	select {
+	case owner := <-ended:
+		t.Errorf("the stream of %q ended too", owner)
+	default:
+	}
+
+	// Closing again is harmless, and a new stream of the owner works.
+	h.CloseOwner("tok-a")
+	_, a3 := follow(t, srv.URL+"?owner=tok-a")
+	h.Publish("edge.status", []byte(`{"n":3}`))
+	if f, err := readFrame(t, a3); err != nil || f.data != `{"n":3}` {
+		t.Errorf("a stream opened after CloseOwner: %+v, %v", f, err)
 	}
 }
 

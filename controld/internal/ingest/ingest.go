@@ -224,19 +224,29 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	var out broker.IngestReply
 	edge, ierr := s.identify(up.Authorization, up.Header(broker.HeaderEdge), up.Addr)
 	if ierr != nil {
-		s.drop("unauthorized")
+		if ierr.Status == http.StatusBadRequest {
+			s.drop("bad_request") // auth off, and no valid Lmx-Edge
+		} else {
+			s.drop("unauthorized")
+		}
 		return out, ierr
 	}
 	if err := broker.ValidateName(up.Source); err != nil {
 		s.drop("bad_request")
 		return out, refuse(http.StatusBadRequest, "source name: "+err.Error(), "")
 	}
-	meta, err := ParseHeaders(up.Header)
+	// The edge is the one identify found: with a credential, Lmx-Edge
+	// need not be sent.
+	meta, err := ParseHeaders(func(name string) string {
+		if name == broker.HeaderEdge {
+			return edge
+		}
+		return up.Header(name)
+	})
 	if err != nil {
 		s.drop("bad_request")
 		return out, refuse(http.StatusBadRequest, err.Error(), "")
 	}
-	meta.Edge = edge
 	switch n := up.ContentLength; {
 	case n < 0:
 		s.drop("no_length")
@@ -249,6 +259,10 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		return out, refuse(http.StatusBadRequest, "segment upload is empty", "")
 	}
 	body := up.Body()
+	if len(body) == 0 {
+		s.drop("empty")
+		return out, refuse(http.StatusBadRequest, "segment upload is empty", "")
+	}
 	if len(body) != up.ContentLength {
 		s.drop("short_body")
 		return out, refuse(http.StatusBadRequest, fmt.Sprintf("segment body of %d bytes does not match its Content-Length %d", len(body), up.ContentLength), "")

@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +19,8 @@ import (
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/auth"
+	"github.com/lmx-video/lmx/controld/internal/eventstest"
 	"github.com/lmx-video/lmx/controld/internal/ingest"
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/controld/internal/recording"
@@ -121,6 +123,61 @@ func (fakeView) Source(_ context.Context, src sqlstore.Source) api.Source {
 	return api.Source{ID: src.ID, Name: src.Name, Edge: src.Edge, Description: "rendered"}
 }
 
+// fakeEdges knows edge credentials: credential → edge.
+type fakeEdges map[string]string
+
+func (f fakeEdges) AuthenticateEdge(credential string) (string, error) {
+	if credential == "" {
+		return "", fmt.Errorf("%w: send the edge's credential", auth.ErrNoCredential)
+	}
+	edge, ok := f[credential]
+	if !ok {
+		return "", fmt.Errorf("%w: the edge credential is not known to this control node", auth.ErrBadCredential)
+	}
+	return edge, nil
+}
+
+// fakeGate records failures and blocks while retry is set.
+type fakeGate struct {
+	mu      sync.Mutex
+	retry   time.Duration
+	failed  []gateFailure
+	blocked []netip.Addr
+}
+
+type gateFailure struct {
+	addr   netip.Addr
+	reason string
+}
+
+func (g *fakeGate) Blocked(addr netip.Addr) (time.Duration, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.retry > 0 {
+		g.blocked = append(g.blocked, addr)
+		return g.retry, true
+	}
+	return 0, false
+}
+
+func (g *fakeGate) Failed(addr netip.Addr, reason string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failed = append(g.failed, gateFailure{addr, reason})
+}
+
+func (g *fakeGate) failures() []gateFailure {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]gateFailure(nil), g.failed...)
+}
+
+// Edge credentials the auth harness knows.
+const (
+	credEdge1 = "lmx_edge_one"
+	credEdge2 = "lmx_edge_two"
+)
+
 // harness is a Service on fakes, with its own metric series.
 type harness struct {
 	svc                 *ingest.Service
@@ -128,12 +185,22 @@ type harness struct {
 	live                *fakeLive
 	rec                 *fakeRecorder
 	events              *eventstest.Recorder
+	gate                *fakeGate
 	in, bytesIn, droppd *prometheus.CounterVec
 }
 
 const maxSeg = 1000
 
-func newHarness(t *testing.T, token string) *harness {
+// newHarness is a Service with auth off (nil Edges: Lmx-Edge is trusted).
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
+
+// newAuthHarness is a Service that authenticates edges by credential
+// (credEdge1 is edge-1's, credEdge2 edge-2's), through a fake gate.
+func newAuthHarness(t *testing.T) *harness {
+	return newHarnessWith(t, fakeEdges{credEdge1: "edge-1", credEdge2: "edge-2"})
+}
+
+func newHarnessWith(t *testing.T, edges ingest.EdgeAuthenticator) *harness {
 	t.Helper()
 	h := &harness{
 		binder: &fakeBinder{srcs: map[string]sqlstore.Source{
@@ -143,11 +210,16 @@ func newHarness(t *testing.T, token string) *harness {
 		live:    &fakeLive{},
 		rec:     &fakeRecorder{},
 		events:  &eventstest.Recorder{},
+		gate:    &fakeGate{},
 		in:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "in"}, []string{"source"}),
 		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bytes_in"}, []string{"source"}),
 		droppd:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dropped"}, []string{"reason"}),
 	}
-	h.svc = ingest.New(ingest.Config{EdgeToken: token, MaxSegmentBytes: maxSeg}, h.binder, h.live, h.rec, h.events, fakeView{},
+	cfg := ingest.Config{MaxSegmentBytes: maxSeg}
+	if edges != nil {
+		cfg.Edges, cfg.Gate = edges, h.gate
+	}
+	h.svc = ingest.New(cfg, h.binder, h.live, h.rec, h.events, fakeView{},
 		ingest.Series{In: h.in, BytesIn: h.bytesIn, Dropped: h.droppd}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return h
 }
@@ -191,9 +263,16 @@ func upload(body []byte, hdr map[string]string) ingest.Upload {
 		Source:        "cam",
 		Header:        func(name string) string { return h[name] },
 		ContentLength: len(body),
-		Body:          body,
+		Body:          func() []byte { return body },
 		Arrived:       arrived,
+		Addr:          netip.MustParseAddr("192.0.2.7"),
 	}
+}
+
+// countBody makes up's Body count its calls in *n.
+func countBody(up *ingest.Upload, n *int) {
+	body := up.Body
+	up.Body = func() []byte { *n++; return body() }
 }
 
 // refusal fails t unless err is an *ingest.Error of status whose message
@@ -215,41 +294,183 @@ func refusal(t *testing.T, err error, status int, parts ...string) *ingest.Error
 	return ie
 }
 
+// TestAcceptAuthOff: with no EdgeAuthenticator the Lmx-Edge header names
+// the edge and an Authorization header is ignored.
+func TestAcceptAuthOff(t *testing.T) {
+	for _, authz := range []string{"", "Bearer whatever", "Basic x"} {
+		h := newHarness(t)
+		up := upload([]byte("segment"), map[string]string{broker.HeaderEdge: "edge-7"})
+		up.Authorization = authz
+		reply, err := h.svc.Accept(t.Context(), up)
+		if err != nil || !reply.Live {
+			t.Fatalf("Authorization %q: Accept = %+v, %v; want live", authz, reply, err)
+		}
+		if want := []bindCall{{"edge-7", "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
+			t.Errorf("bind calls %v, want %v", h.binder.calls, want)
+		}
+		if got := h.live.calls[0].arrival.Edge; got != "edge-7" {
+			t.Errorf("live arrival edge %q, want edge-7", got)
+		}
+		h.wantDropped(t, "")
+	}
+}
+
+// TestAcceptAuthorization: with edge credentials, the edge is the
+// credential's; refused uploads never have their body read.
 func TestAcceptAuthorization(t *testing.T) {
 	body := []byte("segment")
 	for _, tt := range []struct {
-		name, token, auth string
-		ok                bool
+		name, auth, edgeHdr string
+		status              int    // 0: accepted
+		message             string // what the refusal's message names
+		failed              string // the reason counted by the gate, "" for none
+		edge                string // the edge it is accepted as
 	}{
-		{"no token configured, none sent", "", "", true},
-		{"no token configured, one sent anyway", "", "Bearer whatever", true},
-		{"right token", "s3cret", "Bearer s3cret", true},
-		{"missing", "s3cret", "", false},
-		{"wrong", "s3cret", "Bearer s3creT", false},
-		{"prefix of the token", "s3cret", "Bearer s3cre", false},
-		{"token with more", "s3cret", "Bearer s3cret2", false},
-		{"bare token without the scheme", "s3cret", "s3cret", false},
-		{"other scheme", "s3cret", "Basic s3cret", false},
+		{"credential, header agrees", "Bearer " + credEdge1, "edge-1", 0, "", "", "edge-1"},
+		{"credential, no header", "Bearer " + credEdge2, "", 0, "", "", "edge-2"},
+		{"spaces around the credential", "Bearer   " + credEdge1 + " ", "edge-1", 0, "", "", "edge-1"},
+		{"header names another edge", "Bearer " + credEdge1, "edge-2", http.StatusForbidden, `"edge-2" but the credential is edge "edge-1"`, "", ""},
+		{"no credential", "", "edge-1", http.StatusUnauthorized, "no credential", "", ""},
+		{"empty bearer", "Bearer ", "edge-1", http.StatusUnauthorized, "no credential", "", ""},
+		{"unknown credential", "Bearer lmx_edge_nope", "edge-1", http.StatusUnauthorized, "not known", "credential", ""},
+		{"bare credential without the scheme", credEdge1, "edge-1", http.StatusUnauthorized, "Bearer CREDENTIAL", "malformed", ""},
+		{"other scheme", "Basic " + credEdge1, "edge-1", http.StatusUnauthorized, "Bearer CREDENTIAL", "malformed", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tt.token)
-			up := upload(body, nil)
+			h := newAuthHarness(t)
+			up := upload(body, map[string]string{broker.HeaderEdge: tt.edgeHdr})
 			up.Authorization = tt.auth
+			var reads int
+			countBody(&up, &reads)
 			reply, err := h.svc.Accept(t.Context(), up)
-			if tt.ok {
+			if tt.status == 0 {
 				if err != nil || !reply.Live {
 					t.Fatalf("Accept = %+v, %v; want live", reply, err)
+				}
+				if want := []bindCall{{tt.edge, "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
+					t.Errorf("bind calls %v, want %v", h.binder.calls, want)
+				}
+				if got := h.live.calls[0].arrival.Edge; got != tt.edge {
+					t.Errorf("live arrival edge %q, want %q", got, tt.edge)
+				}
+				if reads != 1 {
+					t.Errorf("Body called %d times, want once", reads)
+				}
+				if f := h.gate.failures(); len(f) != 0 {
+					t.Errorf("gate failures %v for an accepted upload", f)
 				}
 				h.wantDropped(t, "")
 				return
 			}
-			refusal(t, err, http.StatusForbidden, "edge token")
+			ie := refusal(t, err, tt.status, tt.message)
+			if ie.RetryAfter != 0 {
+				t.Errorf("RetryAfter %v on a %d", ie.RetryAfter, tt.status)
+			}
+			if reads != 0 {
+				t.Errorf("Body called %d times for a refused upload", reads)
+			}
 			if len(h.binder.calls) != 0 || len(h.live.calls) != 0 {
 				t.Errorf("refused upload reached the binder (%d) or the live windows (%d)", len(h.binder.calls), len(h.live.calls))
+			}
+			var want []gateFailure
+			if tt.failed != "" {
+				want = []gateFailure{{up.Addr, tt.failed}}
+			}
+			if got := h.gate.failures(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("gate failures %v, want %v", got, want)
 			}
 			h.wantDropped(t, "unauthorized")
 		})
 	}
+}
+
+// TestAcceptBlocked: an address the gate blocks is answered 429 with when
+// to come back, before its credential is even looked at (a good one too).
+func TestAcceptBlocked(t *testing.T) {
+	for _, authz := range []string{"Bearer " + credEdge1, "Bearer lmx_edge_nope", ""} {
+		h := newAuthHarness(t)
+		h.gate.retry = 42 * time.Second
+		up := upload([]byte("segment"), nil)
+		up.Authorization = authz
+		var reads int
+		countBody(&up, &reads)
+		_, err := h.svc.Accept(t.Context(), up)
+		ie := refusal(t, err, http.StatusTooManyRequests, "too many failed authentications", "192.0.2.7")
+		if ie.RetryAfter != 42*time.Second {
+			t.Errorf("RetryAfter %v, want 42s", ie.RetryAfter)
+		}
+		if reads != 0 || len(h.binder.calls) != 0 {
+			t.Errorf("blocked upload: Body called %d times, binder %d", reads, len(h.binder.calls))
+		}
+		if f := h.gate.failures(); len(f) != 0 {
+			t.Errorf("a blocked request counted as a failure again: %v", f)
+		}
+		h.wantDropped(t, "unauthorized")
+	}
+}
+
+// TestAcceptNeverReadsRefusedBodies: every refusal that comes before the
+// body (credential, headers, length) leaves it unread.
+func TestAcceptNeverReadsRefusedBodies(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		edit   func(*ingest.Upload)
+		status int
+	}{
+		{"bad source name", func(u *ingest.Upload) { u.Source = "a/b" }, http.StatusBadRequest},
+		{"bad headers", func(u *ingest.Upload) {
+			hdr := u.Header
+			u.Header = func(n string) string {
+				if n == broker.HeaderSeq {
+					return "x"
+				}
+				return hdr(n)
+			}
+		}, http.StatusBadRequest},
+		{"chunked", func(u *ingest.Upload) { u.ContentLength = -1 }, http.StatusLengthRequired},
+		{"declared 500 MB", func(u *ingest.Upload) { u.ContentLength = 500 << 20 }, http.StatusRequestEntityTooLarge},
+		{"declared empty", func(u *ingest.Upload) { u.ContentLength = 0 }, http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newAuthHarness(t)
+			up := upload([]byte("segment"), nil)
+			up.Authorization = "Bearer " + credEdge1
+			tt.edit(&up)
+			var reads int
+			countBody(&up, &reads)
+			_, err := h.svc.Accept(t.Context(), up)
+			refusal(t, err, tt.status)
+			if reads != 0 {
+				t.Errorf("Body called %d times for a refused upload", reads)
+			}
+		})
+	}
+}
+
+// TestAcceptSourceOfAnotherEdge: a source bound to another edge is a 409
+// that names its owner, whichever edge the credential is.
+func TestAcceptSourceOfAnotherEdge(t *testing.T) {
+	h := newAuthHarness(t)
+	h.binder.err = fmt.Errorf("%w: source %q belongs to edge %q, not %q", sqlstore.ErrConflict, "cam", "edge-2", "edge-1")
+	up := upload([]byte("segment"), nil)
+	up.Authorization = "Bearer " + credEdge1
+	_, err := h.svc.Accept(t.Context(), up)
+	ie := refusal(t, err, http.StatusConflict, `belongs to edge "edge-2"`)
+	if !strings.Contains(ie.Detail, "lmx source set cam --edge") {
+		t.Errorf("detail %q does not say how to move it", ie.Detail)
+	}
+	if want := []bindCall{{"edge-1", "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
+		t.Errorf("bind calls %v, want %v (the credential's edge)", h.binder.calls, want)
+	}
+	if len(h.live.calls) != 0 || len(h.rec.calls) != 0 {
+		t.Errorf("a refused segment went live (%d) or was recorded (%d)", len(h.live.calls), len(h.rec.calls))
+	}
+	if f := h.gate.failures(); len(f) != 0 {
+		t.Errorf("gate failures %v: a conflict is not a failed authentication", f)
+	}
+
+	_, err = h.svc.Register(t.Context(), ingest.Registration{Source: "cam", Authorization: "Bearer " + credEdge1})
+	refusal(t, err, http.StatusConflict, `belongs to edge "edge-2"`)
 }
 
 func TestAcceptBadHeaders(t *testing.T) {
@@ -292,7 +513,7 @@ func TestAcceptBadHeaders(t *testing.T) {
 		{"record without recordings", map[string]string{broker.HeaderPurpose: "record"}, broker.HeaderPurpose},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, "")
+			h := newHarness(t)
 			_, err := h.svc.Accept(t.Context(), upload([]byte("segment"), tt.hdr))
 			refusal(t, err, http.StatusBadRequest, tt.header)
 			if len(h.binder.calls) != 0 {
@@ -363,7 +584,7 @@ func TestAcceptBody(t *testing.T) {
 		{"longer than declared", []byte("segment!"), 7, http.StatusBadRequest, "does not match", "short_body"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, "")
+			h := newHarness(t)
 			up := upload(tt.body, nil)
 			up.ContentLength = tt.length
 			reply, err := h.svc.Accept(t.Context(), up)
@@ -388,7 +609,7 @@ func TestAcceptBody(t *testing.T) {
 
 func TestAcceptSource(t *testing.T) {
 	t.Run("bad name", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		up := upload([]byte("segment"), nil)
 		up.Source = "../cam"
 		_, err := h.svc.Accept(t.Context(), up)
@@ -396,7 +617,7 @@ func TestAcceptSource(t *testing.T) {
 		h.wantDropped(t, "bad_request")
 	})
 	t.Run("unknown", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		up := upload([]byte("segment"), nil)
 		up.Source = "nope"
 		_, err := h.svc.Accept(t.Context(), up)
@@ -410,7 +631,7 @@ func TestAcceptSource(t *testing.T) {
 		h.wantDropped(t, "unknown_source")
 	})
 	t.Run("store fails", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		cause := errors.New("disk on fire")
 		h.binder.err = cause
 		_, err := h.svc.Accept(t.Context(), upload([]byte("segment"), nil))
@@ -421,7 +642,7 @@ func TestAcceptSource(t *testing.T) {
 		h.wantDropped(t, "")
 	})
 	t.Run("streaming off, no recordings", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		up := upload([]byte("segment"), nil)
 		up.Source = "cam-off"
 		_, err := h.svc.Accept(t.Context(), up)
@@ -455,7 +676,7 @@ func TestAcceptRecordings(t *testing.T) {
 	}
 
 	t.Run("streaming off: recorded, not live", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		h.rec.rejected = []string{"rec-gone"}
 		up := upload(body, hdr)
 		up.Source = "cam-off"
@@ -489,7 +710,7 @@ func TestAcceptRecordings(t *testing.T) {
 	})
 
 	t.Run("no start: it ended when it arrived", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		h2 := map[string]string{broker.HeaderStart: ""}
 		for k, v := range hdr {
 			h2[k] = v
@@ -505,7 +726,7 @@ func TestAcceptRecordings(t *testing.T) {
 	})
 
 	t.Run("streaming on: recorded, then live", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		reply, err := h.svc.Accept(t.Context(), upload(body, hdr))
 		if err != nil {
 			t.Fatal(err)
@@ -516,7 +737,7 @@ func TestAcceptRecordings(t *testing.T) {
 	})
 
 	t.Run("spool fails", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		cause := errors.New("no space left on device")
 		h.rec.err = cause
 		_, err := h.svc.Accept(t.Context(), upload(body, hdr))
@@ -535,9 +756,9 @@ func TestAcceptLive(t *testing.T) {
 	body := []byte("live segment")
 
 	t.Run("happy path", func(t *testing.T) {
-		h := newHarness(t, "tok")
+		h := newAuthHarness(t)
 		up := upload(body, map[string]string{broker.HeaderDiscontinuity: "1"})
-		up.Authorization = "Bearer tok"
+		up.Authorization = "Bearer " + credEdge1
 		reply, err := h.svc.Accept(t.Context(), up)
 		if err != nil {
 			t.Fatal(err)
@@ -571,7 +792,7 @@ func TestAcceptLive(t *testing.T) {
 	})
 
 	t.Run("live memory full", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		h.live.err = live.ErrMemoryFull
 		reply, err := h.svc.Accept(t.Context(), upload(body, nil))
 		ie := refusal(t, err, http.StatusInsufficientStorage, "live playback")
@@ -591,7 +812,7 @@ func TestAcceptLive(t *testing.T) {
 	})
 
 	t.Run("other live failure", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		h.live.err = errors.New("memfd_create: too many open files")
 		_, err := h.svc.Accept(t.Context(), upload(body, nil))
 		ie := refusal(t, err, http.StatusInsufficientStorage, "too many open files")
@@ -602,7 +823,7 @@ func TestAcceptLive(t *testing.T) {
 	})
 
 	t.Run("streaming turned off on the way", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		h.live.err = live.ErrStreamingOff
 		reply, err := h.svc.Accept(t.Context(), upload(body, nil))
 		if err != nil {
@@ -618,7 +839,7 @@ func TestAcceptLive(t *testing.T) {
 	})
 
 	t.Run("record-only purpose stays out of the live window", func(t *testing.T) {
-		h := newHarness(t, "")
+		h := newHarness(t)
 		reply, err := h.svc.Accept(t.Context(), upload(body, map[string]string{broker.HeaderPurpose: "record", broker.HeaderRecordings: "rec-a"}))
 		if err != nil || reply.Live || len(h.live.calls) != 0 || len(h.rec.calls) != 1 {
 			t.Errorf("reply %+v, %v; live appends %d, records %d: want recorded only", reply, err, len(h.live.calls), len(h.rec.calls))
@@ -628,21 +849,42 @@ func TestAcceptLive(t *testing.T) {
 
 func TestRegister(t *testing.T) {
 	for _, tt := range []struct {
-		name, token, auth, source, edge string
-		status                          int // 0: registered
-		message                         string
+		name       string
+		auth       bool // edge credentials on
+		authz      string
+		source     string
+		edge       string // the Lmx-Edge header
+		status     int    // 0: registered
+		message    string
+		failed     string // the reason counted by the gate
+		registered string // the edge it is bound to
 	}{
-		{"known, no token configured", "", "", "cam", "edge-2", 0, ""},
-		{"known, right token", "tok", "Bearer tok", "cam", "edge-2", 0, ""},
-		{"missing token", "tok", "", "cam", "edge-2", http.StatusForbidden, "edge token"},
-		{"wrong token", "tok", "Bearer tik", "cam", "edge-2", http.StatusForbidden, "edge token"},
-		{"bad source name", "", "", "a b", "edge-2", http.StatusBadRequest, "a b"},
-		{"bad edge name", "", "", "cam", "", http.StatusBadRequest, broker.HeaderEdge},
-		{"unknown source", "", "", "nope", "edge-2", http.StatusNotFound, "not registered"},
+		{"auth off, known", false, "", "cam", "edge-2", 0, "", "", "edge-2"},
+		{"auth off, credential ignored", false, "Bearer whatever", "cam", "edge-2", 0, "", "", "edge-2"},
+		{"auth off, bad edge name", false, "", "cam", "", http.StatusBadRequest, broker.HeaderEdge, "", ""},
+		{"auth off, bad source name", false, "", "a b", "edge-2", http.StatusBadRequest, "a b", "", ""},
+		{"auth off, unknown source", false, "", "nope", "edge-2", http.StatusNotFound, "not registered", "", ""},
+		{"credential, header agrees", true, "Bearer " + credEdge2, "cam", "edge-2", 0, "", "", "edge-2"},
+		{"credential, no header", true, "Bearer " + credEdge2, "cam", "", 0, "", "", "edge-2"},
+		{"credential, header names another edge", true, "Bearer " + credEdge2, "cam", "edge-1", http.StatusForbidden, `credential is edge "edge-2"`, "", ""},
+		{"no credential", true, "", "cam", "edge-2", http.StatusUnauthorized, "no credential", "", ""},
+		{"unknown credential", true, "Bearer lmx_edge_nope", "cam", "edge-2", http.StatusUnauthorized, "not known", "credential", ""},
+		{"malformed header", true, "Token x", "cam", "edge-2", http.StatusUnauthorized, "Bearer CREDENTIAL", "malformed", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tt.token)
-			src, err := h.svc.Register(t.Context(), tt.source, tt.edge, tt.auth)
+			h := newHarness(t)
+			if tt.auth {
+				h = newAuthHarness(t)
+			}
+			addr := netip.MustParseAddr("2001:db8::9")
+			src, err := h.svc.Register(t.Context(), ingest.Registration{Source: tt.source, Edge: tt.edge, Authorization: tt.authz, Addr: addr})
+			var wantFailed []gateFailure
+			if tt.failed != "" {
+				wantFailed = []gateFailure{{addr, tt.failed}}
+			}
+			if got := h.gate.failures(); fmt.Sprint(got) != fmt.Sprint(wantFailed) {
+				t.Errorf("gate failures %v, want %v", got, wantFailed)
+			}
 			if tt.status != 0 {
 				refusal(t, err, tt.status, tt.message)
 				if tt.status != http.StatusNotFound && len(h.binder.calls) != 0 {
@@ -653,13 +895,25 @@ func TestRegister(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := api.Source{ID: "id-cam", Name: "cam", Edge: "edge-2", Description: "rendered"}
+			want := api.Source{ID: "id-cam", Name: "cam", Edge: tt.registered, Description: "rendered"}
 			if src != want {
 				t.Errorf("Register = %+v, want the view of the bound source %+v", src, want)
 			}
-			if want := []bindCall{{"edge-2", "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
+			if want := []bindCall{{tt.registered, "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
 				t.Errorf("bind calls %v, want %v", h.binder.calls, want)
 			}
 		})
 	}
+
+	t.Run("blocked", func(t *testing.T) {
+		h := newAuthHarness(t)
+		h.gate.retry = 3 * time.Second
+		_, err := h.svc.Register(t.Context(), ingest.Registration{Source: "cam", Authorization: "Bearer " + credEdge1})
+		if ie := refusal(t, err, http.StatusTooManyRequests, "too many failed authentications"); ie.RetryAfter != 3*time.Second {
+			t.Errorf("RetryAfter %v, want 3s", ie.RetryAfter)
+		}
+		if len(h.binder.calls) != 0 {
+			t.Errorf("a blocked registration reached the binder")
+		}
+	})
 }

@@ -100,9 +100,15 @@ func grantAdvice(scope grant.Scope) string {
 }
 
 func tooManyFast(ctx *fasthttp.RequestCtx, addr netip.Addr, retry time.Duration) {
-	secs := max(int(retry.Round(time.Second)/time.Second), 1)
+	secs := retryAfterSeconds(retry)
 	ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
 	envelope.FailFast(ctx, http.StatusTooManyRequests, fmt.Sprintf("too many failed authentications from %s", addr), fmt.Sprintf("retry in %d s", secs))
+}
+
+// retryAfterSeconds is retry as a Retry-After value: whole seconds, at
+// least 1 (0 would tell the client to come back at once).
+func retryAfterSeconds(retry time.Duration) int {
+	return max(int(retry.Round(time.Second)/time.Second), 1)
 }
 
 // withGrant is playlist pl with "grant=g" added to every URI in it (media

@@ -2,9 +2,12 @@ package vod
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -14,13 +17,19 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/ingest"
 )
 
+// bodyPool holds upload buffers: a segment is read into one, handed to
+// ingest, and the buffer serves the next upload.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
 // upload hands a segment upload to ingest. Header values are copied out of
 // fasthttp's buffers (string of []byte copies), so what ingest keeps
 // (metric labels, the live window's edge and run) outlives the request.
 func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 	req := &ctx.Request
-	read := false
-	body := func() []byte { read = true; return req.Body() }
+	var over, read bool
+	buf := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(buf)
+	body := func() []byte { read = true; return s.readBody(req, &over, buf) }
 	reply, err := s.ingest.Accept(s.base, ingest.Upload{
 		Source:        source,
 		Authorization: string(req.Header.Peek("Authorization")),
@@ -31,6 +40,11 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 		Arrived: ctx.Time(),
 		Addr:    s.clientAddrIngest(ctx),
 	})
+	if over {
+		// Whatever ingest made of the body it did not get.
+		s.bodyTooLarge(ctx)
+		return
+	}
 	if err != nil {
 		s.drainRefused(ctx, err, read)
 		s.ingestError(ctx, err)
@@ -38,6 +52,52 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
 	}
 	envelope.IDFast(ctx)
 	envelope.WriteFast(ctx, http.StatusCreated, reply)
+}
+
+// readBody reads an upload's body, at most maxBody bytes of it. The server
+// streams request bodies (so that a credential is checked before any body
+// is read), and fasthttp then hands over larger bodies too instead of
+// refusing them: the bound is kept here. Over it, readBody reads nothing
+// more, sets *over and returns nil. A body cut short (the client went away)
+// is returned as far as it came, never with anything else in its place.
+//
+// The bytes are read into *buf, which is reused for the next upload once
+// ingest is done with them (ingest copies what it keeps, as it always did
+// with fasthttp's own pooled body buffer).
+func (s *Server) readBody(req *fasthttp.Request, over *bool, buf *[]byte) []byte {
+	r := req.BodyStream()
+	if r == nil { // a request built in memory
+		b := req.Body()
+		if len(b) > s.maxBody {
+			*over = true
+			return nil
+		}
+		return b
+	}
+	n := req.Header.ContentLength()
+	if n > s.maxBody {
+		*over = true
+		return nil
+	}
+	if n >= 0 {
+		if cap(*buf) < n {
+			*buf = make([]byte, n)
+		}
+		b := (*buf)[:n]
+		got, _ := io.ReadFull(r, b)
+		return b[:got]
+	}
+	// Chunked: as much as the bound allows, and one byte to tell.
+	b, _ := io.ReadAll(io.LimitReader(r, int64(s.maxBody)+1))
+	if len(b) > s.maxBody {
+		*over = true
+		return nil
+	}
+	return b
+}
+
+func (s *Server) bodyTooLarge(ctx *fasthttp.RequestCtx) {
+	envelope.FailFast(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over %d bytes", s.maxBody), "raise --max-segment-bytes or shorten segments")
 }
 
 // register answers an edge asking whether a source name is known.
@@ -90,7 +150,7 @@ func (s *Server) ingestError(ctx *fasthttp.RequestCtx, err error) {
 		s.logger.Error("upload failed", "path", string(ctx.Path()), "err", ie.Err)
 	}
 	if ie.RetryAfter > 0 {
-		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(ie.RetryAfter.Seconds()+0.5)))
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(ie.RetryAfter)))
 	}
 	envelope.FailFast(ctx, ie.Status, ie.Message, ie.Detail)
 }

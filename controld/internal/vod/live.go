@@ -86,17 +86,26 @@ func (s *Server) isPublic(sourceID string) bool {
 	return s.access != nil && s.access.IsPublic(sourceID)
 }
 
+// noSource is the scope id an unknown source is checked against: not a
+// source id (those are UUIDs), so no genuine grant is for it.
+const noSource = "none"
+
 // liveNotAvailable answers 404 with the reason a source has no live
 // playlist, to a caller who may watch it; others learn nothing of it.
 func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
 	src, err := s.sources.GetSource(s.base, name)
-	if s.access != nil && err == nil {
-		if _, ok := s.mayWatch(ctx, grant.SourceScope(src.ID), src.Public); !ok {
+	if s.access != nil && (err == nil || errors.Is(err, sqlstore.ErrNotFound)) {
+		// An unknown source is refused like one the caller may not watch
+		// (no grant is for a source that does not exist), so that only
+		// those who may watch learn which sources there are; an API token
+		// allowed to watch may list them anyway.
+		scope, public := grant.SourceScope(noSource), false
+		if err == nil {
+			scope, public = grant.SourceScope(src.ID), src.Public
+		}
+		if _, ok := s.mayWatch(ctx, scope, public); !ok {
 			return
 		}
-	} else if s.access != nil && errors.Is(err, sqlstore.ErrNotFound) {
-		s.mayWatch(ctx, grant.Scope{Kind: 's', ID: "none"}, false)
-		return
 	}
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):

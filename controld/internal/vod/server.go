@@ -55,8 +55,9 @@ type Ingest interface {
 type Config struct {
 	// CORSOrigin is Access-Control-Allow-Origin on playback answers ("" for none).
 	CORSOrigin string
-	// MaxBodyBytes bounds a request body (an upload); beyond it fasthttp
-	// refuses the request before the handler runs.
+	// MaxBodyBytes bounds a request body (an upload), 4 MiB when 0: once
+	// ingest has checked its credential, a larger upload is answered 413
+	// without the rest of its body being read.
 	MaxBodyBytes int
 }
 
@@ -83,6 +84,7 @@ type Server struct {
 	logger     *slog.Logger
 	srv        *fasthttp.Server
 	origin     []byte
+	maxBody    int
 	// base is the context of the store and replay calls handlers make,
 	// cancelled by Shutdown. fasthttp's RequestCtx is a context.Context too,
 	// but it is reused for the next request on its connection: a context
@@ -100,6 +102,9 @@ func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest
 	if cfg.CORSOrigin != "" {
 		s.origin = []byte(cfg.CORSOrigin)
 	}
+	if s.maxBody = cfg.MaxBodyBytes; s.maxBody <= 0 {
+		s.maxBody = fasthttp.DefaultMaxRequestBodySize
+	}
 	s.srv = &fasthttp.Server{
 		Handler:               s.route,
 		ErrorHandler:          s.requestError,
@@ -107,11 +112,11 @@ func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest
 		NoDefaultServerHeader: true,
 		ReadTimeout:           2 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
-		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		MaxRequestBodySize:    s.maxBody,
 		// Handlers run on the headers: an upload's credential is checked
 		// before its body is read, so an unauthenticated client cannot make
 		// the control node buffer megabytes (the body is read only by an
-		// authenticated upload, up to MaxBodyBytes).
+		// authenticated upload, up to MaxBodyBytes: see readBody).
 		StreamRequestBody: true,
 		Logger:            slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
@@ -218,7 +223,7 @@ func splitFile(rest []byte) (name, file []byte, ok bool) {
 // requestError answers what fasthttp refused before the handler ran.
 func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		envelope.FailFast(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over %d bytes", s.cfg.MaxBodyBytes), "raise --max-segment-bytes or shorten segments")
+		s.bodyTooLarge(ctx)
 		return
 	}
 	envelope.FailFast(ctx, http.StatusBadRequest, "malformed request: "+err.Error(), "")

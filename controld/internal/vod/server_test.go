@@ -101,7 +101,7 @@ type fakeIngest struct {
 
 func (f *fakeIngest) Accept(_ context.Context, up ingest.Upload) (broker.IngestReply, error) {
 	got := gotUpload{source: up.Source, auth: up.Authorization, headers: map[string]string{},
-		contentLength: up.ContentLength, body: bytes.Clone(up.Body), arrived: up.Arrived}
+		contentLength: up.ContentLength, body: bytes.Clone(up.Body()), arrived: up.Arrived}
 	for _, h := range uploadHeaders {
 		got.headers[h] = up.Header(h)
 	}
@@ -111,14 +111,14 @@ func (f *fakeIngest) Accept(_ context.Context, up ingest.Upload) (broker.IngestR
 	return f.reply, f.err
 }
 
-func (f *fakeIngest) Register(_ context.Context, source, edge, authorization string) (api.Source, error) {
+func (f *fakeIngest) Register(_ context.Context, r ingest.Registration) (api.Source, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.registers = append(f.registers, gotRegister{source, edge, authorization})
+	f.registers = append(f.registers, gotRegister{r.Source, r.Edge, r.Authorization})
 	if f.err != nil {
 		return api.Source{}, f.err
 	}
-	return api.Source{ID: "id-" + source, Name: source, Edge: edge, Streaming: api.StreamingOn}, nil
+	return api.Source{ID: "id-" + r.Source, Name: r.Source, Edge: r.Edge, Streaming: api.StreamingOn}, nil
 }
 
 func (f *fakeIngest) setErr(err error) {
@@ -157,7 +157,21 @@ const origin = "https://player.example"
 
 func logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// start is a node with auth off.
 func start(t *testing.T, cfg vod.Config) *node {
+	t.Helper()
+	return startWith(t, cfg, vod.Guard{})
+}
+
+// startWith is a node guarded by guard.
+func startWith(t *testing.T, cfg vod.Config, guard vod.Guard) *node {
+	t.Helper()
+	return startWithIngest(t, cfg, guard, nil)
+}
+
+// startWithIngest is a node guarded by guard whose uploads go to the
+// Ingest in returns (the fake ingest when in is nil).
+func startWithIngest(t *testing.T, cfg vod.Config, guard vod.Guard, in func(*node) vod.Ingest) *node {
 	t.Helper()
 	n := &node{
 		live: live.New(live.Config{Segments: 3, MemoryLimit: 256 << 20}, live.Gauges{}, logger()),
@@ -173,7 +187,11 @@ func start(t *testing.T, cfg vod.Config) *node {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	srv := vod.New(cfg, n.live, n.sources, n.recs, n.ingest, metrics.New(), logger())
+	var ing vod.Ingest = n.ingest
+	if in != nil {
+		ing = in(n)
+	}
+	srv := vod.New(cfg, n.live, n.sources, n.recs, ing, guard, metrics.New(), logger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -212,14 +230,20 @@ func (n *node) do(t *testing.T, method, path string, body io.Reader, hdr map[str
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
+	return n.send(t, req)
+}
+
+// send does req and reads its answer.
+func (n *node) send(t *testing.T, req *http.Request) answer {
+	t.Helper()
 	resp, err := n.hc.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
+		t.Fatalf("%s %s: reading body: %v", req.Method, req.URL.Path, err)
 	}
 	return answer{resp, b}
 }
@@ -657,16 +681,23 @@ func TestUploadErrors(t *testing.T) {
 	n.ingest.setErr(errors.New("boom"))
 	n.do(t, http.MethodPut, broker.IngestPath("cam"), strings.NewReader("segment"), nil).envelope(t, http.StatusInternalServerError, "boom")
 
-	// Over the listener's bound: fasthttp refuses it before the handler.
+	// Over the listener's bound: 413, and ingest (which reads the body
+	// only once it has checked the credential) gets none of it, declared
+	// or chunked.
 	n.ingest.setErr(nil)
-	before, _ := n.ingest.seen()
-	env = n.do(t, http.MethodPut, broker.IngestPath("cam"), bytes.NewReader(make([]byte, 4097)), nil).
-		envelope(t, http.StatusRequestEntityTooLarge, "over 4096 bytes")
-	if !strings.Contains(env.Error.Detail, "--max-segment-bytes") {
-		t.Errorf("413 detail %q", env.Error.Detail)
-	}
-	if after, _ := n.ingest.seen(); len(after) != len(before) {
-		t.Errorf("an oversized body reached ingest")
+	for _, chunked := range []bool{false, true} {
+		req, _ := http.NewRequest(http.MethodPut, n.base+broker.IngestPath("cam"), bytes.NewReader(make([]byte, 4097)))
+		if chunked {
+			req.ContentLength = -1
+		}
+		a := n.send(t, req)
+		env = a.envelope(t, http.StatusRequestEntityTooLarge, "over 4096 bytes")
+		if !strings.Contains(env.Error.Detail, "--max-segment-bytes") {
+			t.Errorf("413 detail %q", env.Error.Detail)
+		}
+		if got := n.ingest.lastUpload(t); len(got.body) != 0 {
+			t.Errorf("chunked %v: an oversized body reached ingest (%d bytes)", chunked, len(got.body))
+		}
 	}
 	// Exactly at the bound it reaches ingest.
 	n.do(t, http.MethodPut, broker.IngestPath("cam"), bytes.NewReader(make([]byte, 4096)), nil).wantStatus(t, http.StatusCreated)

@@ -19,7 +19,7 @@ func TestServeAfterShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, nil, nil, nil, nil, metrics.New(), slog.New(slog.DiscardHandler))
+	s := New(Config{}, nil, nil, nil, nil, Guard{}, metrics.New(), slog.New(slog.DiscardHandler))
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
