@@ -629,7 +629,7 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 	if cn.authOn() {
 		// As an operator would: `lmx edge add NAME` on the control node,
 		// then the edge started with the join token it printed.
-		args = append(args, "--join", cn.joinToken(t, name), "--state-dir", t.TempDir())
+		args = append(args, "--join", cn.joinToken(t, name))
 	} else {
 		args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
 	}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -96,13 +97,34 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer
 	// From here on the control node holds its listeners and its store:
 	// every return below goes through node.stop.
 	node := startControlNode(srv)
+	select {
+	case <-srv.Ready():
+	case <-node.done:
+		return fmt.Errorf("demo control node: %w", node.stop())
+	case <-ctx.Done():
+		return node.stop()
+	}
+	client, err := adminClient(srv)
+	if err != nil {
+		return errors.Join(err, node.stop())
+	}
 
 	ecfg := edged.DefaultConfig()
 	ecfg.Name = "demo-edge"
 	ecfg.Listen = loopback(cfg.EdgePort)
-	ecfg.MQTT = "mqtt://" + netaddr.Dial(srv.MQTTAddr().String())
-	ecfg.Ingest = "http://" + netaddr.Dial(srv.VODAddr().String())
 	ecfg.AllowDirs = []string{segDir}
+	if srv.AuthOn() {
+		// As on real machines: the edge is added on the control node and
+		// joins with the token that prints.
+		rep, err := client.AddEdge(ctx, api.NewEdge{Name: ecfg.Name, Host: "127.0.0.1"})
+		if err != nil {
+			return errors.Join(fmt.Errorf("demo edge: lmx edge add: %w", err), node.stop())
+		}
+		ecfg.Join = rep.JoinToken
+	} else {
+		ecfg.MQTT = "mqtt://" + netaddr.Dial(srv.MQTTAddr().String())
+		ecfg.Ingest = "http://" + netaddr.Dial(srv.VODAddr().String())
+	}
 	// A state dir of its own: the demo's edge never takes the identity of
 	// an edge this machine has joined.
 	ecfg.StateDir = filepath.Join(dataDir, "edge")
@@ -119,7 +141,7 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer
 	// on real machines: the edge says goodbye while the broker still listens.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return edge.Run(gctx) })
-	g.Go(func() error { return drive(gctx, cfg, srv, edge, segDir, out) })
+	g.Go(func() error { return drive(gctx, cfg, srv, client, edge, segDir, out) })
 	g.Go(func() error {
 		select {
 		case <-node.done:
@@ -168,19 +190,10 @@ func (n *controlNode) stop() error {
 // drive creates the source, turns streaming on, starts the test source and
 // prints where to watch once the first segments are live. It returns once
 // the test source has stopped.
-func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Edge, segDir string, out io.Writer) error {
-	select {
-	case <-srv.Ready():
-	case <-ctx.Done():
-		return nil
-	}
+func drive(ctx context.Context, cfg Config, srv *controld.Server, client *api.Client, edge *edged.Edge, segDir string, out io.Writer) error {
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
-	apiURL := "http://" + netaddr.Dial(srv.APIAddr().String())
-	client, err := api.NewClient(apiURL, hc)
-	if err != nil {
-		return err
-	}
+	apiURL := srv.APIURL()
 	if _, err := client.CreateSource(ctx, api.NewSource{Name: cfg.Source, Description: "lmx demo test source", SegmentLen: 2}); err != nil {
 		var se *api.StatusError
 		if !errors.As(err, &se) || se.Status != http.StatusConflict {
@@ -213,7 +226,16 @@ func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Ed
 			return fmt.Errorf("ffmpeg stopped: %v (try `lmx demo --no-ffmpeg`)", err)
 		})
 	}
-	playback := srv.Config().PublicURL + "/v1/vod/live/" + cfg.Source + "/vid.m3u8"
+	// A signed URL (with access control on): it plays as it is, for a day.
+	grant, err := client.SourceGrant(ctx, cfg.Source, 24*time.Hour)
+	if err != nil {
+		return fmt.Errorf("demo playback URL: %w", err)
+	}
+	playback := grant.URL
+	look := "lmx"
+	if path, _ := srv.AdminTokenFile(); path != "" {
+		look = `LMX_TOKEN="$(cat ` + path + `)" lmx`
+	}
 	fmt.Fprintf(out, "lmx demo: control node at %s, edge %q at %s, source %q from %s\n", apiURL, edge.Name(), edge.Addr(), cfg.Source, what)
 	g.Go(func() error {
 		if err := waitLive(gctx, hc, playback, 45*time.Second); err != nil {
@@ -223,21 +245,35 @@ func drive(ctx context.Context, cfg Config, srv *controld.Server, edge *edged.Ed
 			return err
 		}
 		fmt.Fprintf(out, `
-Live now. Watch it with any HLS player:
+Live now. Watch it with any HLS player (the URL is signed: it plays as it is):
   ffplay %[1]s
   mpv %[1]s
   vlc %[1]s
 
 Look around (in another terminal):
-  lmx source ls --server %[2]s
-  lmx edge ls --server %[2]s
-  curl %[3]s/metrics
+  %[3]s source ls --server %[2]s
+  %[3]s edge ls --server %[2]s
+  %[3]s tui --server %[2]s
 
 Ctrl-C stops everything.
-`, playback, apiURL, apiURL)
+`, playback, apiURL, look)
 		return nil
 	})
 	return g.Wait()
+}
+
+// adminClient is a management API client of srv with its admin token
+// (none with --auth none).
+func adminClient(srv *controld.Server) (*api.Client, error) {
+	var tok string
+	if path, _ := srv.AdminTokenFile(); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("demo admin token: %w", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	return api.NewClientWith(srv.APIURL(), api.ClientOptions{Token: tok})
 }
 
 // waitLive polls the live playlist until it answers.

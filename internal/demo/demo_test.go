@@ -207,6 +207,18 @@ func (s *started) stop(t *testing.T) error {
 var playbackLine = regexp.MustCompile(`(?m)^  ffplay (\S+)$`)
 
 // get fetches url and returns the body of a 200 answer.
+// status is the status code of GET url.
+func status(t *testing.T, url string) int {
+	t.Helper()
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func get(t *testing.T, url string) []byte {
 	t.Helper()
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -267,8 +279,13 @@ func TestDemo(t *testing.T) {
 			}
 
 			playback := d.waitOutput(t, playbackLine, 60*time.Second)[1]
-			if want := "http://127.0.0.1:" + strconv.Itoa(cfg.VODPort) + "/v1/vod/live/camera-0/vid.m3u8"; playback != want {
-				t.Errorf("playback URL %s, want %s", playback, want)
+			// Access control is on: the URL is signed, and plays as it is.
+			if want := "http://127.0.0.1:" + strconv.Itoa(cfg.VODPort) + "/v1/vod/live/camera-0/vid.m3u8?grant="; !strings.HasPrefix(playback, want) {
+				t.Errorf("playback URL %s, want %s…", playback, want)
+			}
+			unsigned, _, _ := strings.Cut(playback, "?")
+			if code := status(t, unsigned); code != http.StatusForbidden {
+				t.Errorf("the playlist without its grant: %d, want 403", code)
 			}
 			pl := get(t, playback)
 			if !bytes.HasPrefix(pl, []byte("#EXTM3U\n")) || !bytes.Contains(pl, []byte("#EXTINF:")) {
