@@ -342,6 +342,15 @@ func (a authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return a.base.RoundTrip(req)
 }
 
+// playerAuth is the ffmpeg/ffprobe input flags that give a player the
+// node's token for u, unless u is a signed URL (which needs nothing).
+func playerAuth(u string) []string {
+	if tok := tokenFor(u); tok != "" && !strings.Contains(u, "grant=") {
+		return []string{"-headers", "Authorization: Bearer " + tok + "\r\n"}
+	}
+	return nil
+}
+
 // tokenFor is the admin token of the node serving u ("" for none).
 func tokenFor(u string) string {
 	pu, err := url.Parse(u)
@@ -630,9 +639,10 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 		// As an operator would: `lmx edge add NAME` on the control node,
 		// then the edge started with the join token it printed.
 		args = append(args, "--join", cn.joinToken(t, name))
-	} else {
-		args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
 	}
+	// The node's own addresses (what a join token names too), or a test's
+	// forwarders in front of them.
+	args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
 	args = append(args, extra...)
 	e := &edgeNode{name: name, allowDir: allowDir, url: "http://" + loopback(port)}
 	e.proc = startProc(t, "edge "+name, true, bin, args...)
@@ -851,11 +861,7 @@ func ffprobe(t *testing.T, u string) ([]probeStream, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := []string{"-v", "error"}
-	if tok := tokenFor(u); tok != "" && !strings.Contains(u, "grant=") {
-		// A player given the token instead of a signed URL.
-		args = append(args, "-headers", "Authorization: Bearer "+tok+"\r\n")
-	}
+	args := append([]string{"-v", "error"}, playerAuth(u)...)
 	args = append(args, "-show_entries", "stream=codec_name,width,height", "-of", "json", u)
 	cmd := exec.CommandContext(ctx, ffprobeBin, args...)
 	var stderr bytes.Buffer

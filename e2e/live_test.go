@@ -149,8 +149,8 @@ func decodeSeconds(t *testing.T, u string, secs int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ffmpegBin, "-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:1",
-		"-i", u, "-t", strconv.Itoa(secs), "-f", "null", "-")
+	args := append([]string{"-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:1"}, playerAuth(u)...)
+	cmd := exec.CommandContext(ctx, ffmpegBin, append(args, "-i", u, "-t", strconv.Itoa(secs), "-f", "null", "-")...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

@@ -192,8 +192,8 @@ func recordSuite(t *testing.T, store *recordStore) {
 		t.Errorf("rec start --json: %+v, want active 1 for source %s (%s)", rec, source.ID, src)
 	}
 	vod := cn.vodURL + "/v1/vod/recording/" + rec.ID + "/vid.m3u8"
-	if rec.PlaybackURL != vod {
-		t.Errorf("rec start --json: playback_url %q, want %q", rec.PlaybackURL, vod)
+	if !strings.HasPrefix(rec.PlaybackURL, vod+"?grant=") {
+		t.Errorf("rec start --json: playback_url %q, want %q?grant=… (signed for the caller)", rec.PlaybackURL, vod)
 	}
 
 	// While it records, the playlist is an EVENT that already holds the
@@ -753,8 +753,9 @@ type probeResult struct {
 func probeDecode(u string) (probeResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ffprobeBin, "-v", "error", "-count_frames", "-select_streams", "v",
-		"-show_entries", "format=duration:stream=codec_name,width,height,nb_read_frames", "-of", "json", u)
+	args := append([]string{"-v", "error"}, playerAuth(u)...)
+	cmd := exec.CommandContext(ctx, ffprobeBin, append(args, "-count_frames", "-select_streams", "v",
+		"-show_entries", "format=duration:stream=codec_name,width,height,nb_read_frames", "-of", "json", u)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

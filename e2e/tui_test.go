@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,8 +116,13 @@ func TestTUI(t *testing.T) {
 	term.waitScreen("c shows the live playback URL", 5*time.Second, func(s tuiScreenText) (bool, string) {
 		return strings.Contains(s.text, src+" live: "+live), "no " + live + " in the status line"
 	})
-	if buf, err := term.tmux("show-buffer"); err != nil || buf != live {
-		t.Errorf("tmux paste buffer after c is %q (%v), want %q: the OSC 52 escape did not carry the URL", buf, err, live)
+	// With access control on, the URL is signed for the dashboard's token
+	// and plays as it is.
+	buf, err := term.tmux("show-buffer")
+	if err != nil || !strings.HasPrefix(buf, live+"?grant=") {
+		t.Errorf("tmux paste buffer after c is %q (%v), want %q?grant=…: the OSC 52 escape did not carry the signed URL", buf, err, live)
+	} else if r := mustDo(t, http.MethodGet, buf, http.Header{anonymous: {"1"}}, nil); r.Status != http.StatusOK {
+		t.Errorf("the copied URL does not play as it is: %s", r)
 	}
 
 	// r: a recording from 5 s ago, alias e2e.
@@ -317,6 +323,9 @@ func startTUI(t *testing.T, cn *controlNode) *tuiTerm {
 		term.env = append(term.env, kv)
 	}
 	term.env = append(term.env, "TERM=xterm-256color")
+	if cn.adminToken != "" {
+		term.env = append(term.env, "LMX_TOKEN="+cn.adminToken)
+	}
 	term.statusFile = filepath.Join(t.TempDir(), "tui-exit-status")
 	// CI is unset too: termenv takes a set CI to mean "no terminal" and drops
 	// colour, and CI runs this test with CI=true.
