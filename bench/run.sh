@@ -237,8 +237,13 @@ build() {
 # start_controld NAME [PREFIX...]: a control node on free ports, in WORK/NAME,
 # with --cache-size CONTROLD_CACHE (none when empty: controld's default) and
 # the arguments in CONTROLD_ARGS (an array, empty by default) added.
+# Access control is off (--auth none) unless BENCH_AUTH=on: the benchmarks
+# measure the media path, and the edges they start dial in without a join
+# (the grant check's own cost is measured by the grant and vod Go
+# benchmarks; see docs/benchmarks.md).
 # Sets API, VOD, MQTT and CONTROLD_PID.
 CONTROLD_ARGS=()
+BENCH_AUTH=${BENCH_AUTH:-none}
 CONTROLD_CACHE=256MiB
 start_controld() {
 	local name=$1 try
@@ -250,7 +255,7 @@ start_controld() {
 		freeport MQTT
 		"$@" "$BIN/lmx" controld --data-dir "$WORK/$name-data" \
 			--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
-			${CONTROLD_CACHE:+--cache-size "$CONTROLD_CACHE"} --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
+			${CONTROLD_CACHE:+--cache-size "$CONTROLD_CACHE"} --auth "$BENCH_AUTH" --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
 		CONTROLD_PID=$!
 		PIDS+=("$CONTROLD_PID")
 		started "$CONTROLD_PID" "$OUT/$name-controld.log" "http://127.0.0.1:$VOD/healthz" "http://127.0.0.1:$API/healthz" && return 0
