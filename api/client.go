@@ -139,6 +139,8 @@ type Client struct {
 	base  *url.URL
 	http  *http.Client
 	token string
+	// caFile is ClientOptions.CAFile, for messages.
+	caFile string
 }
 
 // ClientOptions are how NewClientWith reaches a control node that wants a
@@ -191,7 +193,7 @@ func NewClientWith(base string, opts ClientOptions) (*Client, error) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		hc.Transport = tr
 	}
-	return &Client{base: u, http: hc, token: opts.Token}, nil
+	return &Client{base: u, http: hc, token: opts.Token, caFile: opts.CAFile}, nil
 }
 
 // parseBase reads a server address; "host:port" means http://host:port.
@@ -263,6 +265,8 @@ func (c *Client) unreachable(err error) error {
 	switch {
 	case errors.As(err, &hostname):
 		return fmt.Errorf("%w at %s: its certificate is not for this address: use the name the certificate is for in --server: %v", ErrUnreachable, c.base, err)
+	case errors.As(err, &unknownCA) && c.caFile != "":
+		return fmt.Errorf("%w at %s: its certificate is not signed by the CA in %s: give --ca-file or LMX_CA_FILE the control node's own CA certificate: %v", ErrUnreachable, c.base, c.caFile, err)
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("%w at %s: its certificate is not signed by a CA this client trusts: pass --ca-file or set LMX_CA_FILE to the control node's CA certificate: %v", ErrUnreachable, c.base, err)
 	case errors.As(err, &verify):

@@ -365,9 +365,13 @@ func TestCAFile(t *testing.T) {
 		t.Errorf("without its CA: %v", err)
 	}
 
-	// A CA that did not sign it is no better.
-	c, _ = NewClientWith(srv.URL, ClientOptions{CAFile: otherCA(t)})
-	if _, err := c.ListSources(ctx, ""); !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "--ca-file") {
+	// A CA that did not sign it is no better, and the error names the CA
+	// file given rather than ask for one.
+	other := otherCA(t)
+	c, _ = NewClientWith(srv.URL, ClientOptions{CAFile: other})
+	_, err = c.ListSources(ctx, "")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "not signed by the CA in "+other) ||
+		strings.Contains(err.Error(), "pass --ca-file") {
 		t.Errorf("with another CA: %v", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -313,7 +315,24 @@ func eventually(t *testing.T, timeout, interval time.Duration, what string, f fu
 	}
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: authTransport{http.DefaultTransport}}
+var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: authTransport{nodeTLS{}}}
+
+// Requests to a control node started with TLS go through a transport that
+// trusts that node's CA (and no other); every other request, https to
+// anywhere else included, through http.DefaultTransport and the system's
+// roots.
+var nodeTransports sync.Map // host:port → *http.Transport
+
+type nodeTLS struct{}
+
+func (nodeTLS) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "https" {
+		if tr, ok := nodeTransports.Load(req.URL.Host); ok {
+			return tr.(*http.Transport).RoundTrip(req)
+		}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
 
 // The control nodes of the tests run with access control on (the default)
 // unless a test says --auth none. So that every test need not carry tokens,
@@ -494,6 +513,14 @@ type controlNode struct {
 	starts           int
 	// adminToken is the node's first admin token ("" with --auth none).
 	adminToken string
+	// tls is set when the node serves TLS (--tls on or --tls-cert): its
+	// URLs are https:// and mqtts://, and the harness's client trusts
+	// caFile for it.
+	tls bool
+	// caFile is the CA the node's certificate chains to: DATA-DIR/tls/ca.pem
+	// for the node's own CA (made at start), else the --tls-cert file,
+	// whose chain ends in its CA.
+	caFile string
 }
 
 // authOn reports whether the node runs with access control.
@@ -504,6 +531,26 @@ func (cn *controlNode) authOn() bool {
 		}
 	}
 	return true
+}
+
+// tlsFlags reports whether the flags put a node on TLS whatever its
+// addresses (--tls on, or a certificate), and the certificate file given.
+func tlsFlags(extra []string) (on bool, certFile string) {
+	for i, a := range extra {
+		next := ""
+		if i+1 < len(extra) {
+			next = extra[i+1]
+		}
+		switch {
+		case a == "--tls=on", a == "--tls" && next == "on":
+			on = true
+		case a == "--tls-cert":
+			on, certFile = true, next
+		case strings.HasPrefix(a, "--tls-cert="):
+			on, certFile = true, strings.TrimPrefix(a, "--tls-cert=")
+		}
+	}
+	return on, certFile
 }
 
 // startControld starts a control node on fresh ports with a fresh data dir.
@@ -525,11 +572,48 @@ func startControldEnv(t *testing.T, env []string, extra ...string) *controlNode 
 		mqttPort: freePort(t),
 		extra:    extra,
 	}
-	cn.apiURL = "http://" + loopback(cn.apiPort)
-	cn.vodURL = "http://" + loopback(cn.vodPort)
-	cn.mqttURL = "mqtt://" + loopback(cn.mqttPort)
+	httpScheme, mqttScheme := "http://", "mqtt://"
+	if on, certFile := tlsFlags(extra); on {
+		cn.tls, cn.caFile = true, certFile
+		if cn.caFile == "" {
+			cn.caFile = filepath.Join(cn.dataDir, "tls", "ca.pem")
+		}
+		httpScheme, mqttScheme = "https://", "mqtts://"
+	}
+	t.Cleanup(func() {
+		for _, port := range []int{cn.apiPort, cn.vodPort} {
+			if tr, ok := nodeTransports.LoadAndDelete(loopback(port)); ok {
+				tr.(*http.Transport).CloseIdleConnections()
+			}
+		}
+	})
+	cn.apiURL = httpScheme + loopback(cn.apiPort)
+	cn.vodURL = httpScheme + loopback(cn.vodPort)
+	cn.mqttURL = mqttScheme + loopback(cn.mqttPort)
 	cn.start()
 	return cn
+}
+
+// trustCA makes the harness's client trust the node's CA file for the
+// node's management API and playback listener. The node's own CA is made
+// at its start, so the file may not be there yet.
+func (cn *controlNode) trustCA() error {
+	pem, err := os.ReadFile(cn.caFile)
+	if err != nil {
+		return fmt.Errorf("the node's CA: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("the node's CA: no certificate in %s", cn.caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	for _, port := range []int{cn.apiPort, cn.vodPort} {
+		if old, ok := nodeTransports.Swap(loopback(port), tr); ok {
+			old.(*http.Transport).CloseIdleConnections()
+		}
+	}
+	return nil
 }
 
 // start (re)starts the control node with its data dir and ports, and waits
@@ -552,6 +636,11 @@ func (cn *controlNode) start() {
 	eventually(t, 15*time.Second, 100*time.Millisecond, name+" ready", func() (bool, string) {
 		if cn.proc.Exited() {
 			t.Fatalf("%s exited while starting (status %d)", name, cn.proc.ExitCode())
+		}
+		if cn.tls {
+			if err := cn.trustCA(); err != nil {
+				return false, err.Error()
+			}
 		}
 		r, err := get(cn.apiURL + "/readyz")
 		if err != nil {
@@ -718,15 +807,31 @@ type cliResult struct {
 }
 
 // runLMX runs `lmx --server cn ARGS...` and returns what it printed and its
-// exit status; it fails the test if the command cannot run or hangs.
+// exit status; it fails the test if the command cannot run or hangs. The
+// node's admin token goes in LMX_TOKEN and, for a TLS node, its CA in
+// LMX_CA_FILE.
 func runLMX(t *testing.T, cn *controlNode, args ...string) cliResult {
+	t.Helper()
+	var env []string
+	if cn.adminToken != "" {
+		env = append(env, "LMX_TOKEN="+cn.adminToken)
+	}
+	if cn.tls {
+		env = append(env, "LMX_CA_FILE="+cn.caFile)
+	}
+	return runCLI(t, env, append([]string{"--server", cn.apiURL}, args...)...)
+}
+
+// runCLI runs `lmx ARGS...` with env (KEY=VALUE) added to the environment
+// the test has, and returns what it printed and its exit status; it fails
+// the test if the command cannot run or hangs.
+func runCLI(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	full := append([]string{"--server", cn.apiURL}, args...)
-	cmd := exec.CommandContext(ctx, lmxBin, full...)
-	if cn.adminToken != "" {
-		cmd.Env = append(os.Environ(), "LMX_TOKEN="+cn.adminToken)
+	cmd := exec.CommandContext(ctx, lmxBin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -856,12 +961,14 @@ type probeStream struct {
 	Height    int    `json:"height"`
 }
 
-// ffprobe runs ffprobe on u and returns its streams.
-func ffprobe(t *testing.T, u string) ([]probeStream, error) {
+// ffprobe runs ffprobe on u and returns its streams. opts are options for
+// opening u, given before it (such as -tls_verify 1 -ca_file FILE).
+func ffprobe(t *testing.T, u string, opts ...string) ([]probeStream, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	args := append([]string{"-v", "error"}, playerAuth(u)...)
+	args = append(args, opts...)
 	args = append(args, "-show_entries", "stream=codec_name,width,height", "-of", "json", u)
 	cmd := exec.CommandContext(ctx, ffprobeBin, args...)
 	var stderr bytes.Buffer
@@ -879,10 +986,11 @@ func ffprobe(t *testing.T, u string) ([]probeStream, error) {
 	return res.Streams, nil
 }
 
-// expectH264 checks that ffprobe reads u as one h264 320x240 video stream.
-func expectH264(t *testing.T, u string) {
+// expectH264 checks that ffprobe (with opts, see ffprobe) reads u as one
+// h264 320x240 video stream.
+func expectH264(t *testing.T, u string, opts ...string) {
 	t.Helper()
-	streams, err := ffprobe(t, u)
+	streams, err := ffprobe(t, u, opts...)
 	if err != nil {
 		t.Errorf("%v", err)
 		return
