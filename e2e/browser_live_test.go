@@ -11,6 +11,9 @@ import (
 
 // TestBrowserPlaysLive plays a live stream in a real browser: ffmpeg → edge
 // → control node → hls.js in headless Chromium, on a page of another origin.
+// The page has nothing but a signed URL (`lmx source url`): no token, no
+// cookie, no header; the grant the playlist carries is on every segment URI
+// it lists. The same playlist unsigned is a fatal 403 in the browser.
 func TestBrowserPlaysLive(t *testing.T) {
 	t.Parallel()
 	browserDeps(t) // fail before starting the daemons when Chromium is missing
@@ -20,8 +23,9 @@ func TestBrowserPlaysLive(t *testing.T) {
 	startFFmpeg(t, edge, src, edge.allowDir)
 	waitSourceKnown(t, cn, src, 20*time.Second)
 	mustLMX(t, cn, "source", "stream", "on", src, "--timeout", "30s")
-	live := cn.liveURL(src)
-	waitLive(t, live, 20*time.Second)
+	waitLive(t, cn.liveURL(src), 20*time.Second)
+	live := sourceURL(t, cn, src, "--ttl", "10m")
+	goodFetch(t, live) // every segment URI in it carries the grant
 
 	t.Run("play", func(t *testing.T) {
 		t.Parallel()
@@ -49,14 +53,14 @@ func TestBrowserPlaysLive(t *testing.T) {
 		}
 	})
 
-	// Two variants, both the live playlist (the second with a query string
-	// of its own), in a multivariant playlist on a third origin: the page
-	// starts on level 0 and switches to level 1.
+	// Two variants, both the signed live playlist (the second with a query
+	// parameter of its own beside the grant), in a multivariant playlist on
+	// a third origin: the page starts on level 0 and switches to level 1.
 	t.Run("switch-level", func(t *testing.T) {
 		t.Parallel()
 		master := fmt.Sprintf("#EXTM3U\n"+
 			"#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x240\n%s\n"+
-			"#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=320x240\n%s?variant=2\n", live, live)
+			"#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=320x240\n%s&variant=2\n", live, live)
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
@@ -74,19 +78,39 @@ func TestBrowserPlaysLive(t *testing.T) {
 			t.Errorf("level switched %d, want 1", res.LevelSwitched)
 		}
 	})
+
+	// Without its grant the same playlist is refused, and the refusal
+	// reaches the page as what it is: a fatal error with HTTP status 403
+	// (the answer carries CORS headers, or the browser would hide its status).
+	t.Run("unsigned", func(t *testing.T) {
+		t.Parallel()
+		res := playInBrowser(t, cn.liveURL(src), browserOpts{SwitchLevel: -1, Timeout: 30 * time.Second})
+		if res.FatalError == "" || res.HTTPStatus != http.StatusForbidden {
+			t.Errorf("result %s, want a fatal error with HTTP status 403", res)
+		}
+		if !strings.Contains(res.FatalError, "manifestLoadError") {
+			t.Errorf("fatal error %q, want a manifestLoadError", res.FatalError)
+		}
+		if res.FragmentsLoaded != 0 || res.PlayedSeconds != 0 {
+			t.Errorf("the unsigned playlist played: %s", res)
+		}
+	})
 }
 
 // TestBrowserReportsFailures checks that the browser helper reports a
-// failure as one: a playlist the control node answers 404, and one served
-// without CORS headers, which the browser must refuse to hand to hls.js.
+// failure as one: a playlist the control node answers 404 (the signed URL
+// of a source that is not streaming), and one served without CORS headers,
+// which the browser must refuse to hand to hls.js.
 func TestBrowserReportsFailures(t *testing.T) {
 	t.Parallel()
 	browserDeps(t)
 	cn := startControld(t)
+	mustLMX(t, cn, "source", "add", "idle-source")
+	idle := sourceURL(t, cn, "idle-source")
 
 	t.Run("404", func(t *testing.T) {
 		t.Parallel()
-		res := playInBrowser(t, cn.liveURL("no-such-source"), browserOpts{SwitchLevel: -1, Timeout: 30 * time.Second})
+		res := playInBrowser(t, idle, browserOpts{SwitchLevel: -1, Timeout: 30 * time.Second})
 		if res.FatalError == "" || res.HTTPStatus != http.StatusNotFound {
 			t.Errorf("result %s, want a fatal error with HTTP status 404", res)
 		}

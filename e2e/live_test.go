@@ -321,3 +321,195 @@ func decodeJSON(t *testing.T, what string, b []byte, v any) {
 		t.Fatalf("%s: %v: %s", what, err, b)
 	}
 }
+
+// TestWalkthrough runs the README's walkthrough (LiveMix's, against lmx)
+// step by step as a user types it. With `lmx controld --auth none` it is
+// LiveMix's open behaviour: curl-like requests with no credential at all,
+// an edge started with the --mqtt/--ingest line the control node prints,
+// and a plain ffprobe on the unsigned URL. With the secure default the
+// same steps carry the admin token, the edge joins, and the player gets a
+// signed URL (the unsigned one is refused).
+func TestWalkthrough(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		extra []string
+	}{
+		{"auth-none", []string{"--auth", "none"}},
+		{"auth-on", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			walkthrough(t, c.extra...)
+		})
+	}
+}
+
+func walkthrough(t *testing.T, controldArgs ...string) {
+	const src, edgeName = "camera-0", "cam-gw-1"
+
+	// 1. Start the control node; it prints the line an edge needs (HOST:
+	// how the edge's machine reaches this one).
+	cn := startControld(t, controldArgs...)
+	want := "lmx edged --name EDGE-NAME --mqtt " + strings.Replace(cn.mqttURL, "127.0.0.1", "HOST", 1) +
+		" --ingest " + strings.Replace(cn.vodURL, "127.0.0.1", "HOST", 1) + " --allow-dir"
+	if cn.authOn() {
+		want = "lmx edge add EDGE-NAME"
+	}
+	if !strings.Contains(cn.proc.Output(), want) {
+		t.Errorf("controld did not print %q", want)
+	}
+
+	// curl, as the walkthrough uses it: a plain HTTP client, with the
+	// admin token only when the node wants one (curl -H 'Authorization: …');
+	// request sends token ("" for none).
+	plain := &http.Client{Timeout: 45 * time.Second}
+	request := func(method, u, body, token string) *response {
+		t.Helper()
+		req, err := http.NewRequest(method, u, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", "curl/8.5.0")
+		req.Header.Set("Accept", "*/*")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded") // what curl -d sends
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := plain.Do(req)
+		if err != nil {
+			t.Fatalf("curl -X %s %s: %v", method, u, err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		if _, err := b.ReadFrom(resp.Body); err != nil {
+			t.Fatalf("curl -X %s %s: %v", method, u, err)
+		}
+		return &response{Status: resp.StatusCode, Header: resp.Header, Body: b.Bytes()}
+	}
+	curl := func(method, u, body string) *response {
+		t.Helper()
+		return request(method, u, body, cn.adminToken)
+	}
+	type sourceReply struct {
+		Success bool `json:"success"`
+		Source  struct {
+			sourceJSON
+			Description   string `json:"description"`
+			SegmentLength int    `json:"segment_length"`
+		} `json:"source"`
+	}
+	source := func(what string, r *response) sourceReply {
+		t.Helper()
+		var out sourceReply
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: %s, want 200", what, r)
+		}
+		decodeJSON(t, what, r.Body, &out)
+		if !out.Success || out.Source.Name != src {
+			t.Fatalf("%s: %s, want success and source %s", what, r, src)
+		}
+		return out
+	}
+
+	// 2. Start an edge (with --auth none the printed --mqtt/--ingest line;
+	// with auth on, lmx edge add and --join). It prints the ffmpeg command.
+	edge := startEdge(t, lmxBin, edgeName, cn, t.TempDir())
+	if !strings.Contains(edge.proc.Output(), "-method POST "+edge.pushURL()) {
+		t.Errorf("the edge did not print the ffmpeg command for %s", edge.pushURL())
+	}
+
+	// 3. Create the source, as in LiveMix.
+	created := source("POST /v1/source", curl(http.MethodPost, cn.apiURL+"/v1/source",
+		`{"name": "camera-0", "description": "front door", "segment_len": 2}`))
+	if created.Source.Description != "front door" || created.Source.SegmentLength != 2 {
+		t.Errorf("created %+v, want description \"front door\", segment length 2", created.Source)
+	}
+
+	// 4. Push the camera with LiveMix's flags (a test pattern stands in
+	// for rtsp://camera/stream).
+	dir := edge.allowDir
+	startProc(t, "ffmpeg "+src, false, ffmpegBin, "-hide_banner", "-nostdin", "-loglevel", "error",
+		"-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+		"-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-sc_threshold", "0", "-an",
+		"-strftime", "1", "-f", "hls", "-hls_time", "2", "-hls_list_size", "5",
+		"-hls_flags", "delete_segments+independent_segments",
+		"-hls_segment_filename", dir+"/camera-0-%s.ts",
+		"-headers", "Video-Source-Name: camera-0\r\nMPEG-TS-URI-Prefix: file://"+dir+"\r\n",
+		"-method", "POST", edge.pushURL())
+	eventually(t, 20*time.Second, 250*time.Millisecond, "the source on the edge that pushes it", func() (bool, string) {
+		r := curl(http.MethodGet, cn.apiURL+"/v1/source/camera-0", "")
+		s := source("GET /v1/source/camera-0", r)
+		return s.Source.Edge == edgeName && s.Source.EdgeOnline, r.String()
+	})
+
+	// 5. Stream it: the answer comes once the edge confirms.
+	on := source("PUT streaming", curl(http.MethodPut, cn.apiURL+"/v1/source/camera-0/streaming?new_state=true", ""))
+	if on.Source.Streaming != 1 {
+		t.Errorf("streaming on answered %+v, want streaming 1", on.Source)
+	}
+
+	// 6. Watch with any HLS player: the URL as printed, or with auth on the
+	// one `lmx source url` signs. A player has no token.
+	live := cn.liveURL(src)
+	player := live
+	if cn.authOn() {
+		player = sourceURL(t, cn, src)
+	}
+	var pl *hls.MediaPlaylist
+	eventually(t, 30*time.Second, 250*time.Millisecond, "the live playlist full", func() (bool, string) {
+		r := request(http.MethodGet, player, "", "")
+		if r.Status != http.StatusOK {
+			return false, r.String()
+		}
+		p, err := hls.ParseMediaPlaylist(bytes.NewReader(r.Body), 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		if err := hls.CheckLive(p); err != nil {
+			return false, err.Error()
+		}
+		pl = p
+		return true, ""
+	})
+	if pl.TargetDuration != 2 {
+		t.Errorf("target duration %d, want 2 (ffmpeg's -hls_time 2)", pl.TargetDuration)
+	}
+	seg := request(http.MethodGet, resolve(player, pl.Segments[len(pl.Segments)-1].URI), "", "")
+	if err := checkSegment(seg); err != nil {
+		t.Errorf("newest live segment: %v", err)
+	}
+	expectH264(t, player) // with --auth none: the plain URL, no header
+	if cn.authOn() {
+		expectError(t, "the unsigned live playlist with auth on", request(http.MethodGet, live, "", ""), http.StatusForbidden, true, "needs a grant")
+	}
+
+	// 7. Look around.
+	var who struct {
+		Whoami struct {
+			Auth bool   `json:"auth"`
+			Role string `json:"role"`
+		} `json:"whoami"`
+	}
+	decodeJSON(t, "GET /v1/whoami", curl(http.MethodGet, cn.apiURL+"/v1/whoami", "").Body, &who)
+	if who.Whoami.Auth != cn.authOn() || who.Whoami.Role != "admin" {
+		t.Errorf("whoami %+v, want auth %v and role admin", who.Whoami, cn.authOn())
+	}
+	if out := mustLMX(t, cn, "source", "ls"); !strings.Contains(out, src) {
+		t.Errorf("lmx source ls does not list %s:\n%s", src, out)
+	}
+	if out := mustLMX(t, cn, "source", "show", src); !strings.Contains(out, "front door") || !strings.Contains(out, edgeName) {
+		t.Errorf("lmx source show %s does not show its description and edge:\n%s", src, out)
+	}
+	if out := mustLMX(t, cn, "edge", "ls"); !strings.Contains(out, edgeName) {
+		t.Errorf("lmx edge ls does not list %s:\n%s", edgeName, out)
+	}
+	m := curl(http.MethodGet, cn.apiURL+"/metrics", "")
+	if m.Status != http.StatusOK || !bytes.Contains(m.Body, []byte(`lmx_segments_in_total{source="camera-0"}`)) {
+		t.Errorf("GET /metrics: %d, want 200 counting camera-0's segments", m.Status)
+	}
+	expectNoErrorsLogged(t, cn.proc)
+	expectNoErrorsLogged(t, edge.proc)
+}

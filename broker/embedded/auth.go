@@ -17,10 +17,12 @@ type EdgeAuthenticator interface {
 	AuthenticateEdge(credential string) (edge string, err error)
 }
 
-// Gate slows down addresses that fail authentication.
+// Gate slows down addresses that fail authentication. Failed is given the
+// refusal's error, so that the gate can tell a guess from a credential
+// that was genuine but is revoked (auth.Gate).
 type Gate interface {
 	Blocked(addr netip.Addr) (time.Duration, bool)
-	Failed(addr netip.Addr, reason string)
+	Failed(addr netip.Addr, reason string, err error)
 }
 
 // ClientIDPrefix starts every edge's client id: an edge connects as
@@ -61,16 +63,16 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	}
 	edge, err := h.edges.AuthenticateEdge(string(pk.Connect.Password))
 	if err != nil {
-		h.gate.Failed(addr, "credential")
+		h.gate.Failed(addr, "credential", err)
 		return false
 	}
 	user := string(pk.Connect.Username)
 	if (user != "" && user != edge) || cl.ID != ClientIDPrefix+edge {
-		h.gate.Failed(addr, "identity")
+		h.gate.Failed(addr, "identity", nil)
 		return false
 	}
 	if pk.Connect.WillFlag && pk.Connect.WillTopic != broker.EdgeStatusTopic(edge) {
-		h.gate.Failed(addr, "will")
+		h.gate.Failed(addr, "will", nil)
 		return false
 	}
 	// From here on the username is the credential's edge, whatever the client sent.

@@ -122,7 +122,7 @@ func (g *fakeGate) Blocked(netip.Addr) (time.Duration, bool) {
 	return 0, false
 }
 
-func (g *fakeGate) Failed(addr netip.Addr, reason string) {
+func (g *fakeGate) Failed(addr netip.Addr, reason string, _ error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.failures = append(g.failures, failure{addr, reason})

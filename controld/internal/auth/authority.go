@@ -40,7 +40,25 @@ var (
 	ErrBadGrant = errors.New("playback grant not accepted")
 	// ErrInvalid means the request is wrong (400).
 	ErrInvalid = errors.New("invalid")
+	// ErrStale marks, beside ErrBadCredential or ErrBadGrant, a credential
+	// this control node issued and still recognises that no longer works:
+	// an API token or edge credential that was revoked or has expired, a
+	// playback grant that expired or whose token no longer works. Its
+	// holder is not guessing: a revoked edge keeps retrying by design, an
+	// expired URL stays open in a player. Gate.Failed counts such a refusal
+	// but does not slow the address down for it.
+	ErrStale = errors.New("no longer valid")
 )
+
+// staleError is a refusal of a stale credential: errors.Is(err, ErrStale)
+// holds, and its message is err's.
+type staleError struct{ error }
+
+func (staleError) Is(target error) bool { return target == ErrStale }
+func (e staleError) Unwrap() error      { return e.error }
+
+// stale marks err as the refusal of a stale credential (ErrStale).
+func stale(err error) error { return staleError{err} }
 
 // Store is the state access control keeps.
 type Store interface {
@@ -295,11 +313,11 @@ func (a *Authority) Authenticate(token string) (Principal, error) {
 		return Principal{}, fmt.Errorf("%w: the token is not known to this control node", ErrBadCredential)
 	}
 	if e.revoked {
-		return Principal{}, fmt.Errorf("%w: token %q was revoked", ErrBadCredential, e.name)
+		return Principal{}, stale(fmt.Errorf("%w: token %q was revoked", ErrBadCredential, e.name))
 	}
 	now := a.now()
 	if !e.expires.IsZero() && !now.Before(e.expires) {
-		return Principal{}, fmt.Errorf("%w: token %q expired at %s", ErrBadCredential, e.name, e.expires.UTC().Format(time.RFC3339))
+		return Principal{}, stale(fmt.Errorf("%w: token %q expired at %s", ErrBadCredential, e.name, e.expires.UTC().Format(time.RFC3339)))
 	}
 	a.usedMu.Lock()
 	a.lastUsed[e.id] = now

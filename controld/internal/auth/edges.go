@@ -99,7 +99,7 @@ func (a *Authority) AuthenticateEdge(credential string) (string, error) {
 		return "", fmt.Errorf("%w: the edge credential is not known to this control node (was the edge added again?)", ErrBadCredential)
 	}
 	if e.revoked {
-		return "", fmt.Errorf("%w: edge %q was revoked (lmx edge restore %s lets it back in)", ErrBadCredential, e.edge, e.edge)
+		return "", stale(fmt.Errorf("%w: edge %q was revoked (lmx edge restore %s lets it back in)", ErrBadCredential, e.edge, e.edge))
 	}
 	return e.edge, nil
 }

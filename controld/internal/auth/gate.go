@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -45,8 +46,21 @@ func (g *Gate) Blocked(addr netip.Addr) (time.Duration, bool) {
 	return d, blocked
 }
 
-// Failed records a refused credential from addr.
-func (g *Gate) Failed(addr netip.Addr, reason string) {
+// ReasonStale is the failure reason a stale credential (ErrStale) is
+// counted under, whatever the listener calls its failures.
+const ReasonStale = "revoked_or_expired"
+
+// Failed records a credential from addr refused with err, counted under
+// reason. It counts toward blocking addr unless err is ErrStale: a
+// credential this node issued that was revoked or expired is no guess,
+// and its holder may go on presenting it for long (a revoked edge keeps
+// retrying until restored), which would otherwise block everyone at its
+// address, the operator who would restore it included.
+func (g *Gate) Failed(addr netip.Addr, reason string, err error) {
+	if errors.Is(err, ErrStale) {
+		g.failures.WithLabelValues(g.listener, ReasonStale).Inc()
+		return
+	}
 	g.lim.Fail(addr, g.now())
 	g.failures.WithLabelValues(g.listener, reason).Inc()
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -66,10 +67,15 @@ func (a *Authority) VerifyGrant(g string, scope grant.Scope) error {
 	now := a.now()
 	c, err := grant.Verify(g, a, scope, now)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadGrant, err)
+		refusal := fmt.Errorf("%w: %v", ErrBadGrant, err)
+		if errors.Is(err, grant.ErrExpired) {
+			// Genuine: Verify checks the signature and the scope first.
+			return stale(refusal)
+		}
+		return refusal
 	}
 	if _, ok := a.live(c.Issuer, now); !ok {
-		return fmt.Errorf("%w: the token that issued it was revoked or has expired", ErrBadGrant)
+		return stale(fmt.Errorf("%w: the token that issued it was revoked or has expired", ErrBadGrant))
 	}
 	return nil
 }

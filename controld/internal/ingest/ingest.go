@@ -59,7 +59,7 @@ type EdgeAuthenticator interface {
 // Gate slows down addresses that fail authentication.
 type Gate interface {
 	Blocked(addr netip.Addr) (time.Duration, bool)
-	Failed(addr netip.Addr, reason string)
+	Failed(addr netip.Addr, reason string, err error)
 }
 
 // Config is what uploads are checked against.
@@ -173,13 +173,13 @@ func (s *Service) identify(authorization, claimed string, addr netip.Addr) (stri
 	}
 	tok, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok && authorization != "" {
-		s.cfg.Gate.Failed(addr, "malformed")
+		s.cfg.Gate.Failed(addr, "malformed", nil)
 		return "", refuse(http.StatusUnauthorized, "Authorization header must be \"Bearer CREDENTIAL\"", "")
 	}
 	edge, err := s.cfg.Edges.AuthenticateEdge(strings.TrimSpace(tok))
 	if err != nil {
 		if tok != "" {
-			s.cfg.Gate.Failed(addr, "credential")
+			s.cfg.Gate.Failed(addr, "credential", err)
 		}
 		return "", refuse(http.StatusUnauthorized, err.Error(), "register the edge with `lmx edge add NAME` and start it with --join")
 	}

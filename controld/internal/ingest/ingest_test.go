@@ -160,7 +160,7 @@ func (g *fakeGate) Blocked(addr netip.Addr) (time.Duration, bool) {
 	return 0, false
 }
 
-func (g *fakeGate) Failed(addr netip.Addr, reason string) {
+func (g *fakeGate) Failed(addr netip.Addr, reason string, _ error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.failed = append(g.failed, gateFailure{addr, reason})

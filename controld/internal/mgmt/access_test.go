@@ -496,3 +496,30 @@ func TestRevokeEndsStream(t *testing.T) {
 		t.Errorf("a revoked token opens a stream: %d", resp.StatusCode)
 	}
 }
+
+// TestThrottleSparesRevokedTokens: a revoked token presented again and
+// again (a script or a dashboard left running) is refused every time, but
+// is no guess: its address is not blocked, so a good token from the same
+// machine still works.
+func TestThrottleSparesRevokedTokens(t *testing.T) {
+	const burst = 4
+	n := startAuth(t, authOpts{limiter: &auth.LimiterConfig{Burst: burst, Refill: time.Hour}})
+	close(n.ready)
+	_, gone := n.newToken(t, "gone", api.RoleViewer)
+	if _, err := n.auth.RevokeToken(t.Context(), n.admin, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	const from = "192.0.2.50:4000"
+	for range 5 * burst {
+		failure(t, "the revoked token", n.do(t, req{method: http.MethodGet, path: api.PathSources, authz: bearer(gone), remote: from}), http.StatusUnauthorized)
+	}
+	if rec := n.do(t, req{method: http.MethodGet, path: api.PathSources, authz: bearer(n.tokens[api.RoleViewer].secret), remote: from}); rec.Code != http.StatusOK {
+		t.Errorf("a good token from the address that kept presenting a revoked one: %d, want 200", rec.Code)
+	}
+	if got := testutil.ToFloat64(n.failures.WithLabelValues("api", auth.ReasonStale)); got != 5*burst {
+		t.Errorf("revoked-token refusals counted %v, want %d", got, 5*burst)
+	}
+	if got := testutil.ToFloat64(n.throttled.WithLabelValues("api")); got != 0 {
+		t.Errorf("throttled %v, want 0", got)
+	}
+}

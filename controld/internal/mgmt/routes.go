@@ -94,14 +94,14 @@ func (a *API) guard(rt Route) http.HandlerFunc {
 		}
 		tok, err := auth.Bearer(r.Header.Get("Authorization"))
 		if err != nil {
-			a.d.Gate.Failed(ip, "malformed")
+			a.d.Gate.Failed(ip, "malformed", err)
 			envelope.Fail(w, r, http.StatusBadRequest, err.Error(), "send Authorization: Bearer TOKEN")
 			return
 		}
 		p, err := a.d.Access.Authenticate(tok)
 		if err != nil {
 			if tok != "" {
-				a.d.Gate.Failed(ip, "token")
+				a.d.Gate.Failed(ip, "token", err)
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="lmx"`)
 			envelope.Fail(w, r, http.StatusUnauthorized, err.Error(), "pass --token or set LMX_TOKEN; on the control node's machine lmx reads DATA-DIR/"+api.AdminTokenFile)

@@ -32,7 +32,7 @@ type Access interface {
 type Gate interface {
 	ClientAddr(remoteAddr string, xff []string) netip.Addr
 	Blocked(addr netip.Addr) (time.Duration, bool)
-	Failed(addr netip.Addr, reason string)
+	Failed(addr netip.Addr, reason string, err error)
 }
 
 var argGrant = []byte(api.GrantParam)
@@ -67,7 +67,7 @@ func (s *Server) mayWatch(ctx *fasthttp.RequestCtx, scope grant.Scope, public bo
 	if len(g) > 0 {
 		gs := string(g)
 		if err := s.access.VerifyGrant(gs, scope); err != nil {
-			s.playGate.Failed(addr, "grant")
+			s.playGate.Failed(addr, "grant", err)
 			envelope.FailFast(ctx, http.StatusForbidden, err.Error(), grantAdvice(scope))
 			return "", false
 		}
@@ -82,7 +82,7 @@ func (s *Server) mayWatch(ctx *fasthttp.RequestCtx, scope grant.Scope, public bo
 			}
 		}
 		if err != nil {
-			s.playGate.Failed(addr, "token")
+			s.playGate.Failed(addr, "token", err)
 			envelope.FailFast(ctx, http.StatusForbidden, err.Error(), grantAdvice(scope))
 			return "", false
 		}
@@ -187,14 +187,14 @@ func (s *Server) join(ctx *fasthttp.RequestCtx) {
 	}
 	tok, err := auth.Bearer(string(ctx.Request.Header.Peek("Authorization")))
 	if err != nil || tok == "" {
-		s.ingestGate.Failed(addr, "malformed")
+		s.ingestGate.Failed(addr, "malformed", err)
 		envelope.FailFast(ctx, http.StatusBadRequest, "join needs Authorization: Bearer JOIN-SECRET", "start the edge with lmx edged --join JOIN-TOKEN")
 		return
 	}
 	edge, cred, err := s.access.Join(s.base, tok)
 	if err != nil {
 		if errors.Is(err, auth.ErrBadCredential) {
-			s.ingestGate.Failed(addr, "join")
+			s.ingestGate.Failed(addr, "join", err)
 			envelope.FailFast(ctx, http.StatusUnauthorized, err.Error(), "")
 			return
 		}

@@ -102,7 +102,7 @@ func (g *fakeGate) Blocked(netip.Addr) (time.Duration, bool) {
 	return 0, false
 }
 
-func (g *fakeGate) Failed(_ netip.Addr, reason string) {
+func (g *fakeGate) Failed(_ netip.Addr, reason string, _ error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.failed = append(g.failed, reason)
