@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/internal/secret"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 )
 
 // refusingIngest is a control node's ingest that refuses the edge's
@@ -89,7 +90,7 @@ func recordThrough(t *testing.T, refuse bool) ([]ingestCall, *refusingIngest, *s
 	fake.refuse.Store(refuse)
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	e, stop := authEdge(t, srv.URL, cred, &logs)
 	src := &sourceState{name: "cam"}
 	e.sources[src.name] = src
@@ -148,7 +149,7 @@ func TestLiveResumesAfterRefusedCredential(t *testing.T) {
 	fake.refuse.Store(true)
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	e, stop := authEdge(t, srv.URL, cred, &logs)
 	src := &sourceState{name: "cam"}
 	e.sources[src.name] = src
@@ -190,7 +191,7 @@ func TestRegisterRefusedCredential(t *testing.T) {
 	fake.refuse.Store(true)
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	up := newUploader(srv.URL, "edge-t", cred, "boot1", nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	for range 3 {
 		known, err := up.register(context.Background(), "cam")

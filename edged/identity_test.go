@@ -19,6 +19,7 @@ import (
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/internal/secret"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -35,24 +36,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// syncBuffer is an io.Writer the edge and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fakeJoin is a control node's join endpoint: it takes one join secret
@@ -149,7 +132,7 @@ func runEdge(t *testing.T, cfg Config) (out, logs string, err error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	done := make(chan error, 1)
 	go func() { done <- RunMain(ctx, cfg, logger, &stdout, "test") }()

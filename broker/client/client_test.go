@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,27 +14,10 @@ import (
 
 	"github.com/lmx-video/lmx/broker/client"
 	"github.com/lmx-video/lmx/broker/embedded"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 	"github.com/lmx-video/lmx/internal/tlsca"
 	"github.com/lmx-video/lmx/internal/tlspin"
 )
-
-// syncBuffer is a log the client and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // tlsBroker is an embedded broker behind a TLS listener on 127.0.0.1 with
 // a certificate of the control node's own CA, as an mqtts:// URL.
@@ -96,7 +78,7 @@ func connect(t *testing.T, cfg client.Config, wait time.Duration) (bool, string)
 		default:
 		}
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	c, err := client.New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

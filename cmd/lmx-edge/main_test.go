@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -11,11 +10,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lmx-video/lmx/internal/netaddr"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/help.golden from the current --help output")
@@ -33,24 +32,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is an io.Writer the agent and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type result struct {
 	code           int
 	stdout, stderr string
@@ -60,7 +41,7 @@ type result struct {
 func runArgs(t *testing.T, args ...string) result {
 	t.Helper()
 	clearEnv(t)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(context.Background(), args, &stdout, &stderr)
 	return result{code, stdout.String(), stderr.String()}
 }
@@ -118,7 +99,7 @@ func TestTokenGone(t *testing.T) {
 	}
 	clearEnv(t)
 	t.Setenv("LMX_EDGE_TOKEN", "s3cret")
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(context.Background(), []string{"--name", "e1", "--controld", "ctl.example", "--allow-dir", t.TempDir()}, &stdout, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("LMX_EDGE_TOKEN: exit %d, stderr %q", code, stderr.String())
@@ -213,7 +194,7 @@ func TestRunUntilCancelled(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--name", "e1", "--controld", "127.0.0.1:1", "--allow-dir", dir, "--listen", listen, "--log-level", "error"}, &stdout, &stderr)

@@ -17,30 +17,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lmx-video/lmx/edged"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 )
-
-// syncBuffer is an io.Writer the demo and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // freePorts returns n distinct loopback ports nothing listens on.
 func freePorts(t *testing.T, n int) []int {
@@ -138,7 +120,7 @@ func portsFree(t *testing.T, ports ...int) {
 
 // testLogger collects the demo's log, shown if the test fails.
 func testLogger(t *testing.T) *slog.Logger {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("demo log:\n%s", logs.String())
@@ -149,7 +131,7 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // started is a demo running in the background.
 type started struct {
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -157,7 +139,7 @@ type started struct {
 func start(t *testing.T, cfg Config, newEdge newEdgeFunc) *started {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &started{out: &syncbuf.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	logger := testLogger(t)
 	go func() { s.done <- run(ctx, cfg, logger, s.out, "v0-test", newEdge) }()
 	t.Cleanup(func() {
@@ -397,7 +379,7 @@ func TestDemoCancelWhileStarting(t *testing.T) {
 			if early {
 				cancel()
 			}
-			var out syncBuffer
+			var out syncbuf.Buffer
 			err := run(ctx, cfg, testLogger(t), &out, "v0-test", func(c edged.Config, l *slog.Logger, v string) (*edged.Edge, error) {
 				cancel() // as Ctrl-C right after the control node bound its ports
 				return edged.New(c, l, v)

@@ -25,29 +25,12 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/controld/internal/mgmt"
 	"github.com/lmx-video/lmx/internal/secret"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
 // roles are the roles, least allowed first.
 var roles = []string{api.RoleViewer, api.RoleOperator, api.RoleAdmin}
-
-// syncBuffer is a bytes.Buffer for a logger written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // ownerStream is an EventStream that answers at once and records whose
 // token opened it.
@@ -97,7 +80,7 @@ type authNode struct {
 	events    *eventstest.Recorder
 	live      *live.Registry
 	stream    *ownerStream // nil when opts.stream was given
-	logs      *syncBuffer
+	logs      *syncbuf.Buffer
 	failures  *prometheus.CounterVec
 	throttled *prometheus.CounterVec
 	ready     chan struct{}
@@ -115,7 +98,7 @@ func startAuth(t *testing.T, opts authOpts) *authNode {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	store, err := sqlstore.Open(ctx, filepath.Join(dir, "lmx.db"), logger)
 	if err != nil {
