@@ -38,14 +38,14 @@ func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi 
 		return err
 	}
 	cfg := srv.Config()
-	mqtt := "mqtt://"
-	if srv.TLS() != nil {
-		mqtt = "mqtts://"
+	broker := srv.BrokerURL()
+	if cfg.Broker != "" {
+		broker += " (external: each edge logs in as its own user there)"
 	}
 	fmt.Fprintf(out, "lmx controld %s\n", bi.Version)
 	fmt.Fprintf(out, "  management API  %s\n", srv.APIURL())
 	fmt.Fprintf(out, "  playback        %s/v1/vod/live/{source}/vid.m3u8\n", cfg.PublicURL)
-	fmt.Fprintf(out, "  MQTT broker     %s%s\n", mqtt, netaddr.Dial(srv.MQTTAddr().String()))
+	fmt.Fprintf(out, "  MQTT broker     %s\n", broker)
 	fmt.Fprintf(out, "  data            %s\n", cfg.DataDir)
 	fmt.Fprintf(out, "  recordings      %s\n", srv.RecordingsStore())
 	if b := srv.TLS(); b != nil {
@@ -79,10 +79,13 @@ type EdgedCmd struct {
 func (c *EdgedCmd) Help() string {
 	return fmt.Sprintf(`The first start with --join (the token lmx edge add NAME prints on the
 control node) exchanges it for the edge's own credential, kept in
---state-dir; later starts use that, with or without --join.
+--state-dir; later starts use that, with or without --join. With an external
+broker (lmx controld --broker), give the edge its password there in
+LMX_MQTT_PASSWORD.
 
 Examples:
   lmx edged --join JOIN-TOKEN --allow-dir /var/lib/lmx/segments
+  LMX_MQTT_PASSWORD="$PW" lmx edged --join JOIN-TOKEN --allow-dir /var/lib/lmx/segments
   lmx edged --allow-dir /var/lib/lmx/segments
   lmx edged --name cam-gw-1 --controld control.example.net --allow-dir /var/lib/lmx/segments
   lmx edged --mqtt mqtt://10.0.0.5:%d --ingest http://10.0.0.5:%d --allow-dir /srv/hls`,

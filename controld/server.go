@@ -224,6 +224,23 @@ func (s *Server) APIAddr() net.Addr { return s.apiLn.Addr() }
 // VODAddr is the playback listener's bound address.
 func (s *Server) VODAddr() net.Addr { return s.vodLn.Addr() }
 
+// BrokerURL is the MQTT broker edges dial: --broker as given (a password
+// in it hidden), else the embedded broker's listener, mqtts:// when it
+// serves TLS.
+func (s *Server) BrokerURL() string {
+	if s.cfg.Broker != "" {
+		if u, err := url.Parse(s.cfg.Broker); err == nil {
+			return u.Redacted()
+		}
+		return s.cfg.Broker
+	}
+	scheme := "mqtt://"
+	if s.tls != nil {
+		scheme = "mqtts://"
+	}
+	return scheme + netaddr.Dial(s.MQTTAddr().String())
+}
+
 // MQTTAddr is the broker's bound address.
 func (s *Server) MQTTAddr() net.Addr { return s.bus.Addr() }
 

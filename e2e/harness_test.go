@@ -712,6 +712,16 @@ func (e *edgeNode) pushURL() string { return e.url + "/v1/playlist" }
 // online.
 func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string, extra ...string) *edgeNode {
 	t.Helper()
+	e := launchEdge(t, bin, name, cn, allowDir, nil, extra...)
+	waitEdgeOnline(t, cn, name, 15*time.Second)
+	return e
+}
+
+// launchEdge is startEdge with env (KEY=VALUE) added to the agent's
+// environment, returning once the agent serves its ingest listener,
+// online on the control node or not.
+func launchEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string, env []string, extra ...string) *edgeNode {
+	t.Helper()
 	port := freePort(t)
 	var args []string
 	if bin == lmxBin {
@@ -734,7 +744,7 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 	args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
 	args = append(args, extra...)
 	e := &edgeNode{name: name, allowDir: allowDir, url: "http://" + loopback(port)}
-	e.proc = startProc(t, "edge "+name, true, bin, args...)
+	e.proc = startProcEnv(t, "edge "+name, true, env, bin, args...)
 	eventually(t, 15*time.Second, 100*time.Millisecond, "edge "+name+" serving", func() (bool, string) {
 		if e.proc.Exited() {
 			t.Fatalf("edge %s exited while starting (status %d)", name, e.proc.ExitCode())
@@ -745,7 +755,6 @@ func startEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string,
 		}
 		return r.Status == http.StatusOK, r.String()
 	})
-	waitEdgeOnline(t, cn, name, 15*time.Second)
 	return e
 }
 

@@ -5,6 +5,7 @@
 package edged
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/internal/bytesize"
@@ -43,12 +46,22 @@ type Config struct {
 	// tests) point it at a directory of their own, so the machine's edge
 	// identity is never picked up.
 	StateDir string `name:"state-dir" env:"LMX_EDGE_STATE_DIR" placeholder:"DIR" help:"Where the edge keeps its credential (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/lmx-edge, else ~/.local/state/lmx-edge)."`
+	// MQTTUsername and MQTTPassword are the edge's MQTT user at an external
+	// broker (the control node's --broker), which cannot know the
+	// credential the edge got when it joined: the operator creates the
+	// user there and gives the edge its password. When MQTTPassword is
+	// set it replaces the credential as the MQTT password (uploads keep
+	// using the credential); MQTTUsername defaults to the edge's name.
+	MQTTUsername string `name:"mqtt-username" env:"LMX_MQTT_USERNAME" placeholder:"USER" help:"Username at an external MQTT broker (the control node's --broker; default: the edge name)."`
+	// MQTTPassword is never logged; pass it in the environment, not on the
+	// command line, where ps shows it.
+	MQTTPassword string `name:"mqtt-password" env:"LMX_MQTT_PASSWORD" placeholder:"PASSWORD" help:"Password at an external MQTT broker, in place of the edge's credential (uploads still use the credential); never logged. Set it in the environment: ps shows the flag."`
 	// RemovedToken is the shared-token flag of earlier releases, kept
 	// hidden so that a command line or environment still carrying it fails
 	// with a message saying what replaced it.
 	RemovedToken string `name:"token" env:"LMX_EDGE_TOKEN" hidden:"" help:"Removed: edges join with --join."`
-	// Credential is the edge's own secret: its MQTT password and the bearer
-	// of its uploads. Validate reads it from StateDir, or the join exchange
+	// Credential is the edge's own secret: its MQTT password (unless
+	// MQTTPassword is set) and the bearer of its uploads. Validate reads it from StateDir, or the join exchange
 	// gets it; a program that embeds an edge may set it. Not a flag, never
 	// logged.
 	Credential string `kong:"-"`
@@ -139,6 +152,9 @@ func (c *Config) Validate() error {
 	if c.MQTT == "" || c.Ingest == "" {
 		return ErrNoControld
 	}
+	if err := c.checkMQTTUser(); err != nil {
+		return err
+	}
 	if err := c.checkLink(); err != nil {
 		return err
 	}
@@ -173,6 +189,33 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// maxMQTTString is the longest string an MQTT CONNECT can carry.
+const maxMQTTString = 65535
+
+// checkMQTTUser checks --mqtt-username and --mqtt-password as MQTT takes
+// them (UTF-8 strings, binary data) without ever quoting the password.
+func (c *Config) checkMQTTUser() error {
+	u := c.MQTTUsername
+	switch {
+	case len(u) > maxMQTTString:
+		return fmt.Errorf("--mqtt-username: %d bytes, at most %d", len(u), maxMQTTString)
+	case !utf8.ValidString(u):
+		return errors.New("--mqtt-username: not valid UTF-8")
+	case strings.ContainsFunc(u, unicode.IsControl):
+		return errors.New("--mqtt-username: holds a control character")
+	case len(c.MQTTPassword) > maxMQTTString:
+		return fmt.Errorf("--mqtt-password (LMX_MQTT_PASSWORD): %d bytes, at most %d", len(c.MQTTPassword), maxMQTTString)
+	}
+	return nil
+}
+
+// mqttUsername is the username the edge connects to the broker with.
+func (c *Config) mqttUsername() string { return cmp.Or(c.MQTTUsername, c.Name) }
+
+// mqttPassword is the password the edge connects to the broker with: the
+// external broker's, else its credential.
+func (c *Config) mqttPassword() string { return cmp.Or(c.MQTTPassword, c.Credential) }
 
 // sanitizeName turns a host name into a valid edge name.
 func sanitizeName(h string) string {

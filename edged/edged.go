@@ -113,8 +113,8 @@ func newEdge(ctx context.Context, cfg Config, logger *slog.Logger, version strin
 		URL:      cfg.MQTT,
 		TLS:      mqttTLS,
 		ClientID: "lmx-edge-" + cfg.Name,
-		Username: cfg.Name,
-		Password: cfg.Credential,
+		Username: cfg.mqttUsername(),
+		Password: cfg.mqttPassword(),
 		Will:     &client.Message{Topic: broker.EdgeStatusTopic(cfg.Name), Payload: offline, QoS: broker.StatusQoS, Retain: true},
 		OnUp:     e.nudge,
 	}, logger)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/lmx-video/lmx/internal/netaddr"
@@ -43,13 +44,22 @@ func (c *Config) linkSummary() string {
 
 // authSummary says how the edge authenticates, never with what.
 func (c *Config) authSummary() string {
+	var s string
 	switch {
 	case c.Credential == "":
-		return "no credential (the control node must run with --auth none)"
+		s = "no credential (the control node must run with --auth none)"
 	case c.credentialFile != "":
-		return "authenticated with the credential in " + c.credentialFile
+		s = "authenticated with the credential in " + c.credentialFile
+	default:
+		s = "authenticated with its credential"
 	}
-	return "authenticated with its credential"
+	if c.MQTTPassword != "" {
+		if c.Credential != "" {
+			s = "uploads " + s
+		}
+		s += "; MQTT as user " + strconv.Quote(c.mqttUsername()) + " with --mqtt-password"
+	}
+	return s
 }
 
 // pushURL is the playlist endpoint ffmpeg on this machine posts to.

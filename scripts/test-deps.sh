@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: ffmpeg, ffprobe, tmux,
-# chromium and npm from Debian's packages, hls.js with npm, and MinIO. Safe to
-# run again: it only installs what is absent.
+# chromium, npm, mosquitto and mosquitto-clients from Debian's packages,
+# hls.js with npm, and MinIO. Safe to run again: it only installs what is
+# absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,11 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)       # the dashboard's end-to-end test
 command -v chromium >/dev/null 2>&1 || need+=(chromium) # browser playback (e2e/browser_test.go)
 command -v npm >/dev/null 2>&1 || need+=(npm)           # fetches hls.js for it
+# The external-broker tests (e2e/mosquitto_test.go). Debian puts the broker in
+# /usr/sbin, which is not on every user's PATH.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -21,10 +27,17 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]} with apt-get" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The tests run Mosquitto themselves, on free ports. The package's own
+  # service, which it has just enabled and started, would hold port 1883,
+  # lmx's MQTT port: stop it.
+  if [[ " ${need[*]} " == *" mosquitto "* ]] && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
+  fi
 fi
 ffmpeg -version | head -n 1
 # Run as root (as CI does), Chromium needs --no-sandbox; the tests pass it.
 chromium --version 2>/dev/null || echo "chromium: $(command -v chromium)"
+echo "mosquitto: $(command -v mosquitto || echo /usr/sbin/mosquitto)"
 
 # hls.js for the browser tests, at the version package-lock.json pins, in
 # e2e/testdata/browser/node_modules (not committed). npm ci only when the

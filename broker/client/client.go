@@ -184,11 +184,15 @@ func (c *Client) Run(ctx context.Context) error {
 			// The first failure of a run of them is worth a warning: a
 			// refused credential or a TLS pin that does not match shows
 			// here, and nowhere else.
+			args := []any{"broker", c.Server(), "err", err}
+			if why := refusal(err); why != "" {
+				args = append(args, "refused", why)
+			}
 			if !c.failing.Swap(true) {
-				c.logger.Warn("mqtt connect failed; retrying with backoff", "broker", c.Server(), "err", err)
+				c.logger.Warn("mqtt connect failed; retrying with backoff", args...)
 				return
 			}
-			c.logger.Debug("mqtt connect failed; will retry", "broker", c.Server(), "err", err)
+			c.logger.Debug("mqtt connect failed; will retry", args...)
 		},
 		ClientConfig: paho.ClientConfig{
 			ClientID: c.cfg.ClientID,
@@ -230,6 +234,22 @@ func (c *Client) Run(ctx context.Context) error {
 	cancel()
 	<-cm.Done()
 	return nil
+}
+
+// refusal says why the broker refused the login, when err is its CONNACK
+// saying so: autopaho shows only the reason code's number.
+func refusal(err error) string {
+	var ce *autopaho.ConnackError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	switch ce.ReasonCode {
+	case 0x86:
+		return "bad username or password (CONNACK 0x86): check the username and password this client logs in with"
+	case 0x87:
+		return "not authorized (CONNACK 0x87): the broker does not take this username and password, or this client"
+	}
+	return ""
 }
 
 func (c *Client) subscribe(ctx context.Context, cm *autopaho.ConnectionManager, subs []subscription) {

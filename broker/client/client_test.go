@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/packets"
+
 	"github.com/lmx-video/lmx/broker/client"
 	"github.com/lmx-video/lmx/broker/embedded"
 	"github.com/lmx-video/lmx/internal/syncbuf"
@@ -139,5 +141,66 @@ func TestTLSNeedsTLSURL(t *testing.T) {
 		if _, err := client.New(client.Config{URL: u, TLS: &tls.Config{}}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 			t.Errorf("TLS with %s: %v", u, err)
 		}
+	}
+}
+
+// refusingBroker answers every CONNECT with a CONNACK of reason code rc, as
+// a broker that does not take the login does, and returns its mqtt:// URL.
+func refusingBroker(t *testing.T, rc byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				if _, err := packets.ReadPacket(c); err != nil {
+					return
+				}
+				ack := packets.NewControlPacket(packets.CONNACK)
+				ack.Content.(*packets.Connack).ReasonCode = rc
+				_, _ = ack.WriteTo(c)
+			}()
+		}
+	}()
+	return "mqtt://" + ln.Addr().String()
+}
+
+// TestLoginRefused: a refused login is logged once at warn saying what the
+// broker's reason code means, never with the password.
+func TestLoginRefused(t *testing.T) {
+	const pw = "the-password-of-this-client"
+	for rc, want := range map[byte]string{
+		0x86: `refused="bad username or password (CONNACK 0x86)`,
+		0x87: `refused="not authorized (CONNACK 0x87)`,
+	} {
+		ok, logs := connect(t, client.Config{URL: refusingBroker(t, rc), Username: "gw-1", Password: pw}, time.Second)
+		if ok {
+			t.Fatalf("0x%02x: connected", rc)
+		}
+		if n := strings.Count(logs, `level=WARN msg="mqtt connect failed; retrying with backoff"`); n != 1 || !strings.Contains(logs, want) {
+			t.Errorf("0x%02x: %d warnings, want 1 saying %s:\n%s", rc, n, want, logs)
+		}
+		if strings.Contains(logs, pw) {
+			t.Errorf("0x%02x: the password is in the log:\n%s", rc, logs)
+		}
+	}
+	// Other failures say nothing of a refusal.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if _, logs := connect(t, client.Config{URL: "mqtt://" + addr}, 500*time.Millisecond); strings.Contains(logs, "refused=") {
+		t.Errorf("a closed port: %s", logs)
 	}
 }

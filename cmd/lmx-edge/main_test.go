@@ -79,7 +79,7 @@ func TestHelp(t *testing.T) {
 	if r.stdout != string(want) {
 		t.Errorf("--help differs from %s (if the change is meant, run go test ./cmd/lmx-edge -update):\n%s", file, r.stdout)
 	}
-	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--join", "--state-dir", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version"} {
+	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--join", "--state-dir", "--mqtt-username", "--mqtt-password", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version"} {
 		if !strings.Contains(r.stdout, "  "+f+"=") && !strings.Contains(r.stdout, "  "+f+"  ") {
 			t.Errorf("--help does not list %s", f)
 		}

@@ -188,9 +188,15 @@ func (a *API) addEdge(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	}
 	a.logger.Info("edge added", "edge", in.Name, "host", host, "by", p.Name)
 	a.emit(broker.EventEdgeAdded, broker.Event{Edge: in.Name}, p)
+	cmd := "lmx edged --join " + tok + " --allow-dir /path/to/segments"
+	if a.cfg.Join.MQTTURL != "" {
+		// An external broker cannot take the edge's credential: the edge
+		// logs in there with the password of its own user.
+		cmd = "LMX_MQTT_PASSWORD=MQTT-PASSWORD " + cmd
+	}
 	envelope.Write(w, http.StatusOK, api.EdgeJoinReply{
 		Envelope: envelope.OK(w, r), Edge: a.edgeView(r.Context(), in.Name), JoinToken: tok, ExpiresAt: exp,
-		Command: "lmx edged --join " + tok + " --allow-dir /path/to/segments",
+		Command: cmd,
 	})
 }
 

@@ -226,6 +226,27 @@ func TestTokenRoutes(t *testing.T) {
 	n.checkNoSecrets(t)
 }
 
+// TestEdgeAddCommand: the line that starts an added edge is lmx edged
+// --join with its token; with an external broker it says where the edge's
+// password at that broker goes, and the token's MQTT URL is the broker's.
+func TestEdgeAddCommand(t *testing.T) {
+	for _, tc := range []struct{ broker, mqtt, prefix string }{
+		{"", "mqtt://control.example:1883", "lmx edged --join "},
+		{"mqtt://broker.example:1883", "mqtt://broker.example:1883", "LMX_MQTT_PASSWORD=MQTT-PASSWORD lmx edged --join "},
+	} {
+		n := startAuth(t, authOpts{broker: tc.broker})
+		var ej api.EdgeJoinReply
+		decode(t, "add", n.do(t, req{method: http.MethodPost, path: api.PathEdges, body: `{"name":"pi"}`, authz: bearer(n.tokens[api.RoleAdmin].secret)}), &ej)
+		j, err := secret.ParseJoin(ej.JoinToken)
+		if err != nil {
+			t.Fatalf("join token: %v", err)
+		}
+		if want := tc.prefix + ej.JoinToken + " --allow-dir /path/to/segments"; ej.Command != want || j.MQTT != tc.mqtt {
+			t.Errorf("--broker %q: command %q, MQTT %q; want %q, %q", tc.broker, ej.Command, j.MQTT, want, tc.mqtt)
+		}
+	}
+}
+
 func TestEdgeRoutes(t *testing.T) {
 	n := startAuth(t, authOpts{})
 	adm := n.tokens[api.RoleAdmin]

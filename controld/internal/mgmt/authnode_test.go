@@ -68,6 +68,8 @@ type authOpts struct {
 	trusted []netip.Prefix
 	// stream serves GET /v1/events; default an ownerStream.
 	stream mgmt.EventStream
+	// broker is the node's --broker, "" for the embedded one.
+	broker string
 }
 
 // authNode is a management API with access control on, on a real store and
@@ -146,7 +148,7 @@ func startAuth(t *testing.T, opts authOpts) *authNode {
 	}
 	n.api = mgmt.New(mgmt.Config{
 		PublicURL: publicURL,
-		Join:      mgmt.JoinInfo{Hostnames: []string{"control.example"}, MQTTPort: 1883, IngestPort: 8081},
+		Join:      mgmt.JoinInfo{Hostnames: []string{"control.example"}, MQTTPort: 1883, IngestPort: 8081, MQTTURL: opts.broker},
 	}, mgmt.Deps{
 		Store: store, Edges: &fakeEdges{}, Live: n.live, Objects: &fakeObjects{}, Events: n.events,
 		Access: a, Gate: gate, Stream: stream,
