@@ -13,6 +13,7 @@ import (
 	"github.com/eclipse/paho.golang/packets"
 
 	"github.com/lmx-video/lmx/internal/secret"
+	"github.com/lmx-video/lmx/internal/syncbuf"
 )
 
 // connectSeen is what a CONNECT carried.
@@ -87,7 +88,7 @@ func TestMQTTUser(t *testing.T) {
 			cfg := edgeConfig(t, t.TempDir())
 			cfg.Name, cfg.MQTT, cfg.Ingest, cfg.Credential = "cam-gw-1", url, "http://127.0.0.1:1", cred
 			cfg.MQTTUsername, cfg.MQTTPassword = tc.user, tc.pass
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			e, err := New(cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), "test")
 			if err != nil {
 				t.Fatal(err)
