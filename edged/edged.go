@@ -77,7 +77,7 @@ func newEdge(ctx context.Context, cfg Config, logger *slog.Logger, version strin
 	if err := cfg.joinIfNeeded(ctx, logger); err != nil {
 		return nil, err
 	}
-	mqttTLS, err := linkTLS(cfg.MQTT, cfg.CAPin)
+	mqttTLS, err := linkTLS(cfg.MQTT, cfg.mqttPin())
 	if err != nil {
 		return nil, fmt.Errorf("--mqtt: %w", err)
 	}

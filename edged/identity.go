@@ -162,7 +162,10 @@ func (c *Config) checkLink() error {
 	if c.CAPin == "" {
 		return nil
 	}
-	for _, link := range []struct{ flag, url string }{{"--mqtt", c.MQTT}, {"--ingest", c.Ingest}} {
+	for _, link := range []struct{ flag, url, pin string }{{"--mqtt", c.MQTT, c.mqttPin()}, {"--ingest", c.Ingest, c.CAPin}} {
+		if link.pin == "" {
+			continue // an external broker: see mqttPin
+		}
 		if !isTLS(link.url) {
 			return fmt.Errorf("%s %s is not TLS, but the edge pins the control node's CA (%s): use mqtts:// and https:// URLs", link.flag, link.url, c.CAPin)
 		}
@@ -171,6 +174,21 @@ func (c *Config) checkLink() error {
 		}
 	}
 	return nil
+}
+
+// mqttPin is the pin the MQTT link is verified with. The pin names the
+// control node's CA: it covers the ingest link always, and the MQTT link
+// when the broker is the control node's own (on the ingest URL's host). An
+// external broker (--broker on the control node, another host) has
+// certificates of its own: it is trusted by the system's roots (mqtts://),
+// or the link is plain (mqtt://), as its operator set it up.
+func (c *Config) mqttPin() string {
+	m, err1 := url.Parse(c.MQTT)
+	i, err2 := url.Parse(c.Ingest)
+	if err1 != nil || err2 != nil || m.Hostname() != i.Hostname() {
+		return ""
+	}
+	return c.CAPin
 }
 
 // isTLS reports whether rawURL's scheme is one of TLS.

@@ -120,11 +120,14 @@ func (j Join) Validate() error {
 		if len(j.CAPin) != pinLen || !strings.HasPrefix(j.CAPin, PinPrefix) || !validKey(j.CAPin[len(PinPrefix):]) {
 			return badJoin("the CA pin must be %q followed by %d base64url characters (a SHA-256)", PinPrefix, KeyLen)
 		}
+		// The pin names the control node's CA: its ingest link must be TLS,
+		// and so must MQTT when the broker is the node's own (same host); an
+		// external broker's link is as its operator set it up.
 		switch {
-		case !mqttTLS:
-			return badJoin("a CA pin needs TLS, but the MQTT broker URL is mqtt://: use mqtts://, or drop the pin")
 		case !ingestTLS:
 			return badJoin("a CA pin needs TLS, but the ingest URL is http://: use https://, or drop the pin")
+		case !mqttTLS && sameHost(j.MQTT, j.Ingest):
+			return badJoin("a CA pin needs TLS, but the control node's MQTT broker URL is mqtt://: use mqtts://, or drop the pin")
 		}
 	}
 	if j.Secret == (Secret{}) {
@@ -315,4 +318,11 @@ func decodeJoinJSON(payload []byte) (joinJSON, error) {
 		}
 	}
 	return w, nil
+}
+
+// sameHost reports whether two URLs name the same host.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Hostname() == ub.Hostname()
 }

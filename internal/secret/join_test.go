@@ -56,6 +56,9 @@ func TestJoinRoundTrip(t *testing.T) {
 	for name, j := range map[string]Join{
 		"plain": plainJoin(),
 		"tls":   tlsJoin(),
+		// An external broker (another host) keeps its own link; the pin
+		// covers the control node's ingest.
+		"pin with an external plain broker": {Edge: "e", MQTT: "mqtt://broker.example:1883", Ingest: "https://control.example.com:8081", CAPin: testPin, Secret: fixed(KindJoin)},
 		"tls without pin": {Edge: "e", MQTT: "mqtts://broker.example", Ingest: "https://cdn.example/",
 			Secret: fixed(KindJoin)},
 		"ipv6":    {Edge: "e", MQTT: "mqtt://[2001:db8::1]:1883", Ingest: "http://[2001:db8::1]:8081", Secret: fixed(KindJoin)},
@@ -166,7 +169,7 @@ func TestJoinValidate(t *testing.T) {
 		{"pin short", with(func(j *Join) { j.CAPin = testPin[:len(testPin)-1] }), "CA pin"},
 		{"pin prefix", with(func(j *Join) { j.CAPin = "sha1//" + testPin[7:] }), "CA pin"},
 		{"pin padded", with(func(j *Join) { j.CAPin = testPin[:len(testPin)-1] + "=" }), "CA pin"},
-		{"pin without mqtts", with(func(j *Join) { j.MQTT = "mqtt://h:1883" }), "CA pin needs TLS, but the MQTT broker URL is mqtt://"},
+		{"pin without mqtts", with(func(j *Join) { j.MQTT = "mqtt://control.example.com:1883" }), "CA pin needs TLS, but the control node's MQTT broker URL is mqtt://"},
 		{"pin without https", with(func(j *Join) { j.Ingest = "http://h:8081" }), "CA pin needs TLS, but the ingest URL is http://"},
 		{"pin on plain", plainWith(func(j *Join) { j.CAPin = testPin }), "CA pin needs TLS"},
 		{"no secret", with(func(j *Join) { j.Secret = Secret{} }), "join secret is missing"},
@@ -245,7 +248,7 @@ func TestParseJoinRejects(t *testing.T) {
 		{"wrong secret kind", rawToken(payload(t, map[string]any{"secret": fixed(KindEdge).String()})), "this is an edge credential, not a join secret"},
 		{"nested join", rawToken(payload(t, map[string]any{"secret": good})), "join token"},
 		{"missing mqtt", rawToken(payload(t, map[string]any{"mqtt": nil})), `field "mqtt" is missing`},
-		{"pin on plain", rawToken(payload(t, map[string]any{"mqtt": "mqtt://h"})), "CA pin needs TLS"},
+		{"pin on plain", rawToken(payload(t, map[string]any{"mqtt": "mqtt://control.example.com"})), "CA pin needs TLS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
