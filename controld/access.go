@@ -73,6 +73,9 @@ func (s *Server) joinInfo() mgmt.JoinInfo {
 	if s.cfg.Broker != "" {
 		ji.MQTTURL = s.cfg.Broker
 	}
+	if h, err := os.Hostname(); err == nil {
+		ji.MachineName = h
+	}
 	return ji
 }
 

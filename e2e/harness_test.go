@@ -665,7 +665,7 @@ func (cn *controlNode) start() {
 // add` does) and returns its single-use join token.
 func (cn *controlNode) joinToken(t *testing.T, name string) string {
 	t.Helper()
-	r := mustDo(t, http.MethodPost, cn.apiURL+"/v1/edge", nil, strings.NewReader(`{"name":"`+name+`"}`))
+	r := mustDo(t, http.MethodPost, cn.apiURL+"/v1/edge", nil, strings.NewReader(`{"name":"`+name+`","host":"127.0.0.1"}`))
 	var out struct {
 		JoinToken string `json:"join_token"`
 	}

@@ -50,6 +50,9 @@ type JoinInfo struct {
 	CAPin string
 	// MQTTURL, when set, is the broker URL edges use as it is (--broker).
 	MQTTURL string
+	// MachineName is this machine's host name: the join tokens' host when
+	// no --hostname is given and the request came over loopback.
+	MachineName string
 }
 
 // authError answers an access-control refusal or a store error.
@@ -153,6 +156,14 @@ func (a *API) addEdge(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		host = r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
+		}
+		// Asked on the control node's own machine: loopback would send the
+		// edge to itself; the machine's name (in the node's certificate)
+		// is the better guess.
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			if a.cfg.Join.MachineName != "" {
+				host = a.cfg.Join.MachineName
+			}
 		}
 	}
 	if host == "" {
