@@ -513,6 +513,9 @@ type controlNode struct {
 	starts           int
 	// adminToken is the node's first admin token ("" with --auth none).
 	adminToken string
+	// ownVOD and ownMQTT are the node's own addresses; a test that sets
+	// vodURL and mqttURL to something else (forwarders) has edges dial those.
+	ownVOD, ownMQTT string
 	// tls is set when the node serves TLS (--tls on or --tls-cert): its
 	// URLs are https:// and mqtts://, and the harness's client trusts
 	// caFile for it.
@@ -590,6 +593,7 @@ func startControldEnv(t *testing.T, env []string, extra ...string) *controlNode 
 	cn.apiURL = httpScheme + loopback(cn.apiPort)
 	cn.vodURL = httpScheme + loopback(cn.vodPort)
 	cn.mqttURL = mqttScheme + loopback(cn.mqttPort)
+	cn.ownVOD, cn.ownMQTT = cn.vodURL, cn.mqttURL
 	cn.start()
 	return cn
 }
@@ -739,9 +743,11 @@ func launchEdge(t *testing.T, bin, name string, cn *controlNode, allowDir string
 		// then the edge started with the join token it printed.
 		args = append(args, "--join", cn.joinToken(t, name))
 	}
-	// The node's own addresses (what a join token names too), or a test's
-	// forwarders in front of them.
-	args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
+	// A joined edge dials what its token names (the node's own addresses,
+	// or its --broker); a test's forwarders in front of them override it.
+	if !cn.authOn() || cn.mqttURL != cn.ownMQTT || cn.vodURL != cn.ownVOD {
+		args = append(args, "--mqtt", cn.mqttURL, "--ingest", cn.vodURL)
+	}
 	args = append(args, extra...)
 	e := &edgeNode{name: name, allowDir: allowDir, url: "http://" + loopback(port)}
 	e.proc = startProcEnv(t, "edge "+name, true, env, bin, args...)
