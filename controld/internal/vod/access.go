@@ -118,7 +118,7 @@ func withGrant(pl []byte, g string) []byte {
 	if g == "" {
 		return pl
 	}
-	out := make([]byte, 0, len(pl)+bytes.Count(pl, []byte("\n"))*(len(g)+8))
+	out := make([]byte, 0, grantedLen(pl, g))
 	for len(pl) > 0 {
 		line, rest, nl := pl, []byte(nil), false
 		if i := bytes.IndexByte(pl, '\n'); i >= 0 {
@@ -141,6 +141,30 @@ func withGrant(pl []byte, g string) []byte {
 	}
 	return out
 }
+
+// grantedLen bounds the length of withGrant(pl, g), for its one
+// allocation: a live playlist has a tag line or two per URI, so counting
+// every line, as URIs, would reserve about three times what is written.
+// Every grant added goes to a line that is not a tag (at most the lines
+// not starting with '#') or into a URI="…" attribute (at most the
+// occurrences of URI=").
+func grantedLen(pl []byte, g string) int {
+	if len(pl) == 0 {
+		return 0
+	}
+	lines := bytes.Count(pl, newline) + 1
+	tags := bytes.Count(pl, newlineTag)
+	if pl[0] == '#' {
+		tags++
+	}
+	uris := lines - tags + bytes.Count(pl, attrURI)
+	return len(pl) + uris*(len("?"+api.GrantParam+"=")+len(g))
+}
+
+var (
+	newline    = []byte("\n")
+	newlineTag = []byte("\n#")
+)
 
 func appendURI(out, uri []byte, g string) []byte {
 	out = append(out, uri...)
