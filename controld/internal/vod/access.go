@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -30,7 +31,7 @@ type Access interface {
 
 // Gate slows down addresses that fail authentication (auth.Gate).
 type Gate interface {
-	ClientAddr(remoteAddr string, xff []string) netip.Addr
+	ClientAddrOf(peer net.Addr, xff []string) netip.Addr
 	Blocked(addr netip.Addr) (time.Duration, bool)
 	Failed(addr netip.Addr, reason string)
 }
@@ -46,7 +47,7 @@ func (s *Server) clientAddr(ctx *fasthttp.RequestCtx, g Gate) netip.Addr {
 			xff = append(xff, string(v))
 		}
 	})
-	return g.ClientAddr(ctx.RemoteAddr().String(), xff)
+	return g.ClientAddrOf(ctx.RemoteAddr(), xff)
 }
 
 // mayWatch decides whether the request may play scope (a source's live

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -84,8 +85,8 @@ type fakeGate struct {
 	blocked int
 }
 
-func (g *fakeGate) ClientAddr(remoteAddr string, _ []string) netip.Addr {
-	ap, err := netip.ParseAddrPort(remoteAddr)
+func (g *fakeGate) ClientAddrOf(peer net.Addr, _ []string) netip.Addr {
+	ap, err := netip.ParseAddrPort(peer.String())
 	if err != nil {
 		return netip.Addr{}
 	}
