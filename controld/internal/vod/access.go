@@ -119,7 +119,14 @@ func withGrant(pl []byte, g string) []byte {
 	if g == "" {
 		return pl
 	}
-	out := make([]byte, 0, grantedLen(pl, g))
+	return appendWithGrant(make([]byte, 0, grantedLen(pl, g)), pl, g)
+}
+
+// appendWithGrant appends withGrant(pl, g) to out; g is not "".
+func appendWithGrant(out, pl []byte, g string) []byte {
+	// A live playlist has no URI attributes: its tag lines are copied
+	// without looking into each.
+	tagURIs := bytes.Contains(pl, attrURI)
 	for len(pl) > 0 {
 		line, rest, nl := pl, []byte(nil), false
 		if i := bytes.IndexByte(pl, '\n'); i >= 0 {
@@ -132,8 +139,10 @@ func withGrant(pl []byte, g string) []byte {
 		case body[0] != '#':
 			out = appendURI(out, body, g)
 			out = append(out, line[len(body):]...)
-		default:
+		case tagURIs:
 			out = appendTagURIs(out, line, g)
+		default:
+			out = append(out, line...)
 		}
 		if nl {
 			out = append(out, '\n')

@@ -62,6 +62,11 @@ func TestWithGrant(t *testing.T) {
 	if got := withGrant(nil, ""); got != nil {
 		t.Errorf("withGrant(nil, \"\") = %q", got)
 	}
+	// Appended to what is there, as a response's body buffer holds it.
+	buf := append(make([]byte, 0, 4), "old"...)
+	if got := appendWithGrant(buf[:1], pl, "G"); string(got) != "o#EXTINF:2,\n1.ts?grant=G\n" {
+		t.Errorf("appendWithGrant after %q: %q", buf[:1], got)
+	}
 }
 
 // FuzzWithGrant: whatever the playlist, only URIs change, each by the
