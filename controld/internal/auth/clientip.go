@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -96,6 +97,31 @@ func (c *ClientIP) From(remoteAddr string, xff []string) netip.Addr {
 	if !ok {
 		return netip.Addr{}
 	}
+	return c.fromPeer(peer, xff)
+}
+
+// FromAddr is From for a peer given as a connection's RemoteAddr. A
+// *net.TCPAddr is read as it is instead of being formatted to be parsed
+// again: the playback listener asks on every request.
+func (c *ClientIP) FromAddr(peer net.Addr, xff []string) netip.Addr {
+	ta, ok := peer.(*net.TCPAddr)
+	switch {
+	case peer == nil:
+		return netip.Addr{}
+	case !ok:
+		return c.From(peer.String(), xff)
+	case ta == nil:
+		return netip.Addr{}
+	}
+	a, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return netip.Addr{}
+	}
+	return c.fromPeer(a.Unmap(), xff)
+}
+
+// fromPeer is From once the peer's address is parsed (unmapped, no zone).
+func (c *ClientIP) fromPeer(peer netip.Addr, xff []string) netip.Addr {
 	if !c.isTrusted(peer) {
 		return peer
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -113,6 +114,40 @@ func TestClientIPFrom(t *testing.T) {
 		}
 		if got.Is4In6() || got.Zone() != "" {
 			t.Errorf("%s: From returned %s, mapped or zoned", tc.name, got)
+		}
+		// The same peer as a connection's address: the same answer.
+		if ap, err := netip.ParseAddrPort(tc.remote); err == nil {
+			ta := net.TCPAddrFromAddrPort(ap)
+			sixteen := &net.TCPAddr{IP: ta.IP.To16(), Port: ta.Port, Zone: ta.Zone} // as net.ParseIP spells IPv4
+			for _, peer := range []*net.TCPAddr{ta, sixteen} {
+				if fa := c.FromAddr(peer, tc.xff); fa != got {
+					t.Errorf("%s: FromAddr(%#v, %q) = %s, From says %s", tc.name, peer, tc.xff, fa, got)
+				}
+			}
+		}
+	}
+}
+
+func TestClientIPFromAddrOfOtherPeers(t *testing.T) {
+	c := mustTrusted(t, "10.0.0.0/8")
+	xff := []string{"203.0.113.9"}
+	var typedNil *net.TCPAddr
+	for _, tc := range []struct {
+		name string
+		peer net.Addr
+		want string
+	}{
+		{"unix socket", &net.UnixAddr{Name: "@", Net: "unix"}, "invalid IP"},
+		{"UDP address, by its string", &net.UDPAddr{IP: net.ParseIP("10.0.0.1"), Port: 80}, "203.0.113.9"},
+		{"no address", nil, "invalid IP"},
+		{"nil TCP address", typedNil, "invalid IP"},
+		{"TCP address without an IP", &net.TCPAddr{Port: 80}, "invalid IP"},
+		{"TCP address with a bad IP", &net.TCPAddr{IP: net.IP{1, 2, 3}, Port: 80}, "invalid IP"},
+		{"trusted TCP peer", &net.TCPAddr{IP: net.ParseIP("10.0.0.1"), Port: 80}, "203.0.113.9"},
+		{"untrusted TCP peer", &net.TCPAddr{IP: net.ParseIP("198.51.100.7"), Port: 80}, "198.51.100.7"},
+	} {
+		if got := c.FromAddr(tc.peer, xff); got.String() != tc.want {
+			t.Errorf("%s: FromAddr = %s, want %s", tc.name, got, tc.want)
 		}
 	}
 }

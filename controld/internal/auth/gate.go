@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ func NewGate(listener string, lim *Limiter, ips *ClientIP, failures, throttled *
 // believed only from trusted proxies).
 func (g *Gate) ClientAddr(remoteAddr string, xff []string) netip.Addr {
 	return g.ips.From(remoteAddr, xff)
+}
+
+// ClientAddrOf is ClientAddr for a peer given as a connection's
+// RemoteAddr (ClientIP.FromAddr).
+func (g *Gate) ClientAddrOf(peer net.Addr, xff []string) netip.Addr {
+	return g.ips.FromAddr(peer, xff)
 }
 
 // Blocked reports whether addr must wait, and for how long; a blocked

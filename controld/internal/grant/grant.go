@@ -46,6 +46,7 @@ const (
 	issuerLen = 16
 	sigLen    = 43           // base64url of a SHA-256
 	maxUnix   = 253402300799 // 9999-12-31T23:59:59Z
+	unixLen   = 12           // digits of maxUnix
 )
 
 // Scope kinds.
@@ -183,49 +184,72 @@ func Sign(c Claims, key []byte) (string, error) {
 // writes it (no white space, no leading zeros, no padding), so one set of
 // claims has one spelling. Use Verify to trust a grant.
 func Parse(s string) (c Claims, sig []byte, signed string, err error) {
+	var raw [sha256.Size]byte
+	if c, signed, err = parse(s, &raw); err != nil {
+		return Claims{}, nil, "", err
+	}
+	return c, raw[:], signed, nil
+}
+
+// sigEncoding is how a grant spells its signature.
+var sigEncoding = base64.RawURLEncoding.Strict()
+
+// parse is Parse with the signature decoded into sig, so that Verify, on
+// every playback request, has it without allocating.
+func parse(s string, sig *[sha256.Size]byte) (c Claims, signed string, err error) {
 	switch {
 	case len(s) > MaxLen:
-		return Claims{}, nil, "", malformed("it is %d bytes long, at most %d", len(s), MaxLen)
+		return Claims{}, "", malformed("it is %d bytes long, at most %d", len(s), MaxLen)
 	case s == "":
-		return Claims{}, nil, "", malformed("it is empty")
+		return Claims{}, "", malformed("it is empty")
 	case strings.TrimSpace(s) != s:
-		return Claims{}, nil, "", malformed("it has white space around it")
+		return Claims{}, "", malformed("it has white space around it")
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 6 {
-		return Claims{}, nil, "", malformed("it has %d dot-separated fields, want 6", len(parts))
+	if n := strings.Count(s, ".") + 1; n != 6 {
+		return Claims{}, "", malformed("it has %d dot-separated fields, want 6", n)
 	}
-	if parts[0] != Version {
-		return Claims{}, nil, "", malformed("unsupported version: this build reads version %s grants", Version)
+	// Five dots, so each field but the last ends at the next one.
+	var f [6]string
+	rest := s
+	for i := range 5 {
+		j := strings.IndexByte(rest, '.')
+		f[i], rest = rest[:j], rest[j+1:]
 	}
-	c.KeyID = parts[1]
+	f[5] = rest
+	if f[0] != Version {
+		return Claims{}, "", malformed("unsupported version: this build reads version %s grants", Version)
+	}
+	c.KeyID = f[1]
 	if !isLowerHex(c.KeyID, keyIDLen) {
-		return Claims{}, nil, "", malformed("the key id must be %d lowercase hex digits", keyIDLen)
+		return Claims{}, "", malformed("the key id must be %d lowercase hex digits", keyIDLen)
 	}
-	if parts[2] == "" {
-		return Claims{}, nil, "", malformed("the scope is empty")
+	if f[2] == "" {
+		return Claims{}, "", malformed("the scope is empty")
 	}
-	c.Scope = Scope{Kind: parts[2][0], ID: parts[2][1:]}
+	c.Scope = Scope{Kind: f[2][0], ID: f[2][1:]}
 	if err := c.Scope.validate(); err != nil {
-		return Claims{}, nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
+		return Claims{}, "", fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	c.Issuer = parts[3]
+	c.Issuer = f[3]
 	if !isLowerHex(c.Issuer, issuerLen) {
-		return Claims{}, nil, "", malformed("the issuer must be %d lowercase hex digits", issuerLen)
+		return Claims{}, "", malformed("the issuer must be %d lowercase hex digits", issuerLen)
 	}
-	exp, ok := parseUnix(parts[4])
+	exp, ok := parseUnix(f[4])
 	if !ok {
-		return Claims{}, nil, "", malformed("the expiry must be unix seconds in decimal, without sign or leading zeros, before the year 10000")
+		return Claims{}, "", malformed("the expiry must be unix seconds in decimal, without sign or leading zeros, before the year 10000")
 	}
 	c.Expires = time.Unix(exp, 0).UTC()
-	if len(parts[5]) != sigLen || !isBase64URL(parts[5]) {
-		return Claims{}, nil, "", malformed("the signature must be %d base64url characters", sigLen)
+	if len(f[5]) != sigLen || !isBase64URL(f[5]) {
+		return Claims{}, "", malformed("the signature must be %d base64url characters", sigLen)
 	}
-	sig, err = base64.RawURLEncoding.Strict().DecodeString(parts[5])
-	if err != nil || len(sig) != sha256.Size {
-		return Claims{}, nil, "", malformed("the signature must be %d base64url characters encoding %d bytes", sigLen, sha256.Size)
+	// Decoded from a copy on the stack: converting the string would
+	// allocate.
+	var enc [sigLen]byte
+	copy(enc[:], f[5])
+	if n, err := sigEncoding.Decode(sig[:], enc[:]); err != nil || n != sha256.Size {
+		return Claims{}, "", malformed("the signature must be %d base64url characters encoding %d bytes", sigLen, sha256.Size)
 	}
-	return c, sig, s[:len(s)-len(parts[5])-1], nil
+	return c, s[:len(s)-len(f[5])-1], nil
 }
 
 // Verify checks that s is a genuine grant to play want at now: well
@@ -234,7 +258,8 @@ func Parse(s string) (c Claims, sig []byte, signed string, err error) {
 // is always ErrBadSignature, whatever its scope and expiry. The claims are
 // returned only with a nil error.
 func Verify(s string, keys KeyRing, want Scope, now time.Time) (Claims, error) {
-	c, sig, signed, err := Parse(s)
+	var sig [sha256.Size]byte
+	c, signed, err := parse(s, &sig)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -245,7 +270,7 @@ func Verify(s string, keys KeyRing, want Scope, now time.Time) (Claims, error) {
 	if len(key) < KeySize {
 		return Claims{}, fmt.Errorf("%w: key %s is %d bytes, too short to trust", ErrUnknownKey, c.KeyID, len(key))
 	}
-	if !hmac.Equal(sig, mac(key, signed)) {
+	if !hmac.Equal(sig[:], mac(key, signed)) {
 		return Claims{}, ErrBadSignature
 	}
 	if c.Scope != want {
@@ -273,7 +298,7 @@ func NewKey() (id string, key []byte, err error) {
 // parseUnix reads unix seconds from 1 to maxUnix, spelled without sign or
 // leading zeros.
 func parseUnix(s string) (int64, bool) {
-	if s == "" || s[0] == '0' || len(s) > len(strconv.Itoa(maxUnix)) {
+	if s == "" || s[0] == '0' || len(s) > unixLen {
 		return 0, false
 	}
 	for i := range len(s) {

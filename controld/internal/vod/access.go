@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -30,7 +31,7 @@ type Access interface {
 
 // Gate slows down addresses that fail authentication (auth.Gate).
 type Gate interface {
-	ClientAddr(remoteAddr string, xff []string) netip.Addr
+	ClientAddrOf(peer net.Addr, xff []string) netip.Addr
 	Blocked(addr netip.Addr) (time.Duration, bool)
 	Failed(addr netip.Addr, reason string, err error)
 }
@@ -46,7 +47,7 @@ func (s *Server) clientAddr(ctx *fasthttp.RequestCtx, g Gate) netip.Addr {
 			xff = append(xff, string(v))
 		}
 	})
-	return g.ClientAddr(ctx.RemoteAddr().String(), xff)
+	return g.ClientAddrOf(ctx.RemoteAddr(), xff)
 }
 
 // mayWatch decides whether the request may play scope (a source's live
@@ -118,7 +119,14 @@ func withGrant(pl []byte, g string) []byte {
 	if g == "" {
 		return pl
 	}
-	out := make([]byte, 0, len(pl)+bytes.Count(pl, []byte("\n"))*(len(g)+8))
+	return appendWithGrant(make([]byte, 0, grantedLen(pl, g)), pl, g)
+}
+
+// appendWithGrant appends withGrant(pl, g) to out; g is not "".
+func appendWithGrant(out, pl []byte, g string) []byte {
+	// A live playlist has no URI attributes: its tag lines are copied
+	// without looking into each.
+	tagURIs := bytes.Contains(pl, attrURI)
 	for len(pl) > 0 {
 		line, rest, nl := pl, []byte(nil), false
 		if i := bytes.IndexByte(pl, '\n'); i >= 0 {
@@ -131,8 +139,10 @@ func withGrant(pl []byte, g string) []byte {
 		case body[0] != '#':
 			out = appendURI(out, body, g)
 			out = append(out, line[len(body):]...)
-		default:
+		case tagURIs:
 			out = appendTagURIs(out, line, g)
+		default:
+			out = append(out, line...)
 		}
 		if nl {
 			out = append(out, '\n')
@@ -141,6 +151,30 @@ func withGrant(pl []byte, g string) []byte {
 	}
 	return out
 }
+
+// grantedLen bounds the length of withGrant(pl, g), for its one
+// allocation: a live playlist has a tag line or two per URI, so counting
+// every line, as URIs, would reserve about three times what is written.
+// Every grant added goes to a line that is not a tag (at most the lines
+// not starting with '#') or into a URI="…" attribute (at most the
+// occurrences of URI=").
+func grantedLen(pl []byte, g string) int {
+	if len(pl) == 0 {
+		return 0
+	}
+	lines := bytes.Count(pl, newline) + 1
+	tags := bytes.Count(pl, newlineTag)
+	if pl[0] == '#' {
+		tags++
+	}
+	uris := lines - tags + bytes.Count(pl, attrURI)
+	return len(pl) + uris*(len("?"+api.GrantParam+"=")+len(g))
+}
+
+var (
+	newline    = []byte("\n")
+	newlineTag = []byte("\n#")
+)
 
 func appendURI(out, uri []byte, g string) []byte {
 	out = append(out, uri...)

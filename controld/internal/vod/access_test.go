@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -84,8 +86,8 @@ type fakeGate struct {
 	blocked int
 }
 
-func (g *fakeGate) ClientAddr(remoteAddr string, _ []string) netip.Addr {
-	ap, err := netip.ParseAddrPort(remoteAddr)
+func (g *fakeGate) ClientAddrOf(peer net.Addr, _ []string) netip.Addr {
+	ap, err := netip.ParseAddrPort(peer.String())
 	if err != nil {
 		return netip.Addr{}
 	}
@@ -341,6 +343,70 @@ func TestPlaybackWithAGrant(t *testing.T) {
 	}
 	if f := g.play.failures(); len(f) != 0 {
 		t.Errorf("gate failures %v for good grants", f)
+	}
+}
+
+// A playlist with a grant is written into the response's body buffer,
+// which the connection keeps for its next answer: answers of other lengths
+// and grants on one connection leave nothing of each other behind, and a
+// playlist too long to keep there is answered all the same.
+func TestPlaylistsWithGrantsOnOneConnection(t *testing.T) {
+	g := startGuarded(t)
+	var segs []hls.LiveSegment
+	for i := range 2000 {
+		segs = append(segs, hls.LiveSegment{URI: strconv.Itoa(1700000000000+i) + ".ts", Duration: 2})
+	}
+	g.recs.playlists["rec-long"] = recording.Playlist{Body: hls.RenderRecording(segs, true)}
+	if n := len(g.recs.playlists["rec-long"].Body); n <= 32<<10 {
+		t.Fatalf("the long recording's playlist is %d bytes: not long enough", n)
+	}
+	plays := []struct {
+		path  string
+		scope grant.Scope
+	}{
+		{api.LivePlaylistPath("cam"), grant.SourceScope("id-cam")},
+		{api.RecordingPlaylistPath("rec-done"), grant.RecordingScope("rec-done")},
+		{api.LivePlaylistPath("fast"), grant.SourceScope("id-fast")},
+		{api.RecordingPlaylistPath("rec-long"), grant.RecordingScope("rec-long")},
+	}
+	// One connection: the requests follow each other on it.
+	tr := &http.Transport{MaxConnsPerHost: 1}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	first := map[string]string{}
+	for round := range 3 {
+		for _, p := range plays {
+			gr := sign(t, p.scope, issuer, g.now.Add(time.Duration(round+1)*time.Hour))
+			req, err := http.NewRequest(http.MethodGet, g.base+withQuery(p.path, gr), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %d, %v\n%s", p.path, resp.StatusCode, err, b)
+			}
+			if resp.ContentLength != int64(len(b)) {
+				t.Errorf("GET %s: Content-Length %d, %d bytes", p.path, resp.ContentLength, len(b))
+			}
+			// The same playlist as the first time, with this round's grant.
+			body := strings.ReplaceAll(string(b), gr, "GRANT")
+			if strings.Contains(body, api.GrantParam+"=1.") {
+				t.Errorf("GET %s (round %d) carries another grant:\n%s", p.path, round, b)
+			}
+			if round == 0 {
+				first[p.path] = body
+				if n := strings.Count(body, "?"+api.GrantParam+"=GRANT\n"); n == 0 {
+					t.Errorf("GET %s: no URI with the grant:\n%s", p.path, b)
+				}
+			} else if body != first[p.path] {
+				t.Errorf("GET %s (round %d):\n%s\nwant, with its grant:\n%s", p.path, round, body, first[p.path])
+			}
+		}
 	}
 }
 

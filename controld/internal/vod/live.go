@@ -28,17 +28,12 @@ func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
 	if !ok {
 		return
 	}
-	pl = withGrant(pl, g)
 	h := &ctx.Response.Header
 	h.SetContentTypeBytes(playlistType)
 	h.SetCanonical(hCacheControl, ls.CacheControl())
-	if ctx.IsHead() {
-		h.SetContentLength(len(pl))
-		ctx.Response.SkipBody = true
-	} else {
-		// The rendered playlist is immutable: hand it over without a copy.
-		ctx.Response.SetBodyRaw(pl)
-	}
+	// The rendered playlist is immutable: without a grant it is handed
+	// over without a copy.
+	setPlaylist(ctx, pl, g)
 	s.m.LivePlaylists.Inc()
 	ls.Viewed(ctx.Time()) // the time fasthttp took when the request came in
 }

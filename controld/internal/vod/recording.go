@@ -25,7 +25,6 @@ func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
 		s.recordingError(ctx, id, err)
 		return
 	}
-	pl.Body = withGrant(pl.Body, g)
 	h := &ctx.Response.Header
 	h.SetContentTypeBytes(playlistType)
 	if pl.Active {
@@ -33,12 +32,7 @@ func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
 	} else {
 		h.SetCanonical(hCacheControl, vRecDone)
 	}
-	if ctx.IsHead() {
-		h.SetContentLength(len(pl.Body))
-		ctx.Response.SkipBody = true
-	} else {
-		ctx.Response.SetBodyRaw(pl.Body)
-	}
+	setPlaylist(ctx, pl.Body, g)
 	s.m.PlaylistsServed.WithLabelValues("recording").Inc()
 }
 

@@ -48,6 +48,39 @@ func preflight(ctx *fasthttp.RequestCtx) {
 	ctx.SetStatusCode(http.StatusNoContent)
 }
 
+// maxKeptPlaylist bounds a playlist written with its grant into the
+// response's own body buffer, which stays with the connection: a longer
+// one (a long recording's) is allocated for its answer alone.
+const maxKeptPlaylist = 32 << 10
+
+// setPlaylist answers playlist pl (immutable), with grant g added to its
+// URIs (withGrant) unless g is "". Without a grant pl goes out as it is;
+// with one it is written into the response's body buffer, which fasthttp
+// keeps from one request to the next on a connection, so a player
+// reloading a live playlist costs no allocation for it.
+func setPlaylist(ctx *fasthttp.RequestCtx, pl []byte, g string) {
+	switch {
+	case g == "":
+	case len(pl) <= maxKeptPlaylist:
+		buf := ctx.Response.SwapBody(nil)
+		buf = appendWithGrant(buf[:0], pl, g)
+		ctx.Response.SwapBody(buf)
+		if ctx.IsHead() {
+			ctx.Response.Header.SetContentLength(len(buf))
+			ctx.Response.SkipBody = true
+		}
+		return
+	default:
+		pl = withGrant(pl, g)
+	}
+	if ctx.IsHead() {
+		ctx.Response.Header.SetContentLength(len(pl))
+		ctx.Response.SkipBody = true
+	} else {
+		ctx.Response.SetBodyRaw(pl)
+	}
+}
+
 // serveSegment answers a segment held in memory or opened as a file. open
 // returns the whole segment as a reader of its own; readAt reads part of
 // it for a Range request. Segment names are never reused, so the bytes

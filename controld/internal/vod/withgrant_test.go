@@ -62,6 +62,11 @@ func TestWithGrant(t *testing.T) {
 	if got := withGrant(nil, ""); got != nil {
 		t.Errorf("withGrant(nil, \"\") = %q", got)
 	}
+	// Appended to what is there, as a response's body buffer holds it.
+	buf := append(make([]byte, 0, 4), "old"...)
+	if got := appendWithGrant(buf[:1], pl, "G"); string(got) != "o#EXTINF:2,\n1.ts?grant=G\n" {
+		t.Errorf("appendWithGrant after %q: %q", buf[:1], got)
+	}
 }
 
 // FuzzWithGrant: whatever the playlist, only URIs change, each by the
@@ -86,7 +91,8 @@ func FuzzWithGrant(f *testing.F) {
 }
 
 // checkWithGrant checks out against withGrant's promises for in and g:
-// without a grant, out is in; with one, out has as many lines as in, blank
+// without a grant, out is in; with one, out fits the buffer grantedLen
+// sized, has as many lines as in, blank
 // and tag lines without URI attributes unchanged, and every URI (a line
 // that is not a tag, or a URI="…" attribute) ends with the grant
 // parameter, with nothing else changed.
@@ -97,6 +103,10 @@ func checkWithGrant(t *testing.T, in []byte, g string, out []byte) {
 			t.Fatalf("without a grant: %q, want %q", out, in)
 		}
 		return
+	}
+	// One allocation, of grantedLen, never grown by an append.
+	if want := grantedLen(in, g); cap(out) != want || len(out) > want {
+		t.Fatalf("%d bytes out in a buffer of %d, want a buffer of grantedLen's %d", len(out), cap(out), want)
 	}
 	inLines, outLines := strings.Split(string(in), "\n"), strings.Split(string(out), "\n")
 	if len(inLines) != len(outLines) {
