@@ -122,7 +122,9 @@ func (b *Broker) Subscribe(filter string, id int, h Handler) error {
 func (b *Broker) DisconnectEdge(edge string) int {
 	n := 0
 	for _, cl := range b.srv.Clients.GetAll() {
-		if cl.Net.Inline || string(cl.Properties.Username) != edge {
+		// A session already closed (its connection's teardown not yet
+		// done, or kept for a client gone offline) has nothing to cut.
+		if cl.Net.Inline || cl.Closed() || string(cl.Properties.Username) != edge {
 			continue
 		}
 		_ = b.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
