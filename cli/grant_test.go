@@ -55,3 +55,12 @@ func TestRecURL(t *testing.T) {
 	}
 	wantErr(t, runCLI(t, fc, "rec", "url", "nope"), 1, `recording "nope" not found: see lmx rec ls`)
 }
+
+// TestExpiryRounds: a grant's expiry is whole seconds, a little under the
+// TTL asked; "in 2h" is what the user asked for, not "in 1h".
+func TestExpiryRounds(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 600_000_000, time.UTC)
+	if got := expiry(now.Add(2*time.Hour).Truncate(time.Second), now); got != "in 2h" {
+		t.Errorf("expiry 2 h less 0.6 s away = %q, want \"in 2h\"", got)
+	}
+}

@@ -46,7 +46,8 @@ func expiry(t, now time.Time) string {
 	case t.IsZero():
 		return "never"
 	case t.After(now):
-		return "in " + shortDuration(t.Sub(now))
+		// Rounded: an expiry stored in whole seconds is a little under the TTL asked.
+		return "in " + shortDuration(t.Sub(now).Round(time.Minute))
 	default:
 		return age(t, now)
 	}
