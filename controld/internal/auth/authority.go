@@ -336,6 +336,13 @@ func (a *Authority) live(id string, now time.Time) (*tokenEntry, bool) {
 	return e, true
 }
 
+// TokenValid reports whether the token with id still works (not revoked,
+// not expired): what a long-lived request (an event stream) asks again.
+func (a *Authority) TokenValid(id string) bool {
+	_, ok := a.live(id, a.now())
+	return ok
+}
+
 // Allow checks that p may do perm.
 func Allow(p Principal, perm Permission) error {
 	if p.Can(perm) {

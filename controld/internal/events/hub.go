@@ -99,10 +99,18 @@ func (h *Hub) unsubscribe(ch chan []byte) {
 // ServeHTTP streams events to a follower nobody owns (auth off).
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.Serve(w, r, "") }
 
-// Serve streams events until the client goes away, the hub closes or
-// owner's token is revoked (CloseOwner). The first frame is "hello", so a
-// client knows the stream is live.
+// Serve streams events to a follower whose token is owner; see ServeFor.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner string) {
+	h.ServeFor(w, r, owner, time.Time{}, nil)
+}
+
+// ServeFor streams events until the client goes away, the hub closes,
+// owner's token is revoked (CloseOwner), or the token expires (until; zero
+// for never). valid, when set, is asked once the stream is registered (a
+// revocation between the caller's check and the registration would
+// otherwise leave it open) and on every keep-alive. The first frame is
+// "hello", so a client knows the stream is live.
+func (h *Hub) ServeFor(w http.ResponseWriter, r *http.Request, owner string, until time.Time, valid func() bool) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		envelope.Fail(w, r, http.StatusInternalServerError, "streaming not supported by this connection", "")
@@ -110,6 +118,16 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner string) {
 	}
 	ch, f := h.subscribe(owner)
 	defer h.unsubscribe(ch)
+	if valid != nil && !valid() {
+		envelope.Fail(w, r, http.StatusUnauthorized, "the token was revoked", "")
+		return
+	}
+	var expired <-chan time.Time
+	if !until.IsZero() {
+		t := time.NewTimer(time.Until(until))
+		defer t.Stop()
+		expired = t.C
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-cache")
@@ -128,12 +146,17 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner string) {
 			return
 		case <-f.kicked:
 			return
+		case <-expired:
+			return
 		case frame := <-ch:
 			if _, err := w.Write(frame); err != nil {
 				return
 			}
 			fl.Flush()
 		case <-ping.C:
+			if valid != nil && !valid() {
+				return
+			}
 			// A comment line keeps proxies from closing an idle stream.
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
 				return

@@ -30,11 +30,13 @@ type Access interface {
 	EdgeNames() []string
 	MintGrant(by auth.Principal, scope grant.Scope, ttl time.Duration) (string, time.Time, error)
 	SetPublic(sourceID string, public bool)
+	TokenValid(tokenID string) bool
 }
 
-// EventStream serves GET /v1/events to a follower whose token is owner.
+// EventStream serves GET /v1/events to a follower whose token is owner,
+// until that token expires (until) or is no longer valid.
 type EventStream interface {
-	Serve(w http.ResponseWriter, r *http.Request, owner string)
+	ServeFor(w http.ResponseWriter, r *http.Request, owner string, until time.Time, valid func() bool)
 }
 
 // JoinInfo is how edges reach this control node, for join tokens.
@@ -89,7 +91,11 @@ func (a *API) whoami(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 }
 
 func (a *API) events(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	a.d.Stream.Serve(w, r, p.TokenID)
+	var valid func() bool
+	if a.d.Access != nil && p.TokenID != "" {
+		valid = func() bool { return a.d.Access.TokenValid(p.TokenID) }
+	}
+	a.d.Stream.ServeFor(w, r, p.TokenID, p.Expires, valid)
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request, _ auth.Principal) {

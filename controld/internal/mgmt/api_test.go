@@ -73,7 +73,9 @@ const publicURL = "https://tv.example"
 // streamFunc is an mgmt.EventStream made of a function.
 type streamFunc func(w http.ResponseWriter, r *http.Request, owner string)
 
-func (f streamFunc) Serve(w http.ResponseWriter, r *http.Request, owner string) { f(w, r, owner) }
+func (f streamFunc) ServeFor(w http.ResponseWriter, r *http.Request, owner string, _ time.Time, _ func() bool) {
+	f(w, r, owner)
+}
 
 type node struct {
 	url     string

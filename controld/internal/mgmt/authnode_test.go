@@ -39,7 +39,7 @@ type ownerStream struct {
 	owners []string
 }
 
-func (o *ownerStream) Serve(w http.ResponseWriter, _ *http.Request, owner string) {
+func (o *ownerStream) ServeFor(w http.ResponseWriter, _ *http.Request, owner string, _ time.Time, _ func() bool) {
 	o.mu.Lock()
 	o.owners = append(o.owners, owner)
 	o.mu.Unlock()
