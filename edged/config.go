@@ -30,7 +30,7 @@ type Config struct {
 	// Name identifies the edge to the control node (default: host name).
 	Name string `name:"name" env:"LMX_EDGE_NAME" help:"Edge name the control node knows this agent by (default: host name)."`
 	// Listen is where ffmpeg pushes playlists.
-	Listen string `name:"listen" env:"LMX_EDGE_LISTEN" default:":9080" help:"Address for ffmpeg's playlist pushes (POST /v1/playlist)."`
+	Listen string `name:"listen" env:"LMX_EDGE_LISTEN" default:"127.0.0.1:9080" help:"Address for ffmpeg's playlist pushes (POST /v1/playlist). Loopback by default: ffmpeg writes the segments on this machine, so it pushes from here too; open it wider (e.g. :9080) only on purpose, as anyone who reaches it can push."`
 	// Controld is the control node's host; it sets MQTT and Ingest to their default ports.
 	Controld string `name:"controld" env:"LMX_CONTROLD" help:"Control node host (or host:mqtt-port); implies --mqtt mqtt://HOST:1883 and --ingest http://HOST:8081."`
 	// MQTT is the control node's broker URL.
@@ -97,7 +97,7 @@ type Config struct {
 // tests) start from it and set what they need.
 func DefaultConfig() Config {
 	return Config{
-		Listen:           netaddr.Listen(netaddr.EdgeIngestPort),
+		Listen:           "127.0.0.1:" + strconv.Itoa(netaddr.EdgeIngestPort),
 		Buffer:           120 * time.Second,
 		BufferBytes:      256 << 20,
 		MaxPlaylistBytes: 1 << 20,
