@@ -238,9 +238,9 @@ build() {
 # with --cache-size CONTROLD_CACHE (none when empty: controld's default) and
 # the arguments in CONTROLD_ARGS (an array, empty by default) added.
 # Access control is off (--auth none) unless BENCH_AUTH=on: the benchmarks
-# measure the media path, and the edges they start dial in without a join
-# (the grant check's own cost is measured by the grant and vod Go
-# benchmarks; see docs/benchmarks.md).
+# measure the media path. With BENCH_AUTH=on (serve only) the edge joins
+# with a token from `lmx edge add`, and wrk plays signed URLs (nginx gets
+# the same URLs and serves the same, signed, playlist bytes).
 # Sets API, VOD, MQTT and CONTROLD_PID.
 CONTROLD_ARGS=()
 BENCH_AUTH=${BENCH_AUTH:-none}
@@ -257,6 +257,7 @@ start_controld() {
 			--api-listen "127.0.0.1:$API" --vod-listen "127.0.0.1:$VOD" --mqtt-listen "127.0.0.1:$MQTT" \
 			${CONTROLD_CACHE:+--cache-size "$CONTROLD_CACHE"} --auth "$BENCH_AUTH" --log-level warn "${CONTROLD_ARGS[@]}" >"$OUT/$name-controld.log" 2>&1 &
 		CONTROLD_PID=$!
+		CONTROLD_DATA=$WORK/$name-data
 		PIDS+=("$CONTROLD_PID")
 		started "$CONTROLD_PID" "$OUT/$name-controld.log" "http://127.0.0.1:$VOD/healthz" "http://127.0.0.1:$API/healthz" && return 0
 	done
@@ -271,8 +272,15 @@ start_edge() {
 	mkdir -p "$segdir"
 	for try in 1 2 3; do
 		freeport EDGE
+		local join=()
+		if [ "$BENCH_AUTH" = on ]; then
+			# As an operator would: lmx edge add on the control node's
+			# machine (it finds the node and its token in the data dir).
+			join=(--join "$(LMX_DATA_DIR=$CONTROLD_DATA "$BIN/lmx" edge add "$name" --host 127.0.0.1 --json |
+				sed -n 's/.*"join_token": *"\([^"]*\)".*/\1/p')" --state-dir "$WORK/$name-state")
+		fi
 		"$@" "$BIN/lmx-edge" --name "$name" --listen "127.0.0.1:$EDGE" \
-			--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" \
+			--mqtt "mqtt://127.0.0.1:$MQTT" --ingest "http://127.0.0.1:$VOD" "${join[@]}" \
 			--allow-dir "$segdir" --log-level warn >"$OUT/$name-edge.log" 2>&1 &
 		EDGE_PID=$!
 		PIDS+=("$EDGE_PID")
@@ -393,6 +401,10 @@ bench_serve() {
 	start_controld serve env GOMAXPROCS=1 "${PIN_SERVER[@]}"
 	local cpid=$CONTROLD_PID cvod=$VOD
 	start_edge bench-edge "$segdir" "${PIN_CLIENT[@]}"
+	if [ "$BENCH_AUTH" = on ]; then
+		LMX_TOKEN=$(cat "$CONTROLD_DATA/admin.token")
+		export LMX_TOKEN
+	fi
 	"$BIN/lmxbench" seed -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" \
 		-dir "$segdir" -source bench-serve -www "$www" >"$OUT/serve-seed.txt"
 	local seg_path pl_path seg_bytes pl_bytes
@@ -400,6 +412,19 @@ bench_serve() {
 	pl_path=$(kv "$OUT/serve-seed.txt" PL_PATH)
 	seg_bytes=$(kv "$OUT/serve-seed.txt" SEG_BYTES)
 	pl_bytes=$(kv "$OUT/serve-seed.txt" PL_BYTES)
+	if [ "$BENCH_AUTH" = on ]; then
+		# Players with a signed URL, as `lmx source url` prints it; nginx
+		# serves the same bytes (the signed playlist) and ignores the query.
+		local signed q
+		signed=$(LMX_DATA_DIR=$CONTROLD_DATA "$BIN/lmx" source url bench-serve --ttl 24h 2>/dev/null)
+		q=${signed#*\?}
+		[ -n "$q" ] && [ "$q" != "$signed" ] || die "no signed URL for bench-serve"
+		seg_path="$seg_path?$q"
+		pl_path="$pl_path?$q"
+		unset LMX_TOKEN
+		curl -sS -o "$www/v1/vod/live/bench-serve/vid.m3u8" "http://127.0.0.1:$cvod$pl_path" || die "the signed playlist"
+		pl_bytes=$(stat -c %s "$www/v1/vod/live/bench-serve/vid.m3u8")
+	fi
 	log "serve: live $seg_path ($seg_bytes bytes), playlist $pl_bytes bytes"
 	# The edge is not needed any more: only the servers stay, on the same core.
 	stop_pid "$EDGE_PID"
@@ -411,8 +436,8 @@ bench_serve() {
 	curl -sS -D - -o /dev/null "http://127.0.0.1:$cvod$pl_path" >>"$OUT/serve-headers-controld.txt"
 	curl -sS -D - -o /dev/null "http://127.0.0.1:$nport$seg_path" >"$OUT/serve-headers-nginx.txt"
 	curl -sS -D - -o /dev/null "http://127.0.0.1:$nport$pl_path" >>"$OUT/serve-headers-nginx.txt"
-	cmp -s <(curl -s "http://127.0.0.1:$nport$seg_path") "$www$seg_path" || die "nginx serves other bytes"
-	cmp -s <(curl -s "http://127.0.0.1:$cvod$seg_path") "$www$seg_path" || die "the control node serves other bytes"
+	cmp -s <(curl -s "http://127.0.0.1:$nport$seg_path") "$www${seg_path%%\?*}" || die "nginx serves other bytes"
+	cmp -s <(curl -s "http://127.0.0.1:$cvod$seg_path") "$www${seg_path%%\?*}" || die "the control node serves other bytes"
 
 	# One line per round and kind: RPS MBPS SERVER_CPU for each server.
 	local r f=$OUT/serve-rounds.txt

@@ -226,6 +226,18 @@ func (p *pusher) writeAndPush(i int) error {
 	return p.push(i)
 }
 
+// tokenTransport sends LMX_TOKEN, when set, as the bearer of every request
+// (a control node with access control on; see BENCH_AUTH in bench/run.sh).
+type tokenTransport struct{ base http.RoundTripper }
+
+func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if tok := os.Getenv("LMX_TOKEN"); tok != "" && req.Header.Get("Authorization") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return t.base.RoundTrip(req)
+}
+
 func get(hc *http.Client, url string) (int, []byte, error) {
 	resp, err := hc.Get(url)
 	if err != nil {
@@ -312,7 +324,7 @@ func cmdSeed(args []string) error {
 	dur := fs.Float64("dur", 6, "segment duration (s)")
 	www := fs.String("www", "", "nginx document root to copy the served bytes into")
 	_ = fs.Parse(args)
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: tokenTransport{http.DefaultTransport}}
 	p := &pusher{edge: *edge, source: *source, dir: *dir, size: *size, dur: *dur, window: 5, keepFiles: 10, hc: hc,
 		pdtBase: time.Now().Add(-time.Hour).Truncate(time.Second)}
 	// The first push registers the source; three are buffered at the edge.
