@@ -176,13 +176,6 @@ func (s *Store) SetSourceEdge(ctx context.Context, id, edge string) (Source, err
 	return s.updateSource(ctx, id, func(src *Source) { src.Edge = edge })
 }
 
-// SetSourcePublic opens (true) or closes (false) playback of the source with
-// the given id to anyone without a grant and returns the source. UpdatedAt
-// changes only when Public does.
-func (s *Store) SetSourcePublic(ctx context.Context, id string, public bool) (Source, error) {
-	return s.updateSource(ctx, id, func(src *Source) { src.Public = public })
-}
-
 // updateSource applies change to the source with the given id and stores the
 // result if it differs.
 func (s *Store) updateSource(ctx context.Context, id string, change func(*Source)) (Source, error) {

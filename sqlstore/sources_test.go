@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -248,21 +249,21 @@ func TestSourcePublic(t *testing.T) {
 	if src.Public {
 		t.Errorf("a new source is public: %+v", src)
 	}
-	pub, err := s.SetSourcePublic(ctx, src.ID, true)
+	pub, err := setPublic(ctx, s, src.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := src
 	want.Public, want.UpdatedAt = true, pub.UpdatedAt
 	if pub != want || pub.UpdatedAt.Before(src.UpdatedAt) {
-		t.Errorf("SetSourcePublic(true) = %+v, want %+v", pub, want)
+		t.Errorf("UpdateSource(public=true) = %+v, want %+v", pub, want)
 	}
 	if got, _ := s.GetSource(ctx, "cam"); got != pub {
 		t.Errorf("stored %+v, returned %+v", got, pub)
 	}
-	again, err := s.SetSourcePublic(ctx, src.ID, true)
+	again, err := setPublic(ctx, s, src.ID, true)
 	if err != nil || again != pub {
-		t.Errorf("SetSourcePublic(true) again = %+v, %v; want unchanged %+v", again, err, pub)
+		t.Errorf("UpdateSource(public=true) again = %+v, %v; want unchanged %+v", again, err, pub)
 	}
 
 	// Every other change and every listing keeps Public.
@@ -289,9 +290,9 @@ func TestSourcePublic(t *testing.T) {
 		}
 	}
 
-	off, err := s.SetSourcePublic(ctx, src.ID, false)
+	off, err := setPublic(ctx, s, src.ID, false)
 	if err != nil || off.Public {
-		t.Errorf("SetSourcePublic(false) = %+v, %v", off, err)
+		t.Errorf("UpdateSource(public=false) = %+v, %v", off, err)
 	}
 	// CreateSource keeps Public as given.
 	if got, err := s.CreateSource(ctx, Source{Name: "open", Public: true}); err != nil || !got.Public {
@@ -300,8 +301,13 @@ func TestSourcePublic(t *testing.T) {
 		t.Errorf("stored %+v, returned %+v", stored, got)
 	}
 
-	_, err = s.SetSourcePublic(ctx, "missing", true)
+	_, err = setPublic(ctx, s, "missing", true)
 	wantErr(t, err, ErrNotFound, `source "missing"`)
-	_, err = s.SetSourcePublic(ctx, "cam", true) // an id, not a name
+	_, err = setPublic(ctx, s, "cam", true) // an id, not a name
 	wantErr(t, err, ErrNotFound, `source "cam"`)
+}
+
+// setPublic is UpdateSource changing Public only, as PATCH /v1/source does.
+func setPublic(ctx context.Context, s *Store, id string, public bool) (Source, error) {
+	return s.UpdateSource(ctx, id, SourceChange{Public: &public})
 }

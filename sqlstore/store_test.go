@@ -509,7 +509,7 @@ func TestMigrateAccessUpgradesAnInitDatabase(t *testing.T) {
 	if src != want {
 		t.Errorf("source after the upgrade = %+v, want %+v", src, want)
 	}
-	pub, err := s.SetSourcePublic(ctx, "s-1", true)
+	pub, err := setPublic(ctx, s, "s-1", true)
 	if err != nil || !pub.Public {
 		t.Errorf("SetSourcePublic after the upgrade = %+v, %v", pub, err)
 	}
