@@ -44,11 +44,11 @@ type importRule struct {
 var controldAllowed = []string{
 	"api", "broker", "broker/client", "broker/embedded", "hls",
 	"sqlstore", "objstore", "internal/bytesize", "internal/netaddr",
-	"internal/tlsca", "internal/tlspin", "internal/secret",
+	"internal/tlsca", "internal/tlspin", "internal/secret", "internal/redact", "internal/pullurl",
 }
 
 // edgeAllowed is what the edge agent may build on.
-var edgeAllowed = []string{"broker", "broker/client", "hls", "internal/bytesize", "internal/netaddr", "internal/secret", "internal/tlspin"}
+var edgeAllowed = []string{"broker", "broker/client", "hls", "internal/bytesize", "internal/netaddr", "internal/secret", "internal/tlspin", "internal/redact", "internal/pullurl"}
 
 // importRules covers every package of the module. The rules hold for a
 // package's own (non-test) files: test files may reach further (controld's
@@ -77,6 +77,9 @@ var importRules = []importRule{
 		why: "the control node's CA and certificate files know nothing of the nodes; they only write pins the way edges read them"},
 	{pkg: "internal/secret", allow: []string{"broker"},
 		why: "the formats of secrets and join tokens are read by the edge binary and by the control node; they build on the MQTT contract's name rules and nothing else"},
+	{pkg: "internal/redact", why: "camera credentials are masked the same way by the edge, the control node and the CLI, so the package is a leaf"},
+	{pkg: "internal/pullurl", allow: []string{"internal/redact"},
+		why: "which camera URLs ffmpeg may read is checked by the control node and again by the edge; it masks what it quotes and knows nothing else"},
 	{pkg: "internal/humanfmt", allow: []string{"api"},
 		why: "formats API values for people for both cli and tui, so it may import neither"},
 	{pkg: "controld", allow: append(slices.Clone(controldAllowed), "controld/internal/..."),
@@ -107,7 +110,7 @@ var importRules = []importRule{
 		why: "ingest feeds live windows and recordings; it knows no HTTP stack (the listener hands it an Upload)"},
 	{pkg: "controld/internal/vod", allow: []string{"api", "broker", "sqlstore", "controld/internal/auth", "controld/internal/grant", "controld/internal/envelope", "controld/internal/ingest", "controld/internal/live", "controld/internal/metrics", "controld/internal/recording"},
 		why: "the playback and ingest listener serves live windows and recordings, checked against access control, and hands uploads to ingest; it holds no state of its own"},
-	{pkg: "controld/internal/mgmt", allow: []string{"api", "broker", "sqlstore", "internal/secret", "controld/internal/auth", "controld/internal/grant", "controld/internal/envelope", "controld/internal/live", "controld/internal/recording"},
+	{pkg: "controld/internal/mgmt", allow: []string{"api", "broker", "sqlstore", "internal/secret", "internal/redact", "internal/pullurl", "controld/internal/auth", "controld/internal/grant", "controld/internal/envelope", "controld/internal/live", "controld/internal/recording"},
 		why: "the management API changes state through the store, access control and the components' small interfaces, never through the listener or ingest"},
 	{pkg: "edged", allow: edgeAllowed,
 		why: "the edge agent ships in the small lmx-edge binary and reaches the control node only over MQTT and HTTP: no control node, store, API or TUI"},
@@ -479,6 +482,8 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./internal/tlspin", "certificate pinning is linked into the smallest edge binary"},
 		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
 		{"./internal/secret", "the secret and join-token formats are linked into the smallest edge binary"},
+		{"./internal/redact", "credential masking is linked into the smallest edge binary"},
+		{"./internal/pullurl", "pull URL checks are linked into the smallest edge binary"},
 		{"./controld/internal/grant", "playback grants are signed and checked with crypto/hmac and crypto/sha256 alone"},
 	} {
 		g := listDeps(t, nil, c.pkg)

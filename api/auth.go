@@ -173,4 +173,18 @@ type SourceUpdate struct {
 	Edge *string `json:"edge,omitempty"`
 	// Description replaces the description.
 	Description *string `json:"description,omitempty"`
+	// PullURL sets what the bound edge's ffmpeg reads; "" stops pulling.
+	PullURL *string `json:"pull_url,omitempty"`
+	// OnDemand turns on-demand upload on or off.
+	OnDemand *bool `json:"on_demand,omitempty"`
+	// IdleSeconds is how long an on-demand source uploads after the last
+	// playlist request; 0 is the node's default.
+	IdleSeconds *int `json:"idle_seconds,omitempty"`
+	// Record is RecordOff or RecordAlways.
+	Record *string `json:"record,omitempty"`
+	// RecordChunkSeconds is the continuous-recording chunk; 0 is the node's default.
+	RecordChunkSeconds *int `json:"record_chunk_seconds,omitempty"`
+	// RetainSeconds is how long recordings are kept: 0 the node's default,
+	// RetainForever for good.
+	RetainSeconds *int64 `json:"retain_seconds,omitempty"`
 }

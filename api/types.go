@@ -81,6 +81,27 @@ type Source struct {
 	PlaybackURL string `json:"playback_url,omitempty"`
 	// Public is true when anyone may play the source without a grant.
 	Public bool `json:"public"`
+
+	// PullURL is what the bound edge's ffmpeg reads, with its password and
+	// credential-like query values masked ("" for a pushed source).
+	PullURL string `json:"pull_url,omitempty"`
+	// Pull is the edge's report on its ffmpeg for a pulled source.
+	Pull *PullState `json:"pull,omitempty"`
+	// OnDemand is true when the edge uploads live segments only while
+	// someone watches.
+	OnDemand bool `json:"on_demand"`
+	// IdleSeconds is how long an on-demand source keeps uploading after the
+	// last playlist request (the node's default when the source sets none).
+	IdleSeconds int `json:"idle_seconds,omitempty"`
+	// Awake is true while an on-demand source uploads because someone watches.
+	Awake bool `json:"awake,omitempty"`
+	// Record is RecordOff or RecordAlways.
+	Record string `json:"record"`
+	// RecordChunkSeconds is the length of one continuous-recording chunk.
+	RecordChunkSeconds int `json:"record_chunk_seconds,omitempty"`
+	// RetainSeconds is how long the source's recordings are kept: 0 for
+	// the node's default (see RetainDefault), RetainForever for good.
+	RetainSeconds int64 `json:"retain_seconds"`
 }
 
 // IsStreaming reports whether streaming is on.
@@ -94,6 +115,23 @@ type NewSource struct {
 	Description string `json:"description,omitempty"`
 	// SegmentLen is the expected segment length in seconds.
 	SegmentLen int `json:"segment_len,omitempty"`
+	// PullURL makes the edge pull the source itself with ffmpeg (rtsp://,
+	// rtsps://, rtmp://, srt://, http(s):// HLS) instead of waiting for a push.
+	PullURL string `json:"pull_url,omitempty"`
+	// Edge binds the source to an edge now (required for PullURL when more
+	// than one edge is online).
+	Edge string `json:"edge,omitempty"`
+	// OnDemand, IdleSeconds, Record, RecordChunkSeconds and RetainSeconds
+	// are as in SourceUpdate.
+	OnDemand bool `json:"on_demand,omitempty"`
+	// IdleSeconds: see SourceUpdate.
+	IdleSeconds int `json:"idle_seconds,omitempty"`
+	// Record: see SourceUpdate.
+	Record string `json:"record,omitempty"`
+	// RecordChunkSeconds: see SourceUpdate.
+	RecordChunkSeconds int `json:"record_chunk_seconds,omitempty"`
+	// RetainSeconds: see SourceUpdate.
+	RetainSeconds int64 `json:"retain_seconds,omitempty"`
 }
 
 // Edge is an edge agent as the control node knows it.
@@ -148,6 +186,8 @@ type EdgeSource struct {
 	Uploaded uint64 `json:"uploaded"`
 	// Dropped counts segments the edge could not read or upload.
 	Dropped uint64 `json:"dropped"`
+	// Pull is the edge's ffmpeg for a pulled source.
+	Pull *PullState `json:"pull,omitempty"`
 }
 
 // Recording is a recorded snippet of a source (LiveMix's shape plus lmx's fields).
@@ -184,6 +224,13 @@ type Recording struct {
 	FirstSegmentAt time.Time `json:"first_segment_at,omitzero"`
 	// LastSegmentEnd is the end of its last segment (zero if none yet).
 	LastSegmentEnd time.Time `json:"last_segment_end,omitzero"`
+	// Pinned recordings are never deleted by retention.
+	Pinned bool `json:"pinned,omitempty"`
+	// Continuous marks a chunk of continuous recording (record always).
+	Continuous bool `json:"continuous,omitempty"`
+	// ExpiresAt is when retention deletes the recording (zero: never, or
+	// not yet known while it is active).
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Gaps are the stretches with no media between its first and last
 	// segment (source offline, edge restarted); only GET /v1/recording/{id}
 	// fills them.

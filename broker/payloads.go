@@ -55,6 +55,27 @@ type SourceStatus struct {
 	Dropped uint64 `json:"dropped"`
 	// PendingRecord is how many buffered segments recordings still wait for.
 	PendingRecord int `json:"pending_record"`
+	// Pull is the ffmpeg the edge runs for a pulled source (nil otherwise).
+	Pull *PullStatus `json:"pull,omitempty"`
+}
+
+// PullStatus is the state of the ffmpeg an edge runs to pull a source. It
+// never holds the camera's credentials: LastError is masked.
+type PullStatus struct {
+	// State is "starting", "running", "backoff", "refused" or "stopped".
+	State string `json:"state"`
+	// Since is when State began.
+	Since time.Time `json:"since,omitzero"`
+	// Restarts counts ffmpeg restarts since the edge took the URL.
+	Restarts int `json:"restarts"`
+	// LastError is the last error line ffmpeg wrote, credentials masked.
+	LastError string `json:"last_error,omitempty"`
+	// Video and Audio are the codecs the camera sends.
+	Video string `json:"video,omitempty"`
+	// Audio is the camera's audio codec; "" when none or dropped.
+	Audio string `json:"audio,omitempty"`
+	// Warnings say what the edge changed or could not fix.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Desired is what the control node wants an edge to do, published retained on
@@ -73,8 +94,20 @@ type Desired struct {
 
 // DesiredSource is the desired state of one source.
 type DesiredSource struct {
-	// Stream asks the edge to upload the source's new segments.
+	// Stream asks the edge to upload the source's new segments. For an
+	// on-demand source it is true only while someone watches.
 	Stream bool `json:"stream"`
+	// Backfill asks the edge, when it starts to stream, to upload first the
+	// buffered segments of the last Backfill, so a player woken into an
+	// on-demand source gets a playable window at once.
+	Backfill Duration `json:"backfill,omitempty"`
+	// PullURL asks the edge to run ffmpeg reading this URL into its own
+	// ingest ("" for a pushed source). Only this edge's desired state
+	// carries it: it may hold the camera's credentials.
+	PullURL string `json:"pull_url,omitempty"`
+	// SegmentLen is the segment length in seconds a pull cuts (0: the
+	// edge's default).
+	SegmentLen int `json:"segment_len,omitempty"`
 	// Recordings are the active recordings of this source.
 	Recordings []DesiredRecording `json:"recordings,omitempty"`
 }
@@ -110,6 +143,12 @@ const (
 	EventEdgeAdded          = "edge.added"
 	EventEdgeRevoked        = "edge.revoked"
 	EventEdgeRestored       = "edge.restored"
+	EventPullChanged        = "source.pull"
+	EventSourceWoken        = "source.woken"
+	EventSourceIdle         = "source.idle"
+	EventRecordingPinned    = "recording.pinned"
+	EventRecordingExpired   = "recording.expired"
+	EventRetentionWarning   = "retention.warning"
 )
 
 // Event is one thing that happened, published on EventsTopic.

@@ -32,6 +32,10 @@ type Recording struct {
 	CreatedAt time.Time
 	// UpdatedAt is when the recording last changed, in UTC.
 	UpdatedAt time.Time
+	// Pinned recordings are never deleted by retention.
+	Pinned bool
+	// Continuous marks a chunk of continuous recording (--record always).
+	Continuous bool
 }
 
 // RecordingFilter narrows ListRecordings.
@@ -43,14 +47,14 @@ type RecordingFilter struct {
 }
 
 // recordingCols are the columns scanRecording reads, in order.
-const recordingCols = `id, source_id, alias, description, start_at, end_at, active, created_at, updated_at`
+const recordingCols = `id, source_id, alias, description, start_at, end_at, active, created_at, updated_at, pinned, continuous`
 
 // scanRecording reads one row of recordingCols.
 func scanRecording(r rowScanner) (Recording, error) {
 	var rec Recording
 	var start, created, updated int64
 	var end sql.NullInt64
-	if err := r.Scan(&rec.ID, &rec.SourceID, &rec.Alias, &rec.Description, &start, &end, &rec.Active, &created, &updated); err != nil {
+	if err := r.Scan(&rec.ID, &rec.SourceID, &rec.Alias, &rec.Description, &start, &end, &rec.Active, &created, &updated, &rec.Pinned, &rec.Continuous); err != nil {
 		return Recording{}, err
 	}
 	rec.StartAt, rec.EndAt = fromNanos(start), fromNullNanos(end)
@@ -101,9 +105,9 @@ func (s *Store) CreateRecording(ctx context.Context, rec Recording) (Recording, 
 		if _, err := getSourceByID(ctx, tx, rec.SourceID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			rec.ID, rec.SourceID, rec.Alias, rec.Description, toNanos(rec.StartAt), toNullNanos(rec.EndAt),
-			rec.Active, toNanos(rec.CreatedAt), toNanos(rec.UpdatedAt)); err != nil {
+			rec.Active, toNanos(rec.CreatedAt), toNanos(rec.UpdatedAt), rec.Pinned, rec.Continuous); err != nil {
 			return fmt.Errorf("sqlstore: create recording of %q: %w", rec.SourceID, err)
 		}
 		return nil
@@ -164,6 +168,30 @@ func (s *Store) StopRecording(ctx context.Context, id string, at time.Time) (Rec
 		if _, err := tx.ExecContext(ctx, `UPDATE recordings SET end_at = ?, active = 0, updated_at = ? WHERE id = ?`,
 			toNanos(rec.EndAt), toNanos(rec.UpdatedAt), id); err != nil {
 			return fmt.Errorf("sqlstore: stop recording %q: %w", id, err)
+		}
+		out = rec
+		return nil
+	})
+	return out, err
+}
+
+// SetRecordingPinned pins or unpins the recording with the given id and
+// returns it. UpdatedAt changes only when Pinned does.
+func (s *Store) SetRecordingPinned(ctx context.Context, id string, pinned bool) (Recording, error) {
+	var out Recording
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		rec, err := getRecording(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Pinned == pinned {
+			out = rec
+			return nil
+		}
+		rec.Pinned, rec.UpdatedAt = pinned, s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE recordings SET pinned = ?, updated_at = ? WHERE id = ?`,
+			rec.Pinned, toNanos(rec.UpdatedAt), id); err != nil {
+			return fmt.Errorf("sqlstore: pin recording %q: %w", id, err)
 		}
 		out = rec
 		return nil

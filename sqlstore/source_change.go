@@ -1,6 +1,9 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SourceChange is an operator's change to a source: nil fields keep their value.
 type SourceChange struct {
@@ -10,7 +13,24 @@ type SourceChange struct {
 	Edge *string
 	// Description replaces the description.
 	Description *string
+	// PullURL sets ("" clears) what the bound edge's ffmpeg reads.
+	PullURL *string
+	// OnDemand turns on-demand upload on or off.
+	OnDemand *bool
+	// Idle sets how long an on-demand source uploads after the last
+	// playlist request (0: the node's default).
+	Idle *time.Duration
+	// RecordMode sets RecordOff or RecordAlways.
+	RecordMode *string
+	// RecordChunk sets the continuous-recording chunk (0: the node's default).
+	RecordChunk *time.Duration
+	// Retain sets how long recordings are kept (0: the node's default,
+	// RetainForever: for good).
+	Retain *time.Duration
 }
+
+// Empty reports whether c changes nothing.
+func (c SourceChange) Empty() bool { return c == SourceChange{} }
 
 // UpdateSource applies c to the source with the given id in one write.
 func (s *Store) UpdateSource(ctx context.Context, id string, c SourceChange) (Source, error) {
@@ -23,6 +43,24 @@ func (s *Store) UpdateSource(ctx context.Context, id string, c SourceChange) (So
 		}
 		if c.Description != nil {
 			src.Description = *c.Description
+		}
+		if c.PullURL != nil {
+			src.PullURL = *c.PullURL
+		}
+		if c.OnDemand != nil {
+			src.OnDemand = *c.OnDemand
+		}
+		if c.Idle != nil {
+			src.Idle = *c.Idle
+		}
+		if c.RecordMode != nil {
+			src.RecordMode = *c.RecordMode
+		}
+		if c.RecordChunk != nil {
+			src.RecordChunk = *c.RecordChunk
+		}
+		if c.Retain != nil {
+			src.Retain = *c.Retain
 		}
 	})
 }

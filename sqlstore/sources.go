@@ -27,22 +27,52 @@ type Source struct {
 	Edge string
 	// Public tells whether anyone may play the source without a grant.
 	Public bool
+	// PullURL is what the bound edge's ffmpeg reads ("" for a pushed
+	// source). It may hold the camera's credentials: render it with
+	// redact.URL anywhere but the edge's own desired state.
+	PullURL string
+	// OnDemand makes the edge upload live segments only while someone watches.
+	OnDemand bool
+	// Idle is how long an on-demand source keeps uploading after the last
+	// playlist request; 0 is the node's default.
+	Idle time.Duration
+	// RecordMode is RecordOff or RecordAlways.
+	RecordMode string
+	// RecordChunk is the length of one continuous-recording chunk; 0 is the
+	// node's default.
+	RecordChunk time.Duration
+	// Retain is how long the source's recordings are kept: 0 is the node's
+	// default, RetainForever keeps them.
+	Retain time.Duration
 	// CreatedAt is when the source was created, in UTC.
 	CreatedAt time.Time
 	// UpdatedAt is when the source last changed, in UTC.
 	UpdatedAt time.Time
 }
 
+// Source.RecordMode values.
+const (
+	// RecordOff records only what an operator starts.
+	RecordOff = "off"
+	// RecordAlways records continuously, one recording per chunk.
+	RecordAlways = "always"
+)
+
+// RetainForever as Source.Retain keeps the source's recordings for good.
+const RetainForever time.Duration = -1
+
 // sourceCols are the columns scanSource reads, in order.
-const sourceCols = `id, name, description, segment_len, streaming, edge, public, created_at, updated_at`
+const sourceCols = `id, name, description, segment_len, streaming, edge, public, pull_url, on_demand, idle_ns, record_mode, record_chunk_ns, retain_ns, created_at, updated_at`
 
 // scanSource reads one row of sourceCols.
 func scanSource(r rowScanner) (Source, error) {
 	var s Source
-	var created, updated int64
-	if err := r.Scan(&s.ID, &s.Name, &s.Description, &s.SegmentLen, &s.Streaming, &s.Edge, &s.Public, &created, &updated); err != nil {
+	var created, updated, idle, chunk, retain int64
+	if err := r.Scan(&s.ID, &s.Name, &s.Description, &s.SegmentLen, &s.Streaming, &s.Edge, &s.Public,
+		&s.PullURL, &s.OnDemand, &idle, &s.RecordMode, &chunk, &retain, &created, &updated); err != nil {
 		return Source{}, err
 	}
+	s.Idle, s.RecordChunk, s.Retain = time.Duration(idle), time.Duration(chunk), time.Duration(retain)
 	s.CreatedAt, s.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return s, nil
 }
@@ -54,6 +84,14 @@ func validateSource(src Source) error {
 	}
 	if src.SegmentLen < 0 {
 		return fmt.Errorf("%w source %q: segment_len %d is negative", ErrInvalid, src.Name, src.SegmentLen)
+	}
+	switch src.RecordMode {
+	case "", RecordOff, RecordAlways:
+	default:
+		return fmt.Errorf("%w source %q: record mode %q is not %q or %q", ErrInvalid, src.Name, src.RecordMode, RecordOff, RecordAlways)
+	}
+	if src.Idle < 0 || src.RecordChunk < 0 || src.Retain < RetainForever {
+		return fmt.Errorf("%w source %q: negative duration", ErrInvalid, src.Name)
 	}
 	return nil
 }
@@ -78,8 +116,13 @@ func (s *Store) CreateSource(ctx context.Context, src Source) (Source, error) {
 func insertSource(ctx context.Context, tx *sql.Tx, src Source, now time.Time) (Source, error) {
 	src.ID = uuid.NewString()
 	src.CreatedAt, src.UpdatedAt = now, now
-	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		src.ID, src.Name, src.Description, src.SegmentLen, src.Streaming, src.Edge, src.Public, toNanos(now), toNanos(now))
+	if src.RecordMode == "" {
+		src.RecordMode = RecordOff
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		src.ID, src.Name, src.Description, src.SegmentLen, src.Streaming, src.Edge, src.Public,
+		src.PullURL, src.OnDemand, int64(src.Idle), src.RecordMode, int64(src.RecordChunk), int64(src.Retain),
+		toNanos(now), toNanos(now))
 	if isUniqueViolation(err) {
 		return Source{}, fmt.Errorf("source %q: %w: name already exists", src.Name, ErrConflict)
 	}
@@ -150,18 +193,23 @@ func (s *Store) DeleteSource(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE source_id = ?`, id).Scan(&n); err != nil {
-			return fmt.Errorf("sqlstore: delete source %q: %w", src.Name, err)
-		}
-		if n > 0 {
-			return fmt.Errorf("source %q: %w: %d recording(s) reference it; delete them first", src.Name, ErrConflict, n)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("sqlstore: delete source %q: %w", src.Name, err)
-		}
-		return nil
+		return deleteSourceTx(ctx, tx, src)
 	})
+}
+
+// deleteSourceTx deletes src unless a recording references it.
+func deleteSourceTx(ctx context.Context, tx *sql.Tx, src Source) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE source_id = ?`, src.ID).Scan(&n); err != nil {
+		return fmt.Errorf("sqlstore: delete source %q: %w", src.Name, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("source %q: %w: %d recording(s) reference it; delete them first", src.Name, ErrConflict, n)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ?`, src.ID); err != nil {
+		return fmt.Errorf("sqlstore: delete source %q: %w", src.Name, err)
+	}
+	return nil
 }
 
 // SetStreaming turns streaming of the source with the given id on or off and
@@ -199,10 +247,17 @@ func saveSource(ctx context.Context, tx *sql.Tx, src Source, change func(*Source
 	if next == src {
 		return src, nil
 	}
+	if err := validateSource(next); err != nil {
+		return Source{}, err
+	}
 	next.UpdatedAt = now
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE sources SET description = ?, segment_len = ?, streaming = ?, edge = ?, public = ?, updated_at = ? WHERE id = ?`,
-		next.Description, next.SegmentLen, next.Streaming, next.Edge, next.Public, toNanos(now), next.ID); err != nil {
+		`UPDATE sources SET description = ?, segment_len = ?, streaming = ?, edge = ?, public = ?,
+		    pull_url = ?, on_demand = ?, idle_ns = ?, record_mode = ?, record_chunk_ns = ?, retain_ns = ?,
+		    updated_at = ? WHERE id = ?`,
+		next.Description, next.SegmentLen, next.Streaming, next.Edge, next.Public,
+		next.PullURL, next.OnDemand, int64(next.Idle), next.RecordMode, int64(next.RecordChunk), int64(next.Retain),
+		toNanos(now), next.ID); err != nil {
 		return Source{}, fmt.Errorf("sqlstore: update source %q: %w", src.Name, err)
 	}
 	return next, nil

@@ -176,8 +176,12 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 		return out
 	}
 	before := readApplied(s)
-	if len(before) != 2 || before[0].version != 1 || before[1].version != 2 {
-		t.Fatalf("schema_migrations = %v, want versions 1 and 2", before)
+	all, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != len(all) || before[0].version != 1 || before[len(before)-1].version != all[len(all)-1].version {
+		t.Fatalf("schema_migrations = %v, want versions 1 to %d", before, len(all))
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -208,28 +212,29 @@ func TestMigrateAppliesNewOnesInOrderAndRollsBackFailures(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	fsys := fstest.MapFS{
-		"migrations/0001_init.sql":   {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
-		"migrations/0002_access.sql": {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
-		"migrations/0004_third.sql":  {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
-		"migrations/0003_second.sql": {Data: []byte("CREATE TABLE second (a INTEGER);")},
+		"migrations/0001_init.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
+		"migrations/0002_access.sql":  {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
+		"migrations/0003_cameras.sql": {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE removed_sources (x);")},
+		"migrations/0005_third.sql":   {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
+		"migrations/0004_second.sql":  {Data: []byte("CREATE TABLE second (a INTEGER);")},
 	}
 	if err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	var n int
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 4 {
-		t.Fatalf("schema_migrations rows = %d (%v), want 4", n, err)
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 5 {
+		t.Fatalf("schema_migrations rows = %d (%v), want 5", n, err)
 	}
 
-	fsys["migrations/0005_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fifth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
+	fsys["migrations/0006_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fifth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
 	err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), "0005_bad.sql") {
+	if err == nil || !strings.Contains(err.Error(), "0006_bad.sql") {
 		t.Fatalf("migrate with a bad migration: err = %v", err)
 	}
 	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'fifth'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration left table fifth behind (%d, %v)", n, err)
 	}
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 5`).Scan(&n); err != nil || n != 0 {
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 6`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration was recorded (%d, %v)", n, err)
 	}
 }
@@ -493,7 +498,7 @@ func TestMigrateAccessUpgradesAnInitDatabase(t *testing.T) {
 	}
 	defer s.Close()
 	if !strings.Contains(logs.String(), "0002_access.sql") || strings.Contains(logs.String(), "0001_init.sql") {
-		t.Errorf("re-open should apply 0002 only: %q", logs.String())
+		t.Errorf("re-open should apply 0002 and later only: %q", logs.String())
 	}
 	for _, name := range []string{"tokens", "edge_credentials", "join_tokens", "grant_keys"} {
 		if n := tableCount(s.r, name); n != 1 {
@@ -505,7 +510,7 @@ func TestMigrateAccessUpgradesAnInitDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Source{ID: "s-1", Name: "cam", Description: "old", SegmentLen: 4, Streaming: true, Edge: "gw",
-		CreatedAt: fromNanos(10), UpdatedAt: fromNanos(20)}
+		RecordMode: RecordOff, CreatedAt: fromNanos(10), UpdatedAt: fromNanos(20)}
 	if src != want {
 		t.Errorf("source after the upgrade = %+v, want %+v", src, want)
 	}

@@ -229,7 +229,7 @@ func (t *Tracker) desired(ctx context.Context, edge string) (broker.Desired, err
 	now := t.nowFunc()
 	d := broker.Desired{V: broker.Version, Edge: edge, Generation: now.UnixNano(), Sources: map[string]broker.DesiredSource{}}
 	for _, src := range srcs {
-		ds := broker.DesiredSource{Stream: src.Streaming}
+		ds := broker.DesiredSource{Stream: src.Streaming, PullURL: src.PullURL, SegmentLen: src.SegmentLen}
 		recs, err := t.store.ListRecordings(ctx, sqlstore.RecordingFilter{SourceID: src.ID})
 		if err != nil {
 			return d, err

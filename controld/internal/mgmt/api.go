@@ -38,6 +38,9 @@ type Store interface {
 	GetRecording(ctx context.Context, id string) (sqlstore.Recording, error)
 	DeleteRecording(ctx context.Context, id string) ([]string, error)
 	RecordingSegments(ctx context.Context, id string) ([]sqlstore.RecordedSegment, error)
+	SetRecordingPinned(ctx context.Context, id string, pinned bool) (sqlstore.Recording, error)
+	DeleteSourceKeepOut(ctx context.Context, id, by string) error
+	ForgetRemovedSource(ctx context.Context, name string) error
 }
 
 // Edges is what the API needs of the edge tracker.
@@ -69,6 +72,8 @@ type Config struct {
 	PublicURL string
 	// Join is how edges reach the node, for join tokens.
 	Join JoinInfo
+	// Defaults fill what a source leaves at 0.
+	Defaults SourceDefaults
 }
 
 // Deps are the API's collaborators.

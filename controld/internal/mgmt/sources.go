@@ -13,6 +13,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/auth"
 	"github.com/lmx-video/lmx/controld/internal/envelope"
 	"github.com/lmx-video/lmx/controld/internal/grant"
+	"github.com/lmx-video/lmx/internal/redact"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
@@ -30,12 +31,65 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		envelope.Fail(w, r, http.StatusBadRequest, fmt.Sprintf("segment_len %d: must be between 0 and 60 seconds", in.SegmentLen), "")
 		return
 	}
-	src, err := a.d.Store.CreateSource(r.Context(), sqlstore.Source{Name: in.Name, Description: in.Description, SegmentLen: in.SegmentLen})
+	want := sqlstore.Source{Name: in.Name, Description: in.Description, SegmentLen: in.SegmentLen, Edge: strings.TrimSpace(in.Edge)}
+	var onDemand *bool
+	if in.OnDemand {
+		onDemand = &in.OnDemand
+	}
+	var idle, chunk *int
+	var retain *int64
+	var record *string
+	if in.IdleSeconds != 0 {
+		idle = &in.IdleSeconds
+	}
+	if in.RecordChunkSeconds != 0 {
+		chunk = &in.RecordChunkSeconds
+	}
+	if in.RetainSeconds != 0 {
+		retain = &in.RetainSeconds
+	}
+	if in.Record != "" {
+		record = &in.Record
+	}
+	change, fe := cameraChange(&in.PullURL, onDemand, idle, record, chunk, retain)
+	if fe != nil {
+		failField(w, r, fe)
+		return
+	}
+	applyChange(&want, change)
+	if want.Edge != "" {
+		if err := broker.ValidateName(want.Edge); err != nil {
+			envelope.Fail(w, r, http.StatusBadRequest, "edge: "+err.Error(), "")
+			return
+		}
+	} else if want.PullURL != "" {
+		if want.Edge, fe = a.pullEdge(r.Context()); fe != nil {
+			failField(w, r, fe)
+			return
+		}
+	}
+	// A camera added to be pulled is there to be watched: it streams from
+	// the start (an on-demand one only while someone watches).
+	want.Streaming = want.PullURL != ""
+	src, err := a.d.Store.CreateSource(r.Context(), want)
 	if err != nil {
 		a.storeError(w, r, err)
 		return
 	}
-	a.emit(broker.EventSourceAdded, broker.Event{Source: src.Name}, p)
+	if src.Streaming {
+		a.d.Live.Allow(src.ID)
+	}
+	if err := a.d.Store.ForgetRemovedSource(r.Context(), src.Name); err != nil {
+		a.logger.Warn("forget removed source", "source", src.Name, "err", err)
+	}
+	if src.Edge != "" {
+		a.d.Edges.PublishDesired(r.Context(), src.Edge)
+	}
+	detail := ""
+	if src.PullURL != "" {
+		detail = "pull " + redact.URL(src.PullURL)
+	}
+	a.emit(broker.EventSourceAdded, broker.Event{Source: src.Name, Edge: src.Edge, Detail: detail}, p)
 	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(r.Context(), src, p)})
 }
 
@@ -165,6 +219,15 @@ func (a *API) Source(ctx context.Context, src sqlstore.Source) api.Source {
 			}
 		}
 	}
+	var es *broker.SourceStatus
+	if st, _, ok := a.d.Edges.Status(src.Edge); ok {
+		for i := range st.Sources {
+			if st.Sources[i].Name == src.Name {
+				es = &st.Sources[i]
+			}
+		}
+	}
+	a.renderCamera(&out, src, es)
 	if ls, ok := a.d.Live.Get(src.ID); ok {
 		st := ls.Stats(a.now())
 		out.LastSegmentAt = st.LastSegmentAt.UTC()
@@ -182,8 +245,15 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	if in.Public == nil && in.Edge == nil && in.Description == nil {
-		envelope.Fail(w, r, http.StatusBadRequest, "nothing to change", "send public, edge or description")
+	change, fe := cameraChange(in.PullURL, in.OnDemand, in.IdleSeconds, in.Record, in.RecordChunkSeconds, in.RetainSeconds)
+	if fe != nil {
+		failField(w, r, fe)
+		return
+	}
+	change.Public, change.Edge, change.Description = in.Public, in.Edge, in.Description
+	if change.Empty() {
+		envelope.Fail(w, r, http.StatusBadRequest, "nothing to change",
+			"send public, edge, description, pull_url, on_demand, idle_seconds, record, record_chunk_seconds or retain_seconds")
 		return
 	}
 	ctx := r.Context()
@@ -203,7 +273,15 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return
 	}
 	oldEdge := src.Edge
-	src, err = a.d.Store.UpdateSource(ctx, src.ID, sqlstore.SourceChange{Public: in.Public, Edge: in.Edge, Description: in.Description})
+	if change.PullURL != nil && *change.PullURL != "" && src.Edge == "" && in.Edge == nil {
+		edge, fe := a.pullEdge(ctx)
+		if fe != nil {
+			failField(w, r, fe)
+			return
+		}
+		change.Edge = &edge
+	}
+	src, err = a.d.Store.UpdateSource(ctx, src.ID, change)
 	if err != nil {
 		a.storeError(w, r, err)
 		return
@@ -211,16 +289,15 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if a.d.Access != nil {
 		a.d.Access.SetPublic(src.ID, src.Public)
 	}
-	if in.Edge != nil && *in.Edge != oldEdge {
+	if src.Edge != oldEdge {
 		// The old owner stops, the new one starts, from their desired states.
 		a.d.Edges.PublishDesired(ctx, oldEdge)
 		a.d.Edges.PublishDesired(ctx, src.Edge)
 		a.emit(broker.EventSourceEdgeAssigned, broker.Event{Source: src.Name, Edge: src.Edge, Detail: "moved from " + oldEdge}, p)
 	}
-	detail := ""
-	if in.Public != nil {
-		detail = "public=" + strconv.FormatBool(*in.Public)
-	}
+	// Desired states carry the pull URL, on-demand and recording settings.
+	a.d.Edges.PublishDesired(ctx, src.Edge)
+	detail := changeDetail(change)
 	a.logger.Info("source changed", "source", src.Name, "by", p.Name, "change", detail)
 	a.emit(broker.EventSourceChanged, broker.Event{Source: src.Name, Edge: src.Edge, Detail: detail}, p)
 	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(ctx, src, p)})

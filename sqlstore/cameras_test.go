@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestSourceCameraFieldsRoundTrip(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam", PullURL: "rtsp://u:p@10.0.0.7/s", OnDemand: true, Idle: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.RecordMode != RecordOff {
+		t.Errorf("new source record mode = %q, want %q", src.RecordMode, RecordOff)
+	}
+	mode, chunk, retain := RecordAlways, 10*time.Minute, RetainForever
+	if _, err := s.UpdateSource(ctx, src.ID, SourceChange{RecordMode: &mode, RecordChunk: &chunk, Retain: &retain}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetSource(ctx, "cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PullURL != "rtsp://u:p@10.0.0.7/s" || !got.OnDemand || got.Idle != 30*time.Second ||
+		got.RecordMode != RecordAlways || got.RecordChunk != chunk || got.Retain != RetainForever {
+		t.Errorf("source = %+v", got)
+	}
+	bad := "sometimes"
+	if _, err := s.UpdateSource(ctx, src.ID, SourceChange{RecordMode: &bad}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("record mode %q: err = %v, want ErrInvalid", bad, err)
+	}
+	if (SourceChange{}).Empty() != true || (SourceChange{RecordMode: &mode}).Empty() {
+		t.Error("SourceChange.Empty is wrong")
+	}
+}
+
+func TestRecordingPinAndContinuous(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.CreateRecording(ctx, Recording{SourceID: src.ID, Continuous: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Continuous || rec.Pinned {
+		t.Errorf("new recording = %+v", rec)
+	}
+	if rec, err = s.SetRecordingPinned(ctx, rec.ID, true); err != nil || !rec.Pinned {
+		t.Fatalf("pin: %+v, %v", rec, err)
+	}
+	got, err := s.GetRecording(ctx, rec.ID)
+	if err != nil || !got.Pinned || !got.Continuous {
+		t.Errorf("after pin: %+v, %v", got, err)
+	}
+	if _, err := s.SetRecordingPinned(ctx, "nope", true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("pin unknown: %v", err)
+	}
+}
+
+func TestDeleteSourceKeepOut(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam1", Edge: "gw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRemovedSource(ctx, "cam1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("before removal: %v", err)
+	}
+	if err := s.DeleteSourceKeepOut(ctx, src.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSource(ctx, "cam1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("source still there: %v", err)
+	}
+	r, err := s.GetRemovedSource(ctx, "cam1")
+	if err != nil || r.Edge != "gw" || r.RemovedBy != "alice" || r.RemovedAt.IsZero() {
+		t.Errorf("removed = %+v, %v", r, err)
+	}
+	if err := s.ForgetRemovedSource(ctx, "cam1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRemovedSource(ctx, "cam1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after forget: %v", err)
+	}
+	// A source with recordings stays, and nothing is remembered.
+	src, _ = s.CreateSource(ctx, Source{Name: "cam2"})
+	if _, err := s.CreateRecording(ctx, Recording{SourceID: src.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSourceKeepOut(ctx, src.ID, ""); !errors.Is(err, ErrConflict) {
+		t.Errorf("delete with recordings: %v", err)
+	}
+	if _, err := s.GetRemovedSource(ctx, "cam2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("failed delete remembered the name: %v", err)
+	}
+}
