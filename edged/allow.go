@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Sentinel errors for reading segment files.
@@ -21,6 +22,9 @@ var (
 // It opens them through os.Root, so neither "../" nor a symlink that points
 // out of the directory can reach a file outside it.
 type allowedDirs struct {
+	// mu guards the lists: the edge adds its own pull directory while
+	// pushes are read.
+	mu    sync.RWMutex
 	roots []*os.Root
 	paths []string
 }
@@ -39,8 +43,23 @@ func openAllowed(dirs []string) (*allowedDirs, error) {
 	return a, nil
 }
 
+// add allows dir too (the edge's own directory for pulled cameras).
+func (a *allowedDirs) add(dir string) error {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.roots = append(a.roots, r)
+	a.paths = append(a.paths, filepath.Clean(dir))
+	a.mu.Unlock()
+	return nil
+}
+
 // Close releases the directory handles.
 func (a *allowedDirs) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for _, r := range a.roots {
 		r.Close()
 	}
@@ -50,6 +69,8 @@ func (a *allowedDirs) Close() {
 // p's path relative to it.
 func (a *allowedDirs) locate(p string) (*os.Root, string, error) {
 	p = filepath.Clean(p)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	for i, d := range a.paths {
 		rel, err := filepath.Rel(d, p)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {

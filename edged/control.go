@@ -52,6 +52,7 @@ func (e *Edge) applyDesired() {
 			e.startRecorder(s)
 		}
 	}
+	e.applyPullsLocked()
 	e.mu.Unlock()
 	for _, st := range stopped {
 		<-st.done

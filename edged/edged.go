@@ -40,6 +40,8 @@ type Edge struct {
 	runCtx  context.Context
 	// stopping is set once Run winds down: from then on nothing new starts.
 	stopping bool
+	// pulls are the ffmpeg processes the edge runs for pulled cameras.
+	pulls pullState
 	// tasks are the goroutines the edge starts while it runs (streamers,
 	// recorder loops, command replies); Run waits for all of them.
 	tasks sync.WaitGroup
@@ -106,6 +108,7 @@ func newEdge(ctx context.Context, cfg Config, logger *slog.Logger, version strin
 		ln:      ln,
 		sources: map[string]*sourceState{},
 		changed: make(chan struct{}, 1),
+		pulls:   pullState{runner: execRunner{}, clock: realClock{}},
 	}
 	e.up = newUploader(cfg.Ingest, cfg.Name, cfg.Credential, e.boot, ingestTLS, logger)
 	offline := e.statusPayload(false)
@@ -201,6 +204,11 @@ func (e *Edge) goLocked(f func()) {
 func (e *Edge) stopWorkers(cancel context.CancelFunc) {
 	e.mu.Lock()
 	e.stopping = true
+	for _, p := range e.pulls.running {
+		// Each loop stops its ffmpeg and returns once it is gone; tasks.Wait
+		// below waits for them.
+		p.cancel()
+	}
 	for _, s := range e.sources {
 		e.stopStream(s)
 		if rl := s.recorder; rl != nil {
@@ -272,7 +280,17 @@ func (e *Edge) Status(online bool) broker.EdgeStatus {
 			Uploaded:         s.uploaded,
 			Dropped:          s.dropped,
 			PendingRecord:    e.ring.pendingCount(s.name),
+			Pull:             e.pullOfLocked(s.name),
 		})
+	}
+	// A pulled source is shown from the moment the desired state names
+	// it, before its ffmpeg pushed anything.
+	for _, m := range []map[string]*puller{e.pulls.running, e.pulls.gone} {
+		for name, p := range m {
+			if _, ok := e.sources[name]; !ok {
+				st.Sources = append(st.Sources, broker.SourceStatus{Name: name, Pull: p.status()})
+			}
+		}
 	}
 	sort.Slice(st.Sources, func(i, j int) bool { return st.Sources[i].Name < st.Sources[j].Name })
 	return st

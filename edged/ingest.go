@@ -42,6 +42,11 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if err := e.checkPullDir(target); err != nil {
+		e.logger.Warn("push refused: another source's pull directory", "source", target.Source, "dir", target.Dir)
+		writeError(w, http.StatusForbidden, err.Error())
+		return
+	}
 	if err := e.allowed.checkDir(target.Dir); err != nil {
 		if errors.Is(err, ErrOutsideAllowed) {
 			e.logger.Warn("push refused: segment directory not allowed", "source", target.Source, "dir", target.Dir)
@@ -125,7 +130,11 @@ func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, 
 		seg := &segment{Seq: src.nextSeq, Name: index[ns.URI], Duration: ns.Duration, Start: start.UTC(), Discontinuity: ns.Discontinuity || pendingDisc, Data: data}
 		src.lastAt = now
 		st, rl := src.stream, src.recorder
+		pull := e.pullerForLocked(src.name, target.Dir)
 		e.mu.Unlock()
+		if pull != nil {
+			pull.segment(ns.Duration)
+		}
 		pendingDisc = false
 		for _, l := range e.ring.add(src.name, seg) {
 			e.mu.Lock()
