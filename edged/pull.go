@@ -106,7 +106,7 @@ type puller struct {
 	longest      float64 // longest segment of this run, seconds
 	gop          string  // the GOP warning of this run, if any
 	planWarnings []string
-	lastErrLine  string // this run's last error line from ffmpeg, masked
+	lastErrLine  string    // this run's last error line from ffmpeg, masked
 	retryAt      time.Time // when the current backoff ends
 }
 
