@@ -186,7 +186,8 @@ func (p *puller) stderrLine(line string) {
 	if line == "" {
 		return
 	}
-	if isErrorLine(line) {
+	if tag := errorTag(line); tag != "" {
+		line = strings.Join(strings.Fields(strings.Replace(line, tag, "", 1)), " ")
 		p.mu.Lock()
 		p.lastErrLine = line
 		p.mu.Unlock()
@@ -196,15 +197,15 @@ func (p *puller) stderrLine(line string) {
 	p.logger.Debug("ffmpeg: " + line)
 }
 
-// isErrorLine tells ffmpeg's error lines (-loglevel level+warning tags
-// each line with its level) from its warnings.
-func isErrorLine(line string) bool {
+// errorTag is the level tag of one of ffmpeg's error lines ("" for a
+// warning): -loglevel level+warning tags each line with its level.
+func errorTag(line string) string {
 	for _, tag := range []string{"[error]", "[fatal]", "[panic]"} {
 		if strings.Contains(line, tag) {
-			return true
+			return tag
 		}
 	}
-	return false
+	return ""
 }
 
 // loop is the supervisor: probe, decide, run ffmpeg, watch its progress,

@@ -104,7 +104,9 @@ func decidePull(streams []probeStream) pullPlan {
 // ffprobe alike: network protocols only, TCP for RTSP (RTP over UDP is
 // lost behind NAT and on Wi-Fi), and an I/O timeout.
 func pullInputArgs(raw string) []string {
-	args := []string{"-protocol_whitelist", pullurl.ProtocolWhitelist(raw)}
+	// Two seconds of analysis are enough to find a camera's streams and
+	// keep a (re)start quick; ffmpeg's 5 s default would add to every one.
+	args := []string{"-protocol_whitelist", pullurl.ProtocolWhitelist(raw), "-analyzeduration", "2000000"}
 	switch pullScheme(raw) {
 	case "rtsp", "rtsps":
 		// The RTSP demuxer opens its own connections: its -timeout is the

@@ -172,7 +172,7 @@ func TestPullBackoff(t *testing.T) {
 		run.exit <- errors.New("exit status 1")
 		waitState(t, p, pullBackoff)
 		st := p.status()
-		if strings.Contains(st.LastError, "hunter2") || !strings.Contains(st.LastError, "401 Unauthorized") {
+		if strings.Contains(st.LastError, "hunter2") || !strings.HasPrefix(st.LastError, "[rtsp @ 0x55d1] method DESCRIBE failed: 401 Unauthorized") {
 			t.Fatalf("LastError %q: want ffmpeg's error line with the password masked", st.LastError)
 		}
 		var retryAt time.Time
@@ -402,7 +402,7 @@ func TestPullArgs(t *testing.T) {
 	args := pullFFmpegArgs("cam", camURL, "/s/pull/cam", "http://127.0.0.1:9080/v1/playlist", 2, plan)
 	line := strings.Join(args, " ")
 	for _, want := range []string{
-		"-protocol_whitelist rtsp,rtp,srtp,tcp,udp -rtsp_transport tcp -timeout 10000000 -i " + camURL,
+		"-protocol_whitelist rtsp,rtp,srtp,tcp,udp -analyzeduration 2000000 -rtsp_transport tcp -timeout 10000000 -i " + camURL,
 		"-map 0:v:0 -an -c copy",
 		"-f hls -hls_time 2 -hls_list_size 6 -hls_flags delete_segments+independent_segments",
 		"-hls_segment_filename /s/pull/cam/seg_%05d.ts",
@@ -413,7 +413,7 @@ func TestPullArgs(t *testing.T) {
 		}
 	}
 	rtmp := strings.Join(pullFFmpegArgs("cam", "rtmp://h/live/cam", "/d", "http://x", 2, plan), " ")
-	if strings.Contains(rtmp, "rtsp_transport") || !strings.Contains(rtmp, "-protocol_whitelist rtmp,tcp -rw_timeout 10000000 -i rtmp://h/live/cam") {
+	if strings.Contains(rtmp, "rtsp_transport") || !strings.Contains(rtmp, "-protocol_whitelist rtmp,tcp -analyzeduration 2000000 -rw_timeout 10000000 -i rtmp://h/live/cam") {
 		t.Errorf("rtmp args %q", rtmp)
 	}
 	masked := strings.Join(maskArgs(args, camURL), " ")
