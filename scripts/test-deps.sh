@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: ffmpeg, ffprobe, tmux,
-# chromium, npm, mosquitto and mosquitto-clients from Debian's packages,
+# chromium, npm, mosquitto, mosquitto-clients and GStreamer's RTSP server from Debian's packages,
 # hls.js with npm, and MinIO. Safe to run again: it only installs what is
 # absent.
 set -euo pipefail
@@ -17,6 +17,14 @@ command -v npm >/dev/null 2>&1 || need+=(npm)           # fetches hls.js for it
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+# GStreamer's RTSP server, driven from the system's python3, serves the
+# camera in the pull tests (e2e/pull_test.go, e2e/testdata/rtsp_server.py):
+# x264enc is in -ugly, avenc_aac in -libav.
+if command -v dpkg >/dev/null 2>&1; then
+  for pkg in python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
