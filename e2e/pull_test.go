@@ -410,3 +410,34 @@ func TestPullRTMPListen(t *testing.T) {
 		return len(kids) == 0 && (p == nil || p.State == "stopped"), fmt.Sprintf("ffmpeg children %v, pull %+v", kids, p)
 	})
 }
+
+// TestPullRefusesH265: a camera sending H.265 is refused with a status
+// line saying why (Apple players need fMP4 for it), and no ffmpeg runs.
+func TestPullRefusesH265(t *testing.T) {
+	cn := startControld(t)
+	edge := startEdge(t, lmxEdgeBin, "gw-hevc", cn, t.TempDir())
+	port := freePort(t)
+	startRTSPServer(t, port, "cam", camPassword, "--codec", "h265")
+	a := &answers{test: t}
+	pullURL := fmt.Sprintf("rtsp://cam:%s@127.0.0.1:%d/test", camPassword, port)
+	if r := a.do(http.MethodPost, cn.apiURL+"/v1/source", `{"name":"cam-hevc","pull_url":"`+pullURL+`","edge":"gw-hevc"}`); r.Status != http.StatusOK {
+		t.Fatalf("POST /v1/source: %s", r)
+	}
+	var p *pullJSON
+	eventually(t, 30*time.Second, 250*time.Millisecond, "the H.265 camera refused", func() (bool, string) {
+		p, _ = a.sourcePull(cn, "cam-hevc")
+		return p != nil && p.State == "refused", fmt.Sprintf("%+v", p)
+	})
+	t.Logf("pull report: %+v", *p)
+	if p.Video != "h265" || !strings.Contains(p.LastError, "H.265") || !strings.Contains(p.LastError, "fMP4") {
+		t.Errorf("pull report %+v: want video h265 and a line saying H.265 needs fMP4", p)
+	}
+	if kids := childrenRunning(edge.proc.cmd.Process.Pid, "ffmpeg"); len(kids) != 0 {
+		t.Errorf("ffmpeg runs for a refused camera: %v", kids)
+	}
+	noSecret(t, camPassword, "", map[string]string{
+		"the control node's log": cn.proc.Output(),
+		"the edge's log":         edge.proc.Output(),
+		"the API's answers":      strings.Join(a.all, "\n"),
+	})
+}

@@ -19,9 +19,9 @@ command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 # GStreamer's RTSP server, driven from the system's python3, serves the
 # camera in the pull tests (e2e/pull_test.go, e2e/testdata/rtsp_server.py):
-# x264enc is in -ugly, avenc_aac in -libav.
+# x264enc is in -ugly, x265enc in -bad, avenc_aac in -libav.
 if command -v dpkg >/dev/null 2>&1; then
-  for pkg in python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav; do
+  for pkg in python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi
