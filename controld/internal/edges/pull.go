@@ -37,7 +37,7 @@ func removedError(rm sqlstore.RemovedSource, now time.Time) error {
 	if rm.RemovedBy != "" {
 		by = " by " + rm.RemovedBy
 	}
-	return fmt.Errorf("%w (%w): source %q was removed %s ago%s (at %s) while it was still pushed, and is not registered again by a push: `lmx source add %s` brings it back",
+	return fmt.Errorf("%w (%w): source %q was removed %s ago%s (at %s) and is not registered again by a push: `lmx source add %s` brings it back",
 		sqlstore.ErrNotFound, sqlstore.ErrRemoved, rm.Name, now.Sub(rm.RemovedAt).Round(time.Second), by,
 		rm.RemovedAt.UTC().Format(time.RFC3339), rm.Name)
 }

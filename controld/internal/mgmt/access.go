@@ -341,6 +341,7 @@ func (a *API) edgeView(ctx context.Context, name string) api.Edge {
 			ae.Sources = append(ae.Sources, api.EdgeSource{
 				Name: src.Name, Streaming: src.Streaming, LastSegmentAt: src.LastSegmentAt, BitrateBPS: src.BitrateBPS,
 				BufferedSeconds: src.BufferedSeconds, BufferedBytes: src.BufferedBytes, Uploaded: src.Uploaded, Dropped: src.Dropped,
+				Pull: a.edgePull(ctx, name, src),
 			})
 		}
 	}

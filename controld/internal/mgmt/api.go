@@ -74,6 +74,9 @@ type Config struct {
 	Join JoinInfo
 	// Defaults fill what a source leaves at 0.
 	Defaults SourceDefaults
+	// NoAutoRegister is true when pushes never register a name by
+	// themselves: removing a source still pushed is then no surprise.
+	NoAutoRegister bool
 }
 
 // Deps are the API's collaborators.
