@@ -215,7 +215,7 @@ func (s *Service) bindError(name string, err error) *Error {
 		if _, rest, ok := strings.Cut(msg, ": "); ok {
 			msg = rest
 		}
-		return refuse(http.StatusNotFound, msg, "stop the push, or add the source again with `lmx source add "+name+"`")
+		return refuse(http.StatusNotFound, msg, "or stop the push")
 	}
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return refuse(http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
