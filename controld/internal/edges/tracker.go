@@ -69,6 +69,10 @@ type Tracker struct {
 
 	mu    sync.Mutex
 	views map[string]*view // latest status per edge
+	// pushes is when each source name was last registered or uploaded by
+	// a push (BindSource), which an edge's status says only a heartbeat
+	// later.
+	pushes map[string]time.Time
 }
 
 // view is the newest status an edge reported.
@@ -79,7 +83,7 @@ type view struct {
 
 // New returns a tracker; online is the gauge of connected edges.
 func New(cfg Config, store Store, bus Publisher, events Emitter, frames Frames, online prometheus.Gauge, logger *slog.Logger) *Tracker {
-	return &Tracker{cfg: cfg, store: store, bus: bus, events: events, frames: frames, online: online, logger: logger, nowFunc: time.Now, views: map[string]*view{}}
+	return &Tracker{cfg: cfg, store: store, bus: bus, events: events, frames: frames, online: online, logger: logger, nowFunc: time.Now, views: map[string]*view{}, pushes: map[string]time.Time{}}
 }
 
 // Start marks every edge offline until it reports again: a restarted
@@ -185,7 +189,21 @@ func (t *Tracker) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
 // not registered again: the error wraps sqlstore.ErrRemoved and
 // sqlstore.ErrNotFound and says when, by whom, and how to bring it back.
 func (t *Tracker) BindSource(ctx context.Context, edge, name string) (sqlstore.Source, error) {
-	return t.bind(ctx, edge, name, true)
+	src, err := t.bind(ctx, edge, name, true)
+	if err == nil {
+		t.mu.Lock()
+		t.pushes[name] = t.nowFunc()
+		t.mu.Unlock()
+	}
+	return src, err
+}
+
+// LastPush is when a push last registered or uploaded source name (zero if
+// none since the node started, or not lately).
+func (t *Tracker) LastPush(name string) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pushes[name]
 }
 
 // bind is BindSource; create says whether an unknown name may be registered.
@@ -305,6 +323,11 @@ func (t *Tracker) Run(ctx context.Context) error {
 func (t *Tracker) markStale(ctx context.Context, now time.Time) {
 	var stale []string
 	t.mu.Lock()
+	for name, at := range t.pushes {
+		if now.Sub(at) > time.Minute {
+			delete(t.pushes, name)
+		}
+	}
 	for name, v := range t.views {
 		every := time.Duration(v.status.HeartbeatEvery)
 		if every <= 0 {

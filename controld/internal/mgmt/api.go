@@ -47,6 +47,8 @@ type Store interface {
 type Edges interface {
 	Status(edge string) (broker.EdgeStatus, time.Time, bool)
 	PublishDesired(ctx context.Context, edge string)
+	// LastPush is when a push last registered or uploaded the source name.
+	LastPush(source string) time.Time
 }
 
 // LiveWindows is what the API needs of the live windows.

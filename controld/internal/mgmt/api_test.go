@@ -41,6 +41,8 @@ func (e *fakeEdges) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
 	}}, seen, true
 }
 
+func (e *fakeEdges) LastPush(string) time.Time { return time.Time{} }
+
 func (e *fakeEdges) PublishDesired(_ context.Context, edge string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

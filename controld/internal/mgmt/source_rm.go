@@ -18,9 +18,10 @@ import (
 // --force is never registered again from an edge's heartbeat.
 const minPushedWindow = 10 * time.Second
 
-// stillPushed says whether a pushed source's edge is online and sent it a
-// segment lately (the live window's newest, or the edge's own report, by
-// the edge's clock turned into ours), and how long ago.
+// stillPushed says whether a pushed source's edge is online and pushed it
+// lately (its registration or upload, the live window's newest segment, or
+// the edge's own report, by the edge's clock turned into ours), and how
+// long ago.
 func (a *API) stillPushed(src sqlstore.Source) (age time.Duration, pushed bool) {
 	if src.Edge == "" || src.PullURL != "" {
 		return 0, false
@@ -30,9 +31,13 @@ func (a *API) stillPushed(src sqlstore.Source) (age time.Duration, pushed bool) 
 		return 0, false
 	}
 	now := a.now()
-	var newest time.Time
+	// A push registers the name before the edge's next heartbeat reports
+	// its segments: that registration counts too.
+	newest := a.d.Edges.LastPush(src.Name)
 	if ls, ok := a.d.Live.Get(src.ID); ok {
-		newest = ls.Stats(now).LastSegmentAt
+		if at := ls.Stats(now).LastSegmentAt; at.After(newest) {
+			newest = at
+		}
 	}
 	for _, es := range st.Sources {
 		if es.Name != src.Name || es.LastSegmentAt.IsZero() {
@@ -79,7 +84,7 @@ func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if pushed && !force && !a.cfg.NoAutoRegister {
 		envelope.Fail(w, r, http.StatusConflict,
 			fmt.Sprintf("source %q is still being pushed by edge %q (last segment %s ago): removed now, its next push would register it again", src.Name, src.Edge, age.Round(time.Second)),
-			fmt.Sprintf("stop the push (the ffmpeg sending Video-Source-Name: %s to edge %s) and remove it then, or `lmx source rm %s --force`, which removes it and keeps the name from registering again until `lmx source add %s` (or run the control node with --no-auto-register)",
+			fmt.Sprintf("stop the push first, the ffmpeg sending Video-Source-Name: %s to edge %s; or `lmx source rm %s --force`, which removes it and keeps the name from registering again until `lmx source add %s`; or run the control node with --no-auto-register",
 				src.Name, src.Edge, src.Name, src.Name))
 		return
 	}
