@@ -358,9 +358,15 @@ func (c *Client) CreateSource(ctx context.Context, s NewSource) (Source, error) 
 	return out.Source, c.do(ctx, http.MethodPost, PathSources, nil, s, &out)
 }
 
-// DeleteSource deletes a source by id or name.
-func (c *Client) DeleteSource(ctx context.Context, idOrName string) error {
-	return c.do(ctx, http.MethodDelete, Expand(PathSource, idOrName), nil, nil, nil)
+// DeleteSource deletes a source by id or name. A source still pushed to an
+// edge is refused (409) unless force: then it is removed and its name is
+// not registered again by a push until it is created again.
+func (c *Client) DeleteSource(ctx context.Context, idOrName string, force bool) error {
+	q := url.Values{}
+	if force {
+		q.Set("force", "true")
+	}
+	return c.do(ctx, http.MethodDelete, Expand(PathSource, idOrName), q, nil, nil)
 }
 
 // SetStreaming turns a source's streaming on or off.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/internal/redact"
 )
 
 // The fake control node's access control: tokens, edge joins, signed URLs
@@ -223,6 +224,12 @@ func (f *fakeClient) UpdateSource(_ context.Context, ref string, u api.SourceUpd
 	}
 	if u.Description != nil {
 		s.Description = *u.Description
+	}
+	if u.PullURL != nil {
+		s.PullURL = redact.URL(*u.PullURL)
+		if *u.PullURL == "" {
+			s.Pull = nil
+		}
 	}
 	s.UpdatedAt = testNow
 	return *s, nil

@@ -14,7 +14,7 @@ type Client interface {
 	ListSources(ctx context.Context, name string) ([]api.Source, error)
 	GetSource(ctx context.Context, idOrName string) (api.Source, error)
 	CreateSource(ctx context.Context, s api.NewSource) (api.Source, error)
-	DeleteSource(ctx context.Context, idOrName string) error
+	DeleteSource(ctx context.Context, idOrName string, force bool) error
 	SetStreaming(ctx context.Context, idOrName string, on bool) (api.Source, error)
 	ListEdges(ctx context.Context) ([]api.Edge, error)
 	StartRecording(ctx context.Context, source string, r api.NewRecording) (api.Recording, error)

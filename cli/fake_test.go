@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/internal/redact"
 )
 
 // testNow is the frozen "now" of every command test.
@@ -44,12 +47,15 @@ type fakeClient struct {
 	confirmAfter int
 	// onCall runs at the start of every call, with the method's name.
 	onCall func(method string)
+	// pushed names the sources an edge pushes now: removing one takes force.
+	pushed map[string]bool
 
 	// What the commands asked for.
 	calls      []string
 	created    []api.NewSource
 	listedName []string
 	polls      int
+	forced     []bool // DeleteSource's force, per call
 	recCalls   []recCall
 	authCalls  []authCall
 }
@@ -121,11 +127,15 @@ func (f *fakeClient) CreateSource(_ context.Context, ns api.NewSource) (api.Sour
 		CreatedAt:     testNow,
 		UpdatedAt:     testNow,
 	}
+	if ns.PullURL != "" {
+		// As the control node does: masked, bound, streaming from the start.
+		s.PullURL, s.Edge, s.RRTarget, s.Streaming = redact.URL(ns.PullURL), cmp.Or(ns.Edge, "cam-gw-1"), cmp.Or(ns.Edge, "cam-gw-1"), api.StreamingOn
+	}
 	f.sources = append(f.sources, s)
 	return s, nil
 }
 
-func (f *fakeClient) DeleteSource(_ context.Context, ref string) error {
+func (f *fakeClient) DeleteSource(_ context.Context, ref string, force bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("DeleteSource"); err != nil {
@@ -134,6 +144,12 @@ func (f *fakeClient) DeleteSource(_ context.Context, ref string) error {
 	i := f.find(ref)
 	if i < 0 {
 		return notFound()
+	}
+	f.forced = append(f.forced, force)
+	if s := f.sources[i]; f.pushed[s.Name] && !force {
+		return &api.StatusError{Status: http.StatusConflict,
+			Message: fmt.Sprintf("source %q is still being pushed by edge %q (last segment 1s ago): removed now, its next push would register it again", s.Name, s.Edge),
+			Detail:  "stop the push, or `lmx source rm " + s.Name + " --force`"}
 	}
 	f.sources = slices.Delete(f.sources, i, i+1)
 	return nil

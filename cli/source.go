@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/internal/humanfmt"
 )
 
 // SourceCmd groups the commands about video sources: what ffmpeg pushes to
@@ -28,10 +29,21 @@ func writeSources(w io.Writer, sources []api.Source, now time.Time) error {
 	sources = slices.Clone(sources)
 	slices.SortFunc(sources, func(a, b api.Source) int { return strings.Compare(a.Name, b.Name) })
 	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tID\tEDGE\tSTREAMING\tPUBLIC\tLIVE\tBITRATE\tUPDATED")
+	// The PULL column shows only when a source is pulled, so a table of
+	// pushed sources stays as narrow as it was.
+	pulled := slices.ContainsFunc(sources, func(s api.Source) bool { return s.PullURL != "" })
+	pullHead := ""
+	if pulled {
+		pullHead = "\tPULL"
+	}
+	fmt.Fprintln(tw, "NAME\tID\tEDGE\tSTREAMING"+pullHead+"\tPUBLIC\tLIVE\tBITRATE\tUPDATED")
 	for _, s := range sources {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			s.Name, shortID(s.ID), edgeLabel(s), streamingState(s), yesNo(s.Public),
+		pull := ""
+		if pulled {
+			pull = "\t" + humanfmt.PullState(s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\n",
+			s.Name, shortID(s.ID), edgeLabel(s), streamingState(s), pull, yesNo(s.Public),
 			age(s.LastSegmentAt, now), bitrate(s.BitrateBPS), age(s.UpdatedAt, now))
 	}
 	return tw.Flush()
@@ -59,6 +71,7 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 		{"Created", timestamp(s.CreatedAt, now)},
 		{"Updated", timestamp(s.UpdatedAt, now)},
 	}
+	rows = append(rows, pullRows(s, now)...)
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
 	}
@@ -79,4 +92,33 @@ func publicDetail(s api.Source) string {
 		return "yes (anyone may play it)"
 	}
 	return "no (with auth on, players need a signed URL: lmx source url " + s.Name + ")"
+}
+
+// pullRows are a pulled source's detail lines: the masked URL, what its
+// edge says of its ffmpeg (state and since when, restarts, the last error
+// line), the codecs the camera sends and the warnings the edge gave. A
+// pushed source has none.
+func pullRows(s api.Source, now time.Time) [][2]string {
+	if s.PullURL == "" {
+		return nil
+	}
+	rows := [][2]string{{"Pull URL", s.PullURL}}
+	p := s.Pull
+	if p == nil {
+		return append(rows, [2]string{"Pull", "pending (the edge has not reported its ffmpeg yet)"})
+	}
+	state := humanfmt.PullState(s)
+	if !p.Since.IsZero() {
+		state += " since " + timestamp(p.Since, now)
+	}
+	rows = append(rows,
+		[2]string{"Pull", state},
+		[2]string{"Restarts", fmt.Sprint(p.Restarts)},
+		[2]string{"Last error", orNone(p.LastError)},
+		[2]string{"Codecs", humanfmt.PullCodecs(p)},
+	)
+	if len(p.Warnings) > 0 {
+		rows = append(rows, [2]string{"Warnings", strings.Join(p.Warnings, "; ")})
+	}
+	return rows
 }

@@ -13,6 +13,10 @@ type SourceAddCmd struct {
 	Description string `placeholder:"TEXT" help:"Free text about the source."`
 	SegmentLen  int    `default:"4" help:"Expected segment length in seconds (ffmpeg's -hls_time)."`
 	JSON        bool   `name:"json" help:"Print the created source as JSON."`
+
+	// Camera pull.
+	Pull string `placeholder:"URL" help:"Have the edge pull the camera itself: ffmpeg reads URL (rtsp, rtsps, rtmp, rtmps, srt, http(s) HLS) with -c copy and pushes it to the edge; credentials in it are masked wherever it is shown."`
+	Edge string `placeholder:"EDGE" help:"The edge that runs ffmpeg for --pull (needed when more than one edge is online)."`
 }
 
 // Help is the detail under the usage line.
@@ -21,10 +25,18 @@ func (*SourceAddCmd) Help() string {
 with the header Video-Source-Name set to the same name, and turn streaming on
 to forward it to the control node.
 
+With --pull the edge runs that ffmpeg itself, reading the camera's URL with
+-c copy (no transcoding), restarting it when it exits or stalls, and the
+source streams from the start. The edge is the one online, or --edge.
+Credentials in the URL are masked everywhere it is shown (the API, this
+CLI, the dashboard, events, logs): only the edge's own desired state
+carries them.
+
 Examples:
 
     lmx source add camera-0 --description "Lobby, north wall"
-    lmx source add camera-1 --segment-len 2 --json`
+    lmx source add camera-1 --segment-len 2 --json
+    lmx source add camera-2 --pull 'rtsp://user:pass@10.0.0.7:554/stream' --edge cam-gw-1`
 }
 
 // Run creates the source.
@@ -33,6 +45,8 @@ func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error
 		Name:        c.Name,
 		Description: c.Description,
 		SegmentLen:  c.SegmentLen,
+		PullURL:     c.Pull,
+		Edge:        c.Edge,
 	})
 	if err != nil {
 		return fmt.Errorf("creating source %q: %w", c.Name, err)
@@ -41,6 +55,11 @@ func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error
 		return printJSON(out, src)
 	}
 	fmt.Fprintf(out, "created source %s (id %s)\n", src.Name, shortID(src.ID))
+	if src.PullURL != "" {
+		fmt.Fprintf(out, "edge %s pulls %s and streams it\n", orNone(sourceEdge(src)), src.PullURL)
+		fmt.Fprintf(out, "next: lmx source show %s (the pull's state), lmx source url %s (watch it)\n", src.Name, src.Name)
+		return nil
+	}
 	fmt.Fprintf(out, "next: push it to an edge with ffmpeg (header Video-Source-Name: %s), then run lmx source stream on %s\n", src.Name, src.Name)
 	return nil
 }

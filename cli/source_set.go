@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lmx-video/lmx/api"
 )
@@ -15,6 +16,10 @@ type SourceSetCmd struct {
 	Edge        *string `placeholder:"EDGE" help:"Move the source to another edge (the one ffmpeg now pushes it to)."`
 	Description *string `placeholder:"TEXT" help:"Replace the description (\"\" clears it)."`
 	JSON        bool    `name:"json" help:"Print the source as a JSON object."`
+
+	// Camera pull.
+	Pull   *string `placeholder:"URL" xor:"pull" help:"Have the source's edge pull the camera with ffmpeg from URL (rtsp, rtsps, rtmp, rtmps, srt, http(s) HLS); credentials in it are masked wherever it is shown."`
+	NoPull bool    `name:"no-pull" xor:"pull" help:"Stop pulling: the edge stops its ffmpeg, and the source waits for a push again."`
 }
 
 // Help is the detail under the usage line.
@@ -26,13 +31,18 @@ Examples:
 
     lmx source set camera-0 --public
     lmx source set camera-0 --no-public --description "Lobby, north wall"
-    lmx source set camera-0 --edge cam-gw-2 --json`
+    lmx source set camera-0 --edge cam-gw-2 --json
+    lmx source set camera-0 --pull 'rtsp://user:pass@10.0.0.7:554/stream'
+    lmx source set camera-0 --no-pull`
 }
 
 // Validate refuses a command that would change nothing, as a usage error.
 func (c *SourceSetCmd) Validate() error {
-	if c.Public == nil && c.Edge == nil && c.Description == nil {
-		return errors.New("nothing to change: pass --public, --no-public, --edge or --description")
+	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil {
+		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --pull or --no-pull")
+	}
+	if p := c.pullURL(); p != nil && c.Pull != nil && strings.TrimSpace(*p) == "" {
+		return errors.New("--pull needs a URL: --no-pull stops pulling")
 	}
 	if c.Edge != nil && *c.Edge == "" {
 		return errors.New("--edge needs an edge name: a source always has one once pushed")
@@ -46,6 +56,7 @@ func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Tim
 		Public:      c.Public,
 		Edge:        c.Edge,
 		Description: c.Description,
+		PullURL:     c.pullURL(),
 	})
 	if err != nil {
 		if errors.Is(err, api.ErrNotFound) {
@@ -57,4 +68,13 @@ func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Tim
 		return printJSON(out, src)
 	}
 	return writeSource(out, src, t.Now())
+}
+
+// pullURL is the pull URL to set: --pull's, "" for --no-pull, nil for neither.
+func (c *SourceSetCmd) pullURL() *string {
+	if c.NoPull {
+		off := ""
+		return &off
+	}
+	return c.Pull
 }

@@ -169,7 +169,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 			})
 		}
 	}
-	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo()}, deps, logger.With("component", "api"))
+	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo(), NoAutoRegister: cfg.NoAutoRegister}, deps, logger.With("component", "api"))
 	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
 	in := ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))

@@ -62,6 +62,11 @@ type sourceState struct {
 	registered bool
 	// rejectedUntil caches a control node's "unknown source" answer briefly.
 	rejectedUntil time.Time
+	// refusal is what the control node said when it last refused the name.
+	refusal string
+	// recheckAt is when a registered name missing from the desired state
+	// is asked about again.
+	recheckAt time.Time
 }
 
 // New checks cfg, joins the control node if cfg says to (see Config.Join),

@@ -2,6 +2,7 @@ package edged
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -24,26 +25,32 @@ func (e *Edge) source(name string) *sourceState {
 	return s
 }
 
-// admit asks the control node, once, whether it takes this source's name.
-// It answers a status code and message when the push must be refused. While
-// the control node cannot be reached the push is taken: the edge keeps
-// buffering and asks again on the next push.
+// admit asks the control node whether it takes this source's name: once,
+// and again while the name is missing from the edge's desired state (an
+// operator may have removed it), at most every recheckEvery. It answers a
+// status code and message when the push must be refused; the control
+// node's own message says why (not registered, or removed, and what brings
+// it back) and is logged when it changes. While the control node cannot be
+// reached the push is taken: the edge keeps buffering and asks again on
+// the next push.
 func (e *Edge) admit(s *sourceState) (int, string) {
+	now := time.Now()
 	e.mu.Lock()
-	registered, rejectedUntil := s.registered, s.rejectedUntil
+	_, desired := e.desired.Sources[s.name]
+	registered, rejectedUntil, refusal := s.registered, s.rejectedUntil, s.refusal
+	recheck := registered && !desired && !now.Before(s.recheckAt)
 	e.mu.Unlock()
-	if registered {
+	if registered && !recheck {
 		return 0, ""
 	}
-	now := time.Now()
-	if now.Before(rejectedUntil) {
-		return http.StatusNotFound, notRegistered(s.name)
+	if !registered && now.Before(rejectedUntil) {
+		return http.StatusNotFound, refusal
 	}
 	// Not r.Context(): ffmpeg half-closes its side once the body is sent,
 	// which cancels the request context while it still waits for our answer.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	known, err := e.up.register(ctx, s.name)
+	known, said, err := e.up.register(ctx, s.name)
 	if err != nil {
 		e.logger.Debug("could not register source with the control node yet", "source", s.name, "err", err)
 		return 0, ""
@@ -51,13 +58,48 @@ func (e *Edge) admit(s *sourceState) (int, string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !known {
-		s.rejectedUntil = now.Add(5 * time.Second)
-		return http.StatusNotFound, notRegistered(s.name)
+		msg := notRegistered(s.name, said)
+		if msg != s.refusal {
+			e.logger.Warn("push refused: the control node does not take this source", "source", s.name, "reason", msg)
+		}
+		s.registered, s.refusal = false, msg
+		s.rejectedUntil = now.Add(recheckEvery)
+		return http.StatusNotFound, msg
 	}
-	s.registered = true
+	if s.refusal != "" {
+		e.logger.Info("push taken again: the control node knows this source", "source", s.name)
+	}
+	s.registered, s.refusal = true, ""
+	s.recheckAt = now.Add(recheckEvery)
 	return 0, ""
 }
 
-func notRegistered(name string) string {
+// recheckEvery is how long a control node's answer on a source name holds.
+const recheckEvery = 5 * time.Second
+
+// notRegistered is the refusal of a push: what the control node said, or,
+// from one that says nothing, that the name is unknown.
+func notRegistered(name, said string) string {
+	if said != "" {
+		return "control node: " + said
+	}
 	return fmt.Sprintf("source %q is not registered on the control node, which does not register new sources by itself (--no-auto-register): create it with `lmx source add %s`", name, name)
+}
+
+// refusalMessage is what a control node's error answer says, message and
+// detail ("" when it is not an error envelope).
+func refusalMessage(body []byte) string {
+	var env struct {
+		Error *struct {
+			Message string `json:"message"`
+			Detail  string `json:"detail"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Error == nil || env.Error.Message == "" {
+		return ""
+	}
+	if env.Error.Detail != "" {
+		return env.Error.Message + " (" + env.Error.Detail + ")"
+	}
+	return env.Error.Message
 }

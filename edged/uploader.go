@@ -161,28 +161,31 @@ func (u *uploader) upload(ctx context.Context, source string, seg *segment, live
 	}
 }
 
-// register asks the control node whether it knows (or now registers) source.
-func (u *uploader) register(ctx context.Context, source string) (bool, error) {
+// register asks the control node whether it knows (or now registers)
+// source. When it does not, refusal is what it said (that the name is not
+// registered, or was removed and how to bring it back), for ffmpeg's
+// answer and the edge's log.
+func (u *uploader) register(ctx context.Context, source string) (known bool, refusal string, err error) {
 	req, err := u.request(ctx, http.MethodPost, broker.IngestPath(url.PathEscape(source))+"/register", nil)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	resp, err := u.hc.Do(req)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	switch {
 	case resp.StatusCode/100 == 2:
 		u.authOK()
-		return true, nil
+		return true, "", nil
 	case isAuthFailure(resp.StatusCode):
-		return false, u.authFailed(resp, msg)
+		return false, "", u.authFailed(resp, msg)
 	case resp.StatusCode == http.StatusNotFound:
 		u.authOK()
-		return false, nil
+		return false, refusalMessage(msg), nil
 	default:
-		return false, fmt.Errorf("register: %s", resp.Status)
+		return false, "", fmt.Errorf("register: %s", resp.Status)
 	}
 }

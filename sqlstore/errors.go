@@ -24,6 +24,12 @@ var (
 	// none of the above: the request was well formed and the token exists,
 	// but its time is up.
 	ErrExpired = errors.New("expired")
+	// ErrRemoved means a source name was removed by an operator while an
+	// edge still pushed it (DeleteSourceKeepOut): it is not registered
+	// again by a push until an operator adds it. Errors that wrap it wrap
+	// ErrNotFound too, so callers that only know "unknown source" still
+	// refuse the push.
+	ErrRemoved = errors.New("removed")
 )
 
 // sqliteCode returns the extended SQLite result code of err, or 0 when err

@@ -470,6 +470,13 @@ func (m *Model) event(ev api.StreamEvent) tea.Cmd {
 	case broker.EventRecordingStarted, broker.EventRecordingStopped, broker.EventRecordingRemoved:
 		m.acted(ev.Kind, p)
 		return m.want(refreshRecordings | refreshSources)
+	case broker.EventPullChanged:
+		level := levelNotice
+		if strings.HasPrefix(p.Detail, api.PullBackoff) || strings.HasPrefix(p.Detail, api.PullRefused) {
+			level = levelWarn
+		}
+		m.notice(level, orNone(p.Source)+": pull "+orNone(p.Detail)+byActor(p))
+		return m.want(refreshSources)
 	case broker.EventSegmentDropped:
 		text := "a segment of " + orNone(p.Source) + " was dropped"
 		if p.Edge != "" {
@@ -734,6 +741,14 @@ func (m Model) statusLines() []string {
 		return []string{ansi.Truncate(line, max(m.width, 1), "…")}
 	}
 	s := m.status
+	if s.text == "" {
+		// Nothing to say: what is wrong with the selected pulled source.
+		if src, ok := m.sources.selected(); ok && m.focus == panelSources {
+			if line := pullLine(src); line != "" {
+				s = status{level: levelWarn, text: line}
+			}
+		}
+	}
 	if s.text == "" {
 		return []string{""}
 	}

@@ -10,6 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/internal/humanfmt"
 )
 
 // sourcesPanel is the Sources panel: every source, whether it streams, its
@@ -32,7 +34,7 @@ var sourceColumns = []column{
 	{title: "NAME", width: 12, grow: 2, maxWidth: 32},
 	{title: "ID", width: 8, minWidth: 120},
 	{title: "EDGE", width: 10, grow: 1, maxWidth: 24},
-	{title: "STREAM", width: 8},
+	{title: "STREAM", width: 10},
 	{title: "BITRATE", width: 10, right: true},
 	{title: sparkTitle, width: 10, grow: 2},
 	{title: "LIVE", width: 5, right: true},
@@ -87,6 +89,9 @@ func (p *sourcesPanel) apply(msg edgeStatusMsg) {
 		s.EdgeOnline = st.Online
 		s.EdgeStreaming = st.Online && ss.Streaming
 		s.BitrateBPS = ss.BitrateBPS
+		if ss.Pull != nil && s.PullURL != "" {
+			s.Pull = pullFromStatus(ss.Pull)
+		}
 		// The edge uploads a segment as soon as it has it: while it
 		// streams, its newest segment is the live playlist's, near enough.
 		if s.EdgeStreaming && ss.LastSegmentAt.After(s.LastSegmentAt) {
@@ -243,7 +248,7 @@ func (p sourcesPanel) cells(s api.Source, sparkWidth int, now time.Time, st styl
 		"NAME":     plain(s.Name),
 		"ID":       cell{text: shortID(s.ID), style: st.faint},
 		"EDGE":     edge,
-		"STREAM":   streamingState(s, st),
+		"STREAM":   streamCell(s, st),
 		"BITRATE":  rate,
 		sparkTitle: {text: p.spark.render(s.Name, sparkWidth, now), style: st.accent},
 		"LIVE":     live,
@@ -251,6 +256,44 @@ func (p sourcesPanel) cells(s api.Source, sparkWidth int, now time.Time, st styl
 		"REQ/M":    req,
 		"REC":      rec,
 	}
+}
+
+// streamCell is a source's STREAM cell: for a pulled source whose ffmpeg is
+// not running, what it does instead ("backoff ×3", "refused", "starting",
+// "pending" until its edge reports); otherwise its streaming state.
+func streamCell(s api.Source, st styles) cell {
+	if s.PullURL == "" || (s.Pull != nil && s.Pull.State == api.PullRunning) {
+		return streamingState(s, st)
+	}
+	c := cell{text: humanfmt.PullState(s), style: st.warn}
+	if s.Pull != nil && (s.Pull.State == api.PullBackoff || s.Pull.State == api.PullRefused) {
+		c.style = st.bad
+	}
+	return c
+}
+
+// pullFromStatus is an edge's report of its ffmpeg as the API renders it
+// (the control node masked its credentials before relaying it).
+func pullFromStatus(p *broker.PullStatus) *api.PullState {
+	return &api.PullState{State: p.State, Since: p.Since, Restarts: p.Restarts, LastError: p.LastError,
+		Video: p.Video, Audio: p.Audio, Warnings: p.Warnings}
+}
+
+// pullLine says what is wrong with a pulled source's ffmpeg, for the
+// status line while the source is selected: "" when nothing is.
+func pullLine(s api.Source) string {
+	p := s.Pull
+	if s.PullURL == "" || p == nil || p.State == api.PullRunning && len(p.Warnings) == 0 {
+		return ""
+	}
+	line := s.Name + ": pull " + humanfmt.PullState(s)
+	if p.LastError != "" && p.State != api.PullRunning {
+		line += ": " + p.LastError
+	}
+	if len(p.Warnings) > 0 {
+		line += " · " + strings.Join(p.Warnings, "; ")
+	}
+	return line
 }
 
 // streamingState says whether a source streams, in words that read without

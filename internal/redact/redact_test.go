@@ -48,3 +48,19 @@ func FuzzURLNeverShowsPassword(f *testing.F) {
 		}
 	})
 }
+
+func TestText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"Connection refused", "Connection refused"},
+		{"[rtsp @ 0x5] rtsp://admin:hunter2@10.0.0.7:554/s: 401", "[rtsp @ 0x5] rtsp://admin:xxxxx@10.0.0.7:554/s: 401"},
+		{"a rtsp://u:p@h b srt://x:y@z?k=v", "a rtsp://u:xxxxx@h b srt://x:xxxxx@z?k=v"},
+		{"rtsp://admin@h/s", "rtsp://admin@h/s"},
+		{"rtsp://u:p@ss@h/", "rtsp://u:xxxxx@h/"},
+		{"ends with ://", "ends with ://"},
+	} {
+		if got := Text(c.in); got != c.want {
+			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type Store interface {
 	SetSourceEdge(ctx context.Context, id, edge string) (sqlstore.Source, error)
 	SourcesByEdge(ctx context.Context, edge string) ([]sqlstore.Source, error)
 	ListRecordings(ctx context.Context, f sqlstore.RecordingFilter) ([]sqlstore.Recording, error)
+	GetRemovedSource(ctx context.Context, name string) (sqlstore.RemovedSource, error)
 }
 
 // Publisher sends a control-plane message.
@@ -68,6 +69,10 @@ type Tracker struct {
 
 	mu    sync.Mutex
 	views map[string]*view // latest status per edge
+	// pushes is when each source name was last registered or uploaded by
+	// a push (BindSource), which an edge's status says only a heartbeat
+	// later.
+	pushes map[string]time.Time
 }
 
 // view is the newest status an edge reported.
@@ -78,7 +83,7 @@ type view struct {
 
 // New returns a tracker; online is the gauge of connected edges.
 func New(cfg Config, store Store, bus Publisher, events Emitter, frames Frames, online prometheus.Gauge, logger *slog.Logger) *Tracker {
-	return &Tracker{cfg: cfg, store: store, bus: bus, events: events, frames: frames, online: online, logger: logger, nowFunc: time.Now, views: map[string]*view{}}
+	return &Tracker{cfg: cfg, store: store, bus: bus, events: events, frames: frames, online: online, logger: logger, nowFunc: time.Now, views: map[string]*view{}, pushes: map[string]time.Time{}}
 }
 
 // Start marks every edge offline until it reports again: a restarted
@@ -102,10 +107,18 @@ func (t *Tracker) OnStatus(topic string, payload []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	now := t.nowFunc()
+	if t.maskPulls(ctx, &st) {
+		payload = broker.Encode(st)
+	}
 	t.mu.Lock()
+	var prev broker.EdgeStatus
+	if v, ok := t.views[name]; ok {
+		prev = v.status
+	}
 	t.views[name] = &view{status: st, lastSeen: now}
 	t.mu.Unlock()
 	t.frames.Publish("edge.status", payload)
+	t.pullChanges(prev, st)
 	_, flipped, err := t.store.UpsertEdge(ctx, sqlstore.Edge{
 		Name: name, Version: st.Version, IngestAddr: st.IngestAddr, Online: st.Online, StartedAt: st.StartedAt, LastSeen: now,
 	})
@@ -120,7 +133,10 @@ func (t *Tracker) OnStatus(topic string, payload []byte) {
 		return
 	}
 	for _, src := range st.Sources {
-		_, err := t.BindSource(ctx, name, src.Name)
+		// A status lists every source the edge has seen since it started;
+		// only one pushed lately is registered from it, so a source removed
+		// after its push stopped does not come back with the next heartbeat.
+		_, err := t.bind(ctx, name, src.Name, pushedLately(st, src))
 		switch {
 		case err == nil, errors.Is(err, sqlstore.ErrNotFound):
 		case errors.Is(err, sqlstore.ErrConflict):
@@ -168,11 +184,37 @@ func (t *Tracker) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
 // /v1/source/{id} with edge): a source with no edge yet (created by the
 // API, as in LiveMix's walkthrough) goes to the first edge that pushes it,
 // and another edge pushing the same name gets sqlstore.ErrConflict.
+//
+// A name an operator removed while it was pushed (lmx source rm --force) is
+// not registered again: the error wraps sqlstore.ErrRemoved and
+// sqlstore.ErrNotFound and says when, by whom, and how to bring it back.
 func (t *Tracker) BindSource(ctx context.Context, edge, name string) (sqlstore.Source, error) {
+	src, err := t.bind(ctx, edge, name, true)
+	if err == nil {
+		t.mu.Lock()
+		t.pushes[name] = t.nowFunc()
+		t.mu.Unlock()
+	}
+	return src, err
+}
+
+// LastPush is when a push last registered or uploaded source name (zero if
+// none since the node started, or not lately).
+func (t *Tracker) LastPush(name string) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pushes[name]
+}
+
+// bind is BindSource; create says whether an unknown name may be registered.
+func (t *Tracker) bind(ctx context.Context, edge, name string, create bool) (sqlstore.Source, error) {
 	src, err := t.store.GetSource(ctx, name)
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):
-		if t.cfg.NoAutoRegister {
+		if rm, rerr := t.store.GetRemovedSource(ctx, name); rerr == nil {
+			return sqlstore.Source{}, removedError(rm, t.nowFunc())
+		}
+		if t.cfg.NoAutoRegister || !create {
 			return sqlstore.Source{}, err
 		}
 		var created bool
@@ -182,6 +224,8 @@ func (t *Tracker) BindSource(ctx context.Context, edge, name string) (sqlstore.S
 		if created {
 			t.logger.Info("source registered on first push", "source", name, "edge", edge)
 			t.events.Emit(broker.EventSourceAdded, broker.Event{Edge: edge, Source: name})
+			// The edge learns the name is known from its desired state.
+			t.PublishDesired(ctx, edge)
 		}
 	case err != nil:
 		return src, err
@@ -279,6 +323,11 @@ func (t *Tracker) Run(ctx context.Context) error {
 func (t *Tracker) markStale(ctx context.Context, now time.Time) {
 	var stale []string
 	t.mu.Lock()
+	for name, at := range t.pushes {
+		if now.Sub(at) > time.Minute {
+			delete(t.pushes, name)
+		}
+	}
 	for name, v := range t.views {
 		every := time.Duration(v.status.HeartbeatEvery)
 		if every <= 0 {

@@ -86,8 +86,10 @@ func newHarness(t *testing.T, cfg Config) *harness {
 
 func status(edge string, online bool, every time.Duration, sources ...string) broker.EdgeStatus {
 	st := broker.EdgeStatus{V: broker.Version, Edge: edge, Online: online, Version: "v1.2", IngestAddr: "10.0.0.5:8080", HeartbeatEvery: broker.Duration(every)}
+	// Each source's newest segment is the status's own time: pushed now.
+	st.Time = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	for _, s := range sources {
-		st.Sources = append(st.Sources, broker.SourceStatus{Name: s, Streaming: true})
+		st.Sources = append(st.Sources, broker.SourceStatus{Name: s, Streaming: true, LastSegmentAt: st.Time})
 	}
 	return st
 }

@@ -209,6 +209,14 @@ func (s *Service) Register(ctx context.Context, r Registration) (api.Source, err
 }
 
 func (s *Service) bindError(name string, err error) *Error {
+	if errors.Is(err, sqlstore.ErrRemoved) {
+		// The binder's message says when and by whom, and how to undo it.
+		msg := err.Error()
+		if _, rest, ok := strings.Cut(msg, ": "); ok {
+			msg = rest
+		}
+		return refuse(http.StatusNotFound, msg, "or stop the push")
+	}
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return refuse(http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
 	}

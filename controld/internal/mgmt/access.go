@@ -338,14 +338,11 @@ func (a *API) edgeView(ctx context.Context, name string) api.Edge {
 	}
 	if st, _, ok := a.d.Edges.Status(name); ok {
 		for _, src := range st.Sources {
-			es := api.EdgeSource{
+			ae.Sources = append(ae.Sources, api.EdgeSource{
 				Name: src.Name, Streaming: src.Streaming, LastSegmentAt: src.LastSegmentAt, BitrateBPS: src.BitrateBPS,
 				BufferedSeconds: src.BufferedSeconds, BufferedBytes: src.BufferedBytes, Uploaded: src.Uploaded, Dropped: src.Dropped,
-			}
-			if src.Pull != nil {
-				es.Pull = pullState(src.Pull)
-			}
-			ae.Sources = append(ae.Sources, es)
+				Pull: a.edgePull(ctx, name, src),
+			})
 		}
 	}
 	if a.d.Access != nil {

@@ -47,6 +47,8 @@ type Store interface {
 type Edges interface {
 	Status(edge string) (broker.EdgeStatus, time.Time, bool)
 	PublishDesired(ctx context.Context, edge string)
+	// LastPush is when a push last registered or uploaded the source name.
+	LastPush(source string) time.Time
 }
 
 // LiveWindows is what the API needs of the live windows.
@@ -74,6 +76,9 @@ type Config struct {
 	Join JoinInfo
 	// Defaults fill what a source leaves at 0.
 	Defaults SourceDefaults
+	// NoAutoRegister is true when pushes never register a name by
+	// themselves: removing a source still pushed is then no surprise.
+	NoAutoRegister bool
 }
 
 // Deps are the API's collaborators.

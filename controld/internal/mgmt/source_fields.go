@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -168,15 +169,23 @@ func (a *API) renderCamera(out *api.Source, src sqlstore.Source, es *broker.Sour
 	default:
 		out.RetainSeconds = int64(src.Retain / time.Second)
 	}
-	if es != nil && es.Pull != nil {
-		out.Pull = pullState(es.Pull)
+	if es != nil && es.Pull != nil && src.PullURL != "" {
+		out.Pull = pullState(es.Pull, src.PullURL)
 	}
 }
 
-// pullState renders an edge's pull report.
-func pullState(p *broker.PullStatus) *api.PullState {
-	return &api.PullState{State: p.State, Since: p.Since, Restarts: p.Restarts, LastError: p.LastError,
-		Video: p.Video, Audio: p.Audio, Warnings: p.Warnings}
+// pullState renders an edge's pull report, the camera's credentials masked
+// once more (raw is the source's pull URL, "" when not known here): the
+// edge and the tracker mask them already, and an answer must never show
+// them whichever side slipped.
+func pullState(p *broker.PullStatus, raw string) *api.PullState {
+	mask := func(s string) string { return redact.Text(redact.Line(s, raw)) }
+	out := &api.PullState{State: p.State, Since: p.Since, Restarts: p.Restarts, LastError: mask(p.LastError),
+		Video: p.Video, Audio: p.Audio}
+	for _, w := range p.Warnings {
+		out.Warnings = append(out.Warnings, mask(w))
+	}
+	return out
 }
 
 // failField answers a fieldError.
@@ -220,4 +229,40 @@ func changeDetail(c sqlstore.SourceChange) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// edgePull renders what edge reports of its pull of src, masked with the
+// pull URL of the source it names when that source is edge's.
+func (a *API) edgePull(ctx context.Context, edge string, src broker.SourceStatus) *api.PullState {
+	if src.Pull == nil {
+		return nil
+	}
+	raw := ""
+	if s, err := a.d.Store.GetSource(ctx, src.Name); err == nil && s.Edge == edge {
+		raw = s.PullURL
+	}
+	return pullState(src.Pull, raw)
+}
+
+// knownEdge refuses an edge the node has never heard of (neither reported
+// nor added with `lmx edge add`): a source bound to a misspelt edge would
+// wait for it for good, with nothing saying why.
+func (a *API) knownEdge(ctx context.Context, name string) *fieldError {
+	if _, err := a.d.Store.GetEdge(ctx, name); err == nil {
+		return nil
+	}
+	if a.d.Access != nil && slices.Contains(a.d.Access.EdgeNames(), name) {
+		return nil
+	}
+	edges, _ := a.d.Store.ListEdges(ctx)
+	var names []string
+	for _, e := range edges {
+		names = append(names, e.Name)
+	}
+	known := "none yet: add one with `lmx edge add NAME`"
+	if len(names) > 0 {
+		sort.Strings(names)
+		known = strings.Join(names, ", ")
+	}
+	return badField("known edges: "+known, "edge %q is not known to this control node", name)
 }

@@ -62,6 +62,10 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 			envelope.Fail(w, r, http.StatusBadRequest, "edge: "+err.Error(), "")
 			return
 		}
+		if fe := a.knownEdge(r.Context(), want.Edge); fe != nil {
+			failField(w, r, fe)
+			return
+		}
 	} else if want.PullURL != "" {
 		if want.Edge, fe = a.pullEdge(r.Context()); fe != nil {
 			failField(w, r, fe)
@@ -113,26 +117,6 @@ func (a *API) getSource(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return
 	}
 	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(r.Context(), src, p)})
-}
-
-func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	ctx := r.Context()
-	src, err := a.d.Store.GetSource(ctx, r.PathValue("id"))
-	if err != nil {
-		a.storeError(w, r, err)
-		return
-	}
-	if err := a.d.Store.DeleteSource(ctx, src.ID); err != nil {
-		a.storeError(w, r, err)
-		return
-	}
-	a.d.Live.Close(src.ID)
-	if a.d.Access != nil {
-		a.d.Access.SetPublic(src.ID, false)
-	}
-	a.d.Edges.PublishDesired(ctx, src.Edge)
-	a.emit(broker.EventSourceRemoved, broker.Event{Source: src.Name, Edge: src.Edge}, p)
-	envelope.Write(w, http.StatusOK, envelope.OK(w, r))
 }
 
 func (a *API) setStreaming(w http.ResponseWriter, r *http.Request, p auth.Principal) {
