@@ -114,7 +114,7 @@ var (
 	// ErrTokenGone is returned for the removed --token flag.
 	ErrTokenGone = errors.New("--token (LMX_EDGE_TOKEN) is gone: register the edge with `lmx edge add NAME` on the control node and start it with --join")
 	// ErrNoAllowDir is returned when no directory is allowed.
-	ErrNoAllowDir = errors.New("no --allow-dir: the edge reads segment files only inside directories you allow; add --allow-dir /path/ffmpeg/writes/to")
+	ErrNoAllowDir = errors.New("this edge was started without --allow-dir, so it takes pushes of no directory (it reads segment files only inside directories you allow, and its own for pulled cameras): restart it with --allow-dir /path/ffmpeg/writes/to")
 )
 
 // Validate fills defaults and checks the configuration.
@@ -158,9 +158,8 @@ func (c *Config) Validate() error {
 	if err := c.checkLink(); err != nil {
 		return err
 	}
-	if len(c.AllowDirs) == 0 {
-		return ErrNoAllowDir
-	}
+	// No --allow-dir is an edge that only pulls cameras: it reads only its
+	// own pull directories, and pushes get a 403 saying what to add.
 	for i, d := range c.AllowDirs {
 		abs, err := filepath.Abs(d)
 		if err != nil {

@@ -50,7 +50,11 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 	if err := e.allowed.checkDir(target.Dir); err != nil {
 		if errors.Is(err, ErrOutsideAllowed) {
 			e.logger.Warn("push refused: segment directory not allowed", "source", target.Source, "dir", target.Dir)
-			writeError(w, http.StatusForbidden, fmt.Sprintf("%s: segments are read only inside --allow-dir %v", err, e.cfg.AllowDirs))
+			msg := fmt.Sprintf("%s: segments are read only inside --allow-dir %v", err, e.cfg.AllowDirs)
+			if len(e.cfg.AllowDirs) == 0 {
+				msg = fmt.Sprintf("%s: %s", err, ErrNoAllowDir)
+			}
+			writeError(w, http.StatusForbidden, msg)
 			return
 		}
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %s: %v", HeaderURIPrefix, target.Dir, err))
