@@ -55,7 +55,7 @@ type Config struct {
 	// BrokerUsername and BrokerPassword authenticate the control node to --broker.
 	BrokerUsername string `name:"broker-username" env:"LMX_BROKER_USERNAME" default:"controld" help:"MQTT username at --broker."`
 	// BrokerPassword is the control node's password at --broker; never logged.
-	BrokerPassword string `name:"broker-password" env:"LMX_BROKER_PASSWORD" help:"MQTT password at --broker (never logged)."`
+	BrokerPassword string `name:"broker-password" env:"LMX_BROKER_PASSWORD" secret:"" help:"MQTT password at --broker (never logged)."`
 	// PublicURL is how players reach the playback listener, for printed URLs.
 	PublicURL string `name:"public-url" env:"LMX_PUBLIC_URL" help:"Base URL players use to reach the playback listener (default: derived from --vod-listen)."`
 	// CORSOrigin is the Access-Control-Allow-Origin of playback answers.
