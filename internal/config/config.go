@@ -4,7 +4,7 @@
 // A command embeds Flags, which adds --config FILE (env LMX_CONFIG) and
 // --print-config, with the default file in the kong variable config_file:
 //
-//	config.Flags `embed:"" vars:"config_file=/etc/lmx/controld.yaml"`
+//	config.Flags `embed:"" set:"config_file=/etc/lmx/controld.yaml"`
 //
 // The file's keys are the command's long flag names, so every flag, present
 // or future, can be set there with no code of its own:
