@@ -124,6 +124,8 @@ var importRules = []importRule{
 		why: "lmx demo runs a control node and an edge in one process and drives them through the API"},
 	{pkg: "bench/lmxbench", allow: []string{"api", "hls", "objstore"},
 		why: "the benchmarks drive the built binaries like a client and may read the recording store, but never link a node, so they measure the binaries"},
+	{pkg: "packaging", tests: true,
+		why: "the package tests build the binaries and run them, as a machine that installs the packages does: they import no lmx package"},
 	{pkg: "e2e", allow: []string{"api", "broker", "hls", "internal/secret", "internal/tlsca"}, tests: true,
 		why: "the end-to-end tests drive the built binaries and share only the wire contract's types with them, plus the credential formats and a CA maker to forge what an attacker would"},
 }
