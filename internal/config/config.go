@@ -54,13 +54,11 @@ type Flags struct {
 	missing string
 }
 
-// A file is optional only where it is the default: a file named with
-// --config or LMX_CONFIG must exist.
-
 // BeforeResolve reads the configuration file, so that kong resolves the
 // flags it names from it. kong calls it once per parse, after it has reset
 // every flag to its default and environment value and before it resolves
-// the flags the command line did not give.
+// the flags the command line did not give. The default file may be absent;
+// one named with --config or LMX_CONFIG must exist.
 func (f *Flags) BeforeResolve(ctx *kong.Context) error {
 	f.loaded, f.missing = nil, ""
 	fileFlag, _ := f.ownFlags(ctx)
