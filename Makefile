@@ -4,7 +4,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-deps lint unit e2e fuzz bench demo clean
+.PHONY: all build test test-deps lint unit e2e fuzz bench demo package clean
 
 all: build
 
@@ -40,6 +40,10 @@ fuzz:
 
 bench:
 	bench/run.sh
+
+## package: the amd64 .deb packages, built and inspected, in dist/packages.
+package:
+	scripts/package-test.sh
 
 demo:
 	$(GO) run ./cmd/lmx demo

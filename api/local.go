@@ -32,6 +32,15 @@ type LocalNode struct {
 	Auth bool `json:"auth"`
 }
 
+// SystemDataDir is the data dir of the control node the lmx package runs
+// as a service (lmx-controld.service), where lmx looks when the user's own
+// default data dir has no local.json.
+const SystemDataDir = "/var/lib/lmx"
+
+// SystemAdminGroup is the group the lmx package lets read the admin token
+// of its control node (controld's --admin-group).
+const SystemAdminGroup = "lmx"
+
 // DefaultDataDir is the control node's data dir when --data-dir is not
 // given: $XDG_DATA_HOME/lmx, else ~/.local/share/lmx.
 func DefaultDataDir() (string, error) {

@@ -67,7 +67,7 @@ func defaultEnv() env {
 		newClient: func(c connection) (Client, error) {
 			return newAPIClient(c)
 		},
-		local: readLocal(os.Getenv),
+		local: readLocal(os.Getenv, api.SystemDataDir),
 		timing: Timing{
 			Now:    time.Now,
 			Poll:   250 * time.Millisecond,

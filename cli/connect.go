@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,7 +19,8 @@ import (
 //   - the server is --server (or LMX_SERVER) when given; else the API URL a
 //     control node on this machine wrote to DATA-DIR/local.json; else
 //     defaultServer. DATA-DIR is LMX_DATA_DIR, else the control node's
-//     default (api.DefaultDataDir).
+//     default (api.DefaultDataDir), else, when that has no local.json, the
+//     packaged control node's (api.SystemDataDir, /var/lib/lmx).
 //   - the token is --token (or LMX_TOKEN); else, when the server is that
 //     local control node, its admin token (DATA-DIR/admin.token) if this
 //     user may read it.
@@ -68,20 +70,39 @@ type connection struct {
 // local.json is fs.ErrNotExist.
 type localNode func() (dir string, node api.LocalNode, token string, err error)
 
-// readLocal looks in LMX_DATA_DIR, else the control node's default data dir.
-func readLocal(getenv func(string) string) localNode {
+// readLocal looks in LMX_DATA_DIR, else the control node's default data
+// dir, else (when that has no local.json) in system, the data dir of the
+// control node the package runs.
+func readLocal(getenv func(string) string, system string) localNode {
 	return func() (string, api.LocalNode, string, error) {
-		dir := getenv("LMX_DATA_DIR")
-		if dir == "" {
-			d, err := api.DefaultDataDir()
-			if err != nil {
-				return "", api.LocalNode{}, "", fmt.Errorf("%w: %v", fs.ErrNotExist, err)
-			}
-			dir = d
+		if dir := getenv("LMX_DATA_DIR"); dir != "" {
+			node, token, err := api.ReadLocal(dir)
+			return dir, node, token, err
 		}
-		node, token, err := api.ReadLocal(dir)
-		return dir, node, token, err
+		dir, err := api.DefaultDataDir()
+		if err == nil {
+			node, token, err := api.ReadLocal(dir)
+			if !errors.Is(err, fs.ErrNotExist) || system == "" {
+				return dir, node, token, err
+			}
+		} else if system == "" {
+			return "", api.LocalNode{}, "", fmt.Errorf("%w: %v", fs.ErrNotExist, err)
+		}
+		node, token, serr := api.ReadLocal(system)
+		if errors.Is(serr, fs.ErrNotExist) && dir != "" {
+			return dir, api.LocalNode{}, "", serr // neither: the user's own dir is what to name
+		}
+		return system, node, token, serr
 	}
+}
+
+// groupHint is what to do about a control node's file that this user may
+// not read: join the group the package gives it to.
+func groupHint(dir string) string {
+	if dir != api.SystemDataDir {
+		return ""
+	}
+	return fmt.Sprintf("add yourself to group %s (sudo adduser $USER %s, then log in again)", api.SystemAdminGroup, api.SystemAdminGroup)
 }
 
 // resolve turns the flags into a connection (see the top of this file).
@@ -96,6 +117,14 @@ func resolve(server string, flags apiFlags, local localNode) (connection, error)
 	dir, node, token, err := local()
 	c.dataDir = dir
 	if err != nil {
+		if c.Server == "" && errors.Is(err, fs.ErrPermission) {
+			hint := groupHint(dir)
+			if hint == "" {
+				hint = "run this as the user that runs the control node"
+			}
+			return c, fmt.Errorf("you may not read %s, which the control node on this machine left for lmx: %s, or pass --server and --token",
+				filepath.Join(dir, api.LocalFile), hint)
+		}
 		if c.Server == "" && !errors.Is(err, fs.ErrNotExist) {
 			return c, fmt.Errorf("the control node on this machine left %s unreadable: %w (pass --server to skip it)",
 				filepath.Join(dir, api.LocalFile), err)
@@ -184,6 +213,14 @@ func (d *dial) explain(err error) error {
 			file := filepath.Join("DATA-DIR", api.AdminTokenFile)
 			if d.conn.dataDir != "" {
 				file = filepath.Join(d.conn.dataDir, api.AdminTokenFile)
+				if _, rerr := os.ReadFile(file); errors.Is(rerr, fs.ErrPermission) {
+					hint := groupHint(d.conn.dataDir)
+					if hint == "" {
+						hint = "run this as the user that runs the control node"
+					}
+					return &hintError{err: err, msg: fmt.Sprintf(
+						"the control node wants a token, and you may not read its admin token %s: %s, or pass --token or set LMX_TOKEN", file, hint)}
+				}
 			}
 			return &hintError{err: err, msg: fmt.Sprintf(
 				"the control node wants a token: pass --token, set LMX_TOKEN, or run this on the control node's machine as the user that runs it (it reads %s)", file)}

@@ -92,7 +92,7 @@ func TestReadLocal(t *testing.T) {
 	dir := t.TempDir()
 	writeLocal(t, dir, api.LocalNode{APIURL: "http://127.0.0.1:8080", Auth: true}, "secret\n")
 	env := map[string]string{"LMX_DATA_DIR": dir}
-	d, node, token, err := readLocal(func(k string) string { return env[k] })()
+	d, node, token, err := readLocal(func(k string) string { return env[k] }, "")()
 	if err != nil || d != dir || node.APIURL != "http://127.0.0.1:8080" || token != "secret" {
 		t.Errorf("%s %+v %q %v", d, node, token, err)
 	}
@@ -100,9 +100,58 @@ func TestReadLocal(t *testing.T) {
 	// Without LMX_DATA_DIR, the control node's own default.
 	xdg := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", xdg)
-	d, _, _, err = readLocal(func(string) string { return "" })()
+	d, _, _, err = readLocal(func(string) string { return "" }, "")()
 	if d != filepath.Join(xdg, "lmx") || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("%s %v", d, err)
+	}
+}
+
+// TestReadLocalSystem: without LMX_DATA_DIR and with nothing in the user's
+// own default data dir, lmx finds the control node the package runs in
+// /var/lib/lmx (here, a directory standing for it).
+func TestReadLocalSystem(t *testing.T) {
+	xdg, system := t.TempDir(), t.TempDir()
+	t.Setenv("XDG_DATA_HOME", xdg)
+	none := func(string) string { return "" }
+
+	// Neither has one: the user's own dir is the one named.
+	d, _, _, err := readLocal(none, system)()
+	if d != filepath.Join(xdg, "lmx") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("neither: %s %v", d, err)
+	}
+	// The system's.
+	writeLocal(t, system, api.LocalNode{APIURL: "https://127.0.0.1:8080", Auth: true}, "system-secret\n")
+	d, node, token, err := readLocal(none, system)()
+	if err != nil || d != system || node.APIURL != "https://127.0.0.1:8080" || token != "system-secret" {
+		t.Errorf("system: %s %+v %q %v", d, node, token, err)
+	}
+	// The user's own comes first.
+	if err := os.MkdirAll(filepath.Join(xdg, "lmx"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeLocal(t, filepath.Join(xdg, "lmx"), api.LocalNode{APIURL: "http://127.0.0.1:9999"}, "")
+	if d, node, _, err := readLocal(none, system)(); err != nil || d != filepath.Join(xdg, "lmx") || node.APIURL != "http://127.0.0.1:9999" {
+		t.Errorf("own: %s %+v %v", d, node, err)
+	}
+	// LMX_DATA_DIR is the only place looked in when set.
+	other := t.TempDir()
+	if d, _, _, err := readLocal(func(k string) string { return map[string]string{"LMX_DATA_DIR": other}[k] }, system)(); d != other || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("LMX_DATA_DIR: %s %v", d, err)
+	}
+}
+
+// TestResolveSystemUnreadable: a packaged control node's files that this
+// user may not read say which group to join.
+func TestResolveSystemUnreadable(t *testing.T) {
+	perm := &fs.PathError{Op: "open", Path: api.SystemDataDir + "/local.json", Err: fs.ErrPermission}
+	_, err := resolve("", apiFlags{}, localAt(api.SystemDataDir, api.LocalNode{}, "", perm))
+	want := "you may not read /var/lib/lmx/local.json, which the control node on this machine left for lmx: add yourself to group lmx (sudo adduser $USER lmx, then log in again), or pass --server and --token"
+	if err == nil || err.Error() != want {
+		t.Errorf("%v\nwant %s", err, want)
+	}
+	// With --server, the local node does not matter.
+	if c, err := resolve("https://ctl.example:8080", apiFlags{}, localAt(api.SystemDataDir, api.LocalNode{}, "", perm)); err != nil || c.Server != "https://ctl.example:8080" {
+		t.Errorf("--server: %+v %v", c, err)
 	}
 }
 
@@ -214,6 +263,23 @@ func TestNoTokenSaysWhereItLooked(t *testing.T) {
 	if a := srv.lastAuth(t); a != "" {
 		t.Errorf("Authorization %q", a)
 	}
+}
+
+// TestUnreadableAdminToken: an admin token this user may not read is
+// named as such, with what to do about it.
+func TestUnreadableAdminToken(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every file")
+	}
+	srv := newAuthServer(t, "admin-secret", false)
+	e := realEnv(t)
+	dir := os.Getenv("LMX_DATA_DIR")
+	writeLocal(t, dir, api.LocalNode{APIURL: srv.URL, Auth: true}, "admin-secret\n")
+	if err := os.Chmod(filepath.Join(dir, api.AdminTokenFile), 0); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, runWith(context.Background(), e, "source", "ls"), 1,
+		"the control node wants a token, and you may not read its admin token "+filepath.Join(dir, "admin.token")+": run this as the user that runs the control node, or pass --token or set LMX_TOKEN")
 }
 
 func TestLocalControlNodeCA(t *testing.T) {

@@ -8,13 +8,29 @@ import (
 
 	"github.com/lmx-video/lmx/controld"
 	"github.com/lmx-video/lmx/edged"
+	"github.com/lmx-video/lmx/internal/config"
 	"github.com/lmx-video/lmx/internal/demo"
 	"github.com/lmx-video/lmx/internal/netaddr"
+)
+
+// Where the daemons read their configuration when --config is not given
+// and the file exists: the files the packages install.
+const (
+	defaultControldConfig = "/etc/lmx/controld.yaml"
+	defaultEdgedConfig    = "/etc/lmx/edged.yaml"
+)
+
+// controldConfigFile and edgedConfigFile are the defaults, but where tests
+// point them.
+var (
+	controldConfigFile = defaultControldConfig
+	edgedConfigFile    = defaultEdgedConfig
 )
 
 // ControldCmd runs the control node.
 type ControldCmd struct {
 	controld.Config `embed:""`
+	config.Flags    `embed:"" set:"config_file=${controld_config_file}"`
 }
 
 // Help shows an example.
@@ -24,11 +40,15 @@ DATA-DIR/admin.token (0600), which lmx on this machine reads by itself; a node
 reachable beyond loopback serves TLS with its own CA (DATA-DIR/tls) unless
 given --tls-cert/--tls-key. --auth none is LiveMix's open behaviour.
 
+Every flag can be set in /etc/lmx/controld.yaml (or --config FILE) by its
+long name (data-dir: /var/lib/lmx); flags and variables override the file.
+
 Examples:
   lmx controld
   lmx controld --data-dir /var/lib/lmx --hostname video.example.net
   lmx controld --tls-cert /etc/lmx/fullchain.pem --tls-key /etc/lmx/key.pem
-  lmx controld --auth none --api-listen 127.0.0.1:8080`
+  lmx controld --auth none --api-listen 127.0.0.1:8080
+  lmx controld --config /etc/lmx/controld.yaml --print-config`
 }
 
 // Run starts the control node and serves until interrupted.
@@ -62,7 +82,11 @@ func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi 
 		if created {
 			what = "admin token created:"
 		}
-		fmt.Fprintf(out, "  access          %s %s (0600; lmx on this machine reads it)\n", what, path)
+		who := "0600; lmx on this machine reads it"
+		if cfg.AdminGroup != "" {
+			who = "0640, group " + cfg.AdminGroup + ": lmx run by its members reads it"
+		}
+		fmt.Fprintf(out, "  access          %s %s (%s)\n", what, path, who)
 	} else {
 		log.Warn("access control is off (--auth none): anyone who reaches " + srv.APIURL() + " may list, watch, change and delete every source and recording, any client may act as any edge, and nothing is encrypted")
 	}
@@ -73,6 +97,7 @@ func (c *ControldCmd) Run(ctx context.Context, log *slog.Logger, out Stdout, bi 
 // EdgedCmd runs the edge agent.
 type EdgedCmd struct {
 	edged.Config `embed:""`
+	config.Flags `embed:"" set:"config_file=${edged_config_file}"`
 }
 
 // Help shows an example.
@@ -81,14 +106,16 @@ func (c *EdgedCmd) Help() string {
 control node) exchanges it for the edge's own credential, kept in
 --state-dir; later starts use that, with or without --join. With an external
 broker (lmx controld --broker), give the edge its password there in
-LMX_MQTT_PASSWORD.
+LMX_MQTT_PASSWORD. Every flag can be set in /etc/lmx/edged.yaml (or --config
+FILE) by its long name (allow-dir: [/srv/hls]).
 
 Examples:
   lmx edged --join JOIN-TOKEN --allow-dir /var/lib/lmx/segments
   LMX_MQTT_PASSWORD="$PW" lmx edged --join JOIN-TOKEN --allow-dir /var/lib/lmx/segments
   lmx edged --allow-dir /var/lib/lmx/segments
   lmx edged --name cam-gw-1 --controld control.example.net --allow-dir /var/lib/lmx/segments
-  lmx edged --mqtt mqtt://10.0.0.5:%d --ingest http://10.0.0.5:%d --allow-dir /srv/hls`,
+  lmx edged --mqtt mqtt://10.0.0.5:%d --ingest http://10.0.0.5:%d --allow-dir /srv/hls
+  lmx edged --config /etc/lmx/edged.yaml --print-config`,
 		netaddr.MQTTPort, netaddr.PlaybackPort)
 }
 

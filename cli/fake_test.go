@@ -26,9 +26,11 @@ func TestMain(m *testing.M) {
 	// Detail views print local times; pin the zone so outputs are stable.
 	time.Local = time.UTC
 	// Output must not depend on the environment the tests run in.
-	for _, k := range []string{"LMX_SERVER", "LMX_TOKEN", "LMX_CA_FILE", "LMX_DATA_DIR", "LMX_LOG_LEVEL", "LMX_LOG_FORMAT", "COLUMNS"} {
+	for _, k := range []string{"LMX_SERVER", "LMX_TOKEN", "LMX_CA_FILE", "LMX_DATA_DIR", "LMX_LOG_LEVEL", "LMX_LOG_FORMAT", "LMX_CONFIG", "COLUMNS"} {
 		os.Unsetenv(k)
 	}
+	// Nor on the machine's configuration files: the default ones are absent.
+	controldConfigFile, edgedConfigFile = testDataDir+"/controld.yaml", testDataDir+"/edged.yaml"
 	os.Exit(m.Run())
 }
 

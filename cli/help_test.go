@@ -51,6 +51,11 @@ func TestHelpGolden(t *testing.T) {
 	// kong wraps help to the terminal width, read from COLUMNS when the
 	// output is not a terminal.
 	t.Setenv("COLUMNS", "80")
+	// Help names the configuration files the packages install (it reads none).
+	controldConfigFile, edgedConfigFile = defaultControldConfig, defaultEdgedConfig
+	defer func() {
+		controldConfigFile, edgedConfigFile = testDataDir+"/controld.yaml", testDataDir+"/edged.yaml"
+	}()
 
 	paths := [][]string{{}} // the root's help too
 	for _, n := range commands(t) {

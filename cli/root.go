@@ -18,7 +18,7 @@ import (
 // Root is the whole command tree. Its flags are global: kong accepts them
 // before or after the command words.
 type Root struct {
-	Server    string `env:"LMX_SERVER" placeholder:"URL" help:"Address of the control node's management API (default: the control node on this machine, from its local.json, else ${default_server})."`
+	Server    string `env:"LMX_SERVER" placeholder:"URL" config:"-" help:"Address of the control node's management API (default: the control node on this machine, from its local.json, else ${default_server})."`
 	LogLevel  string `env:"LMX_LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"Log level, one of ${enum}."`
 	LogFormat string `env:"LMX_LOG_FORMAT" enum:"text,json" default:"text" help:"Log format, one of ${enum}."`
 
@@ -113,7 +113,7 @@ func newParser(ctx context.Context, d *dial, stdout, stderr io.Writer, version B
 		kong.Description(description),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"default_server": defaultServer},
+		kong.Vars{"default_server": defaultServer, "controld_config_file": controldConfigFile, "edged_config_file": edgedConfigFile},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(exitRequest(code)) }),
 		bindings(ctx, d, stdout, stderr, version),

@@ -50,12 +50,15 @@ type Config struct {
 	Hostnames []string `name:"hostname" env:"LMX_HOSTNAME" sep:"," help:"Name edges and players use to reach this node (repeatable): put in the node's own certificate beside the machine's names and addresses, and the first one in join tokens."`
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []string `name:"trusted-proxy" env:"LMX_TRUSTED_PROXY" sep:"," help:"Address or CIDR of a reverse proxy whose X-Forwarded-For is believed (repeatable); from anyone else it is ignored."`
+	// AdminGroup, when set, may read the admin token: DATA-DIR/admin.token
+	// is made 0640 and the data dir 0750, both given to the group.
+	AdminGroup string `name:"admin-group" env:"LMX_ADMIN_GROUP" placeholder:"GROUP" help:"Group whose members may read DATA-DIR/admin.token, and so run lmx on this machine as admins: the file is made 0640 and the data dir 0750, both given to the group (the packages use lmx)."`
 	// RotateGrantKey replaces the playback grant key at start.
 	RotateGrantKey bool `name:"rotate-grant-key" help:"Replace the key playback URLs are signed with, at start: every signed URL handed out before stops working."`
 	// BrokerUsername and BrokerPassword authenticate the control node to --broker.
 	BrokerUsername string `name:"broker-username" env:"LMX_BROKER_USERNAME" default:"controld" help:"MQTT username at --broker."`
 	// BrokerPassword is the control node's password at --broker; never logged.
-	BrokerPassword string `name:"broker-password" env:"LMX_BROKER_PASSWORD" help:"MQTT password at --broker (never logged)."`
+	BrokerPassword string `name:"broker-password" env:"LMX_BROKER_PASSWORD" secret:"" help:"MQTT password at --broker (never logged)."`
 	// PublicURL is how players reach the playback listener, for printed URLs.
 	PublicURL string `name:"public-url" env:"LMX_PUBLIC_URL" help:"Base URL players use to reach the playback listener (default: derived from --vod-listen)."`
 	// CORSOrigin is the Access-Control-Allow-Origin of playback answers.

@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	var ingestCfg ingest.Config
 	var mqttGate *auth.Gate
 	if cfg.AuthOn() {
-		if s.auth, err = auth.New(ctx, auth.Config{DataDir: cfg.DataDir}, s.store, logger.With("component", "auth")); err != nil {
+		if s.auth, err = auth.New(ctx, auth.Config{DataDir: cfg.DataDir, AdminGroup: cfg.AdminGroup}, s.store, logger.With("component", "auth")); err != nil {
 			return nil, err
 		}
 		if s.adminToken, s.adminCreated, err = s.auth.EnsureAdmin(ctx); err != nil {

@@ -53,6 +53,10 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	// The daemons under test read no configuration file of this machine's
+	// (/etc/lmx/*.yaml, left by an installed package): an empty LMX_CONFIG
+	// reads none.
+	os.Setenv("LMX_CONFIG", "")
 	var err error
 	for _, tool := range []struct {
 		name string

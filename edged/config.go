@@ -40,7 +40,7 @@ type Config struct {
 	// Join is the single-use join token `lmx edge add NAME` prints on the
 	// control node: the edge exchanges it once for its own credential,
 	// which it keeps in StateDir. Never logged.
-	Join string `name:"join" env:"LMX_JOIN" placeholder:"TOKEN" help:"Join token from 'lmx edge add NAME' on the control node: exchanged once for this edge's own credential, kept in --state-dir (never logged)."`
+	Join string `name:"join" env:"LMX_JOIN" secret:"" placeholder:"TOKEN" help:"Join token from 'lmx edge add NAME' on the control node: exchanged once for this edge's own credential, kept in --state-dir (never logged)."`
 	// StateDir is where the edge keeps its credential (see DefaultStateDir).
 	// Programs that embed an edge beside their own control node (the demo,
 	// tests) point it at a directory of their own, so the machine's edge
@@ -55,11 +55,11 @@ type Config struct {
 	MQTTUsername string `name:"mqtt-username" env:"LMX_MQTT_USERNAME" placeholder:"USER" help:"Username at an external MQTT broker (the control node's --broker; default: the edge name)."`
 	// MQTTPassword is never logged; pass it in the environment, not on the
 	// command line, where ps shows it.
-	MQTTPassword string `name:"mqtt-password" env:"LMX_MQTT_PASSWORD" placeholder:"PASSWORD" help:"Password at an external MQTT broker, in place of the edge's credential (uploads still use the credential); never logged. Set it in the environment: ps shows the flag."`
+	MQTTPassword string `name:"mqtt-password" env:"LMX_MQTT_PASSWORD" secret:"" placeholder:"PASSWORD" help:"Password at an external MQTT broker, in place of the edge's credential (uploads still use the credential); never logged. Set it in the environment: ps shows the flag."`
 	// RemovedToken is the shared-token flag of earlier releases, kept
 	// hidden so that a command line or environment still carrying it fails
 	// with a message saying what replaced it.
-	RemovedToken string `name:"token" env:"LMX_EDGE_TOKEN" hidden:"" help:"Removed: edges join with --join."`
+	RemovedToken string `name:"token" env:"LMX_EDGE_TOKEN" secret:"" hidden:"" help:"Removed: edges join with --join."`
 	// Credential is the edge's own secret: its MQTT password (unless
 	// MQTTPassword is set) and the bearer of its uploads. Validate reads it from StateDir, or the join exchange
 	// gets it; a program that embeds an edge may set it. Not a flag, never

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: ffmpeg, ffprobe, tmux,
-# chromium, npm, mosquitto, mosquitto-clients and GStreamer's RTSP server from Debian's packages,
-# hls.js with npm, and MinIO. Safe to run again: it only installs what is
-# absent.
+# chromium, npm, mosquitto, mosquitto-clients and GStreamer's RTSP server
+# from Debian's packages, hls.js with npm, MinIO, and nfpm with
+# systemd-analyze for the package tests. Safe to run again: it only installs
+# what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,10 @@ if command -v dpkg >/dev/null 2>&1; then
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi
+# The package tests (packaging/): dpkg-deb inspects the .deb files,
+# systemd-analyze verifies their units.
+command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -70,3 +75,12 @@ if ! command -v minio >/dev/null 2>&1 && [ ! -x "$gobin/minio" ]; then
   GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_VERSION"
 fi
 echo "minio: $(command -v minio || echo "$gobin/minio")"
+
+# nfpm, pinned, for the package tests: they build the .deb files with it
+# (and fall back to go run, slower, without it).
+NFPM_VERSION=v2.45.2
+if ! go version -m "$gobin/nfpm" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/goreleaser/nfpm/v2[[:space:]]+$NFPM_VERSION[[:space:]]"; then
+  echo "test-deps: installing nfpm $NFPM_VERSION with go install" >&2
+  go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION"
+fi
+echo "nfpm: $gobin/nfpm"

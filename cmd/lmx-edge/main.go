@@ -15,6 +15,7 @@ import (
 
 	"github.com/lmx-video/lmx/edged"
 	"github.com/lmx-video/lmx/internal/buildinfo"
+	"github.com/lmx-video/lmx/internal/config"
 )
 
 // Set at release time, as for cmd/lmx:
@@ -22,10 +23,18 @@ import (
 //	go build -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse --short HEAD)"
 var version, commit = "dev", ""
 
+// defaultConfigFile is the configuration file read when --config is not
+// given and it exists: the lmx-edge package's.
+const defaultConfigFile = "/etc/lmx/edged.yaml"
+
+// configFile is defaultConfigFile, but where tests point it.
+var configFile = defaultConfigFile
+
 type cli struct {
 	edged.Config `embed:""`
 	LogLevel     string           `name:"log-level" env:"LMX_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
 	Version      kong.VersionFlag `name:"version" help:"Print the version and exit."`
+	config.Flags `embed:""`
 }
 
 // Exit codes: a mistyped command line (2) is told from a failed run (1).
@@ -63,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	parser, err := kong.New(&c,
 		kong.Name("lmx-edge"),
 		kong.Description("lmx edge agent: takes HLS pushed by ffmpeg (POST /v1/playlist) and forwards it to an lmx control node it dials out to."),
-		kong.Vars{"version": "lmx-edge " + info.String()},
+		kong.Vars{"version": "lmx-edge " + info.String(), "config_file": configFile},
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(exitRequest(code)) }),

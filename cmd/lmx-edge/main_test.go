@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("STATE_DIRECTORY", dir)
+	// Nor the machine's configuration file: the default one is absent.
+	configFile = filepath.Join(dir, "absent", "edged.yaml")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -61,6 +63,8 @@ func TestHelp(t *testing.T) {
 	// kong wraps help to the terminal width, read from COLUMNS when the
 	// output is not a terminal.
 	t.Setenv("COLUMNS", "80")
+	configFile = defaultConfigFile // as --help names it; --help reads no file
+	defer func() { configFile = filepath.Join(os.Getenv("STATE_DIRECTORY"), "absent", "edged.yaml") }()
 	r := runArgs(t, "--help")
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -79,13 +83,68 @@ func TestHelp(t *testing.T) {
 	if r.stdout != string(want) {
 		t.Errorf("--help differs from %s (if the change is meant, run go test ./cmd/lmx-edge -update):\n%s", file, r.stdout)
 	}
-	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--join", "--state-dir", "--mqtt-username", "--mqtt-password", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version"} {
+	for _, f := range []string{"--name", "--listen", "--controld", "--mqtt", "--ingest", "--join", "--state-dir", "--mqtt-username", "--mqtt-password", "--allow-dir", "--buffer", "--buffer-bytes", "--heartbeat", "--log-level", "--version", "--config", "--print-config"} {
 		if !strings.Contains(r.stdout, "  "+f+"=") && !strings.Contains(r.stdout, "  "+f+"  ") {
 			t.Errorf("--help does not list %s", f)
 		}
 	}
 	if strings.Contains(r.stdout, "--token") {
 		t.Error("--help lists the removed --token")
+	}
+}
+
+// TestConfigFile: the agent reads its flags from /etc/lmx/edged.yaml (or
+// --config), under the environment and the command line, and
+// --print-config shows the result without starting anything.
+func TestConfigFile(t *testing.T) {
+	segments := t.TempDir()
+	file := filepath.Join(t.TempDir(), "edged.yaml")
+	content := "name: cam-gw-1\ncontrold: ctl.example\nallow-dir: [" + segments + "]\nbuffer: 30s\nmqtt-password: pw-in-file\nlog-level: warn\n"
+	if err := os.WriteFile(file, []byte(content), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	old := configFile
+	configFile = file
+	defer func() { configFile = old }()
+
+	clearEnv(t)
+	t.Setenv("LMX_EDGE_BUFFER", "45s")
+	var stdout, stderr syncbuf.Buffer
+	code := run(context.Background(), []string{"--print-config", "--name", "cam-gw-2"}, &stdout, &stderr)
+	out := stdout.String()
+	if code != 0 || stderr.String() != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	for _, want := range []string{
+		"# Configuration file: " + file + "\n",
+		"\nname: cam-gw-2 # flag\n",
+		"\ncontrold: ctl.example # file " + file + ":2\n",
+		"\nallow-dir: [" + segments + "] # file " + file + ":3\n",
+		"\nbuffer: 45s # env LMX_EDGE_BUFFER\n",
+		"\nmqtt-password: <redacted> # file " + file + ":5\n",
+		"\nlog-level: warn # file " + file + ":6\n",
+		"\nheartbeat: 5s # default\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--print-config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "pw-in-file") || strings.Contains(out, "version") || strings.Contains(out, "print-config:") {
+		t.Errorf("--print-config shows too much:\n%s", out)
+	}
+
+	// A mistyped key stops the agent with the file, line and the flag meant.
+	bad := filepath.Join(t.TempDir(), "edged.yaml")
+	if err := os.WriteFile(bad, []byte("allow-dirs: [/srv/hls]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runArgs(t, "--config", bad)
+	if want := `lmx-edge: error: ` + bad + `:1: unknown key "allow-dirs": did you mean "allow-dir"? (the keys are the long flag names of lmx-edge --help)`; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q\nwant %s", r.code, r.stderr, want)
+	}
+	r = runArgs(t, "--config", bad+".missing")
+	if r.code != 2 || !strings.Contains(r.stderr, "the configuration file (--config) "+bad+".missing: no such file or directory") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -12,10 +12,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -84,6 +87,9 @@ type Store interface {
 type Config struct {
 	// DataDir is where the first admin token is written (api.AdminTokenFile).
 	DataDir string
+	// AdminGroup, when set, is the group that may read the admin token:
+	// the file is made 0640 and the data dir 0750, both given to the group.
+	AdminGroup string
 	// DefaultGrantTTL is how long a playback URL plays when the caller does not say (default 2 h).
 	DefaultGrantTTL time.Duration
 	// DefaultJoinTTL is how long a join token can be used (default 1 h).
@@ -244,8 +250,17 @@ func (a *Authority) flushLastUsed(ctx context.Context) {
 
 // EnsureAdmin creates the first admin token when there is no token at all
 // and writes its secret to DATA-DIR/admin.token (0600). It returns that
-// file's path and whether the token was made now.
+// file's path and whether the token was made now. With an AdminGroup, the
+// file (made now or before) is then shared with that group (ShareWithGroup).
 func (a *Authority) EnsureAdmin(ctx context.Context) (path string, created bool, err error) {
+	path, created, err = a.ensureAdmin(ctx)
+	if err != nil || a.cfg.AdminGroup == "" {
+		return path, created, err
+	}
+	return path, created, ShareWithGroup(a.cfg.DataDir, path, a.cfg.AdminGroup)
+}
+
+func (a *Authority) ensureAdmin(ctx context.Context) (path string, created bool, err error) {
 	path = filepath.Join(a.cfg.DataDir, api.AdminTokenFile)
 	n, err := a.store.CountTokens(ctx)
 	if err != nil {
@@ -270,6 +285,50 @@ func (a *Authority) EnsureAdmin(ctx context.Context) (path string, created bool,
 	a.putToken(t)
 	a.mu.Unlock()
 	return path, true, nil
+}
+
+// ShareWithGroup lets the members of group read the admin token file at
+// path in dir (so they run lmx on the control node's machine as admins):
+// the file becomes 0640 and dir 0750, both owned by the group. A file that
+// is not there (an admin token since revoked and deleted) leaves dir alone.
+func ShareWithGroup(dir, path, group string) error {
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		var unknown user.UnknownGroupError
+		if errors.As(err, &unknown) {
+			return fmt.Errorf("--admin-group %s: there is no such group on this machine: create it (sudo addgroup --system %s) or leave out --admin-group", group, group)
+		}
+		return fmt.Errorf("--admin-group %s: %w", group, err)
+	}
+	gid, err := strconv.Atoi(g.Gid)
+	if err != nil {
+		return fmt.Errorf("--admin-group %s: group id %q: %w", group, g.Gid, err)
+	}
+	for _, f := range []struct {
+		path string
+		mode os.FileMode
+	}{{dir, 0o750}, {path, 0o640}} {
+		if err := os.Chown(f.path, -1, gid); err != nil {
+			if errors.Is(err, fs.ErrNotExist) && f.path == path {
+				return nil
+			}
+			return fmt.Errorf("--admin-group %s: giving %s to the group: %w (the user that runs controld must be a member of %s)", group, f.path, unwrapPath(err), group)
+		}
+		if err := os.Chmod(f.path, f.mode); err != nil {
+			return fmt.Errorf("--admin-group %s: %w", group, err)
+		}
+	}
+	return nil
+}
+
+// unwrapPath drops an *fs.PathError's "op PATH:" where the message names
+// the path already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // writeSecretFile writes a secret readable by its owner only, atomically.

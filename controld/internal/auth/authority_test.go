@@ -15,6 +15,9 @@ import (
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/internal/secret"
 	"github.com/lmx-video/lmx/sqlstore"
+	"os/user"
+	"strconv"
+	"syscall"
 )
 
 // clock is a settable time source for Authority.now.
@@ -575,5 +578,59 @@ func TestBearer(t *testing.T) {
 		if got, err := Bearer(header); !errors.Is(err, ErrBadHeader) {
 			t.Errorf("Bearer(%.20q) = %q, %v; want ErrBadHeader", header, got, err)
 		}
+	}
+}
+
+// TestAdminGroup: with an admin group, the admin token is readable by the
+// group (0640) in a data dir it may enter (0750), on the start that makes
+// the token and on later ones; an unknown group is an error that says so.
+func TestAdminGroup(t *testing.T) {
+	me, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	g, err := user.LookupGroupId(me.Gid)
+	if err != nil {
+		t.Skipf("the primary group of the user running the tests has no name: %v", err)
+	}
+	f := newFixture(t)
+	f.a.cfg.AdminGroup = g.Name
+	path, created, err := f.a.EnsureAdmin(t.Context())
+	if err != nil || !created {
+		t.Fatalf("EnsureAdmin = %v, %v", created, err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, c := range []struct {
+			path string
+			mode os.FileMode
+		}{{path, 0o640}, {f.dir, 0o750}} {
+			st, err := os.Stat(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gid := st.Sys().(*syscall.Stat_t).Gid
+			if st.Mode().Perm() != c.mode || strconv.Itoa(int(gid)) != g.Gid {
+				t.Errorf("%s: %s is %v, group %d; want %v, group %s", when, c.path, st.Mode().Perm(), gid, c.mode, g.Gid)
+			}
+		}
+	}
+	check("token made")
+	// A later start shares the existing file too (say the group was added
+	// to the configuration after the first start).
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := f.reopen(t)
+	a.cfg.AdminGroup = g.Name
+	if _, created, err := a.EnsureAdmin(t.Context()); err != nil || created {
+		t.Fatalf("EnsureAdmin after a restart = %v, %v", created, err)
+	}
+	check("after a restart")
+
+	a.cfg.AdminGroup = "lmx-no-such-group"
+	_, _, err = a.EnsureAdmin(t.Context())
+	if want := "--admin-group lmx-no-such-group: there is no such group on this machine: create it (sudo addgroup --system lmx-no-such-group) or leave out --admin-group"; err == nil || err.Error() != want {
+		t.Errorf("unknown group: %v\nwant %s", err, want)
 	}
 }
