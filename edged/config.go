@@ -69,7 +69,7 @@ type Config struct {
 	// the state dir): the edge's TLS connections trust that CA alone.
 	CAPin string `kong:"-"`
 	// AllowDirs are the only directories segment files are read from.
-	AllowDirs []string `name:"allow-dir" env:"LMX_ALLOW_DIRS" sep:"," help:"Directory ffmpeg writes segments to; segments are read only inside these (repeatable)."`
+	AllowDirs []string `name:"allow-dir" env:"LMX_ALLOW_DIRS" sep:"," help:"Directory ffmpeg writes segments to; pushed segments are read only inside these (repeatable; none for an edge that only pulls cameras)."`
 	// Buffer is how much recent media the ring buffer keeps per source.
 	Buffer time.Duration `name:"buffer" env:"LMX_EDGE_BUFFER" default:"120s" help:"How much recent media to keep per source (for recordings that start in the past)."`
 	// BufferBytes bounds the ring buffer's memory across all sources.

@@ -22,7 +22,11 @@ func RunMain(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer
 	}
 	fmt.Fprintf(out, "lmx edge %q %s: control node %s, segments uploaded to %s\n", e.cfg.Name, version, e.cfg.MQTT, e.cfg.Ingest)
 	fmt.Fprintf(out, "  %s; %s\n", e.cfg.linkSummary(), e.cfg.authSummary())
-	fmt.Fprintf(out, "Push a camera or file with:\n%s\n", FFmpegCommand("camera-0", e.cfg.AllowDirs[0], pushURL(e.Addr())))
+	if len(e.cfg.AllowDirs) == 0 {
+		fmt.Fprintf(out, "No --allow-dir: this edge pulls the cameras the control node gives it (lmx source add NAME --pull URL --edge %s) and takes no ffmpeg pushes.\n", e.cfg.Name)
+	} else {
+		fmt.Fprintf(out, "Push a camera or file with:\n%s\n", FFmpegCommand("camera-0", e.cfg.AllowDirs[0], pushURL(e.Addr())))
+	}
 	return e.Run(ctx)
 }
 
