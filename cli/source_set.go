@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lmx-video/lmx/api"
 )
@@ -14,7 +15,12 @@ type SourceSetCmd struct {
 	Public      *bool   `negatable:"" help:"Let anyone play the source without a token or signed URL (--no-public: only with one)."`
 	Edge        *string `placeholder:"EDGE" help:"Move the source to another edge (the one ffmpeg now pushes it to)."`
 	Description *string `placeholder:"TEXT" help:"Replace the description (\"\" clears it)."`
-	JSON        bool    `name:"json" help:"Print the source as a JSON object."`
+
+	// On-demand upload.
+	OnDemand *bool          `name:"on-demand" negatable:"" help:"Upload live only while someone watches: the edge keeps buffering (recordings are unaffected) and starts uploading on the first playlist request (--no-on-demand or --on-demand=false: always)."`
+	Idle     *time.Duration `name:"idle" placeholder:"DURATION" help:"How long an on-demand source keeps uploading after the last playlist request (e.g. 30s, 5m; 0: the control node's --idle, 60s by default)."`
+
+	JSON bool `name:"json" help:"Print the source as a JSON object."`
 }
 
 // Help is the detail under the usage line.
@@ -26,13 +32,17 @@ Examples:
 
     lmx source set camera-0 --public
     lmx source set camera-0 --no-public --description "Lobby, north wall"
-    lmx source set camera-0 --edge cam-gw-2 --json`
+    lmx source set camera-0 --edge cam-gw-2 --json
+    lmx source set camera-0 --on-demand --idle 2m`
 }
 
 // Validate refuses a command that would change nothing, as a usage error.
 func (c *SourceSetCmd) Validate() error {
-	if c.Public == nil && c.Edge == nil && c.Description == nil {
-		return errors.New("nothing to change: pass --public, --no-public, --edge or --description")
+	if c.Public == nil && c.Edge == nil && c.Description == nil && c.OnDemand == nil && c.Idle == nil {
+		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --on-demand or --idle")
+	}
+	if c.Idle != nil && (*c.Idle < 0 || (*c.Idle > 0 && *c.Idle < time.Second) || *c.Idle%time.Second != 0) {
+		return fmt.Errorf("--idle %s: give whole seconds, at least 1s (or 0 for the control node's default)", *c.Idle)
 	}
 	if c.Edge != nil && *c.Edge == "" {
 		return errors.New("--edge needs an edge name: a source always has one once pushed")
@@ -42,11 +52,17 @@ func (c *SourceSetCmd) Validate() error {
 
 // Run changes the source.
 func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Timing) error {
-	src, err := client.UpdateSource(ctx, c.Source, api.SourceUpdate{
+	up := api.SourceUpdate{
 		Public:      c.Public,
 		Edge:        c.Edge,
 		Description: c.Description,
-	})
+	}
+	up.OnDemand = c.OnDemand
+	if c.Idle != nil {
+		secs := int(*c.Idle / time.Second)
+		up.IdleSeconds = &secs
+	}
+	src, err := client.UpdateSource(ctx, c.Source, up)
 	if err != nil {
 		if errors.Is(err, api.ErrNotFound) {
 			return sourceError(c.Source, err)
