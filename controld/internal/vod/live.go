@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/controld/internal/envelope"
 	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/sqlstore"
@@ -118,6 +119,8 @@ func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string, playlis
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q is not streaming", src.Name), "turn it on with `lmx source stream on "+src.Name+"`")
 	case src.OnDemand && playlist && s.demand != nil:
 		s.wakeAndServe(ctx, src, g)
+	case src.OnDemand:
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q is on demand and asleep: no live segments", src.Name), "request its live playlist first ("+api.LivePlaylistPath(src.Name)+"), which wakes it")
 	default:
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q has no live segments yet", src.Name), "waiting for its edge to upload; see `lmx edge ls`")
 	}
