@@ -86,9 +86,10 @@ type Demand struct {
 	// set, the live window and the edge's desired state: interleaved, a
 	// sleep could close the window of a source a wake had just opened.
 	turn sync.Mutex
-	mu   sync.RWMutex
-	// awake holds the awake sources by id.
-	awake map[string]*entry
+	// awake holds the awake sources by id. It is replaced whole, under
+	// turn, on every wake and sleep (rare), so that Touch, called for
+	// every live playlist served, reads it without a lock.
+	awake atomic.Pointer[map[string]*entry]
 }
 
 // entry is one awake source.
@@ -109,14 +110,33 @@ func New(cfg Config, lw LiveWindows, edges Edges, events Emitter, series Series,
 	if cfg.Idle <= 0 {
 		cfg.Idle = 60 * time.Second
 	}
-	return &Demand{cfg: cfg, live: lw, edges: edges, events: events, series: series, logger: logger, now: time.Now, awake: map[string]*entry{}}
+	d := &Demand{cfg: cfg, live: lw, edges: edges, events: events, series: series, logger: logger, now: time.Now}
+	d.awake.Store(&map[string]*entry{})
+	return d
+}
+
+// lookup returns the awake source with this id, if any.
+func (d *Demand) lookup(id string) (*entry, bool) {
+	e, ok := (*d.awake.Load())[id]
+	return e, ok
+}
+
+// replace makes the awake set a copy of the current one changed by f and
+// returns its size. The caller holds d.turn.
+func (d *Demand) replace(f func(m map[string]*entry)) int {
+	old := *d.awake.Load()
+	m := make(map[string]*entry, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	f(m)
+	d.awake.Store(&m)
+	return len(m)
 }
 
 // Awake reports whether the source with this id is awake.
 func (d *Demand) Awake(sourceID string) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	_, ok := d.awake[sourceID]
+	_, ok := d.lookup(sourceID)
 	return ok
 }
 
@@ -125,10 +145,7 @@ func (d *Demand) Awake(sourceID string) bool {
 // awake (not on demand, or asleep), so the playback path may call it for
 // every playlist it serves.
 func (d *Demand) Touch(sourceID string) {
-	d.mu.RLock()
-	e, ok := d.awake[sourceID]
-	d.mu.RUnlock()
-	if ok {
+	if e, ok := d.lookup(sourceID); ok {
 		e.until.Store(d.now().Add(e.idle).UnixNano())
 	}
 }
@@ -157,11 +174,7 @@ func (d *Demand) Wake(ctx context.Context, src sqlstore.Source) (bool, error) {
 	now := d.now()
 	e := &entry{name: src.Name, edge: src.Edge, idle: idle, since: now}
 	e.until.Store(now.Add(idle).UnixNano())
-	d.mu.Lock()
-	d.awake[src.ID] = e
-	n := len(d.awake)
-	d.mu.Unlock()
-	d.setGauge(n)
+	d.setGauge(d.replace(func(m map[string]*entry) { m[src.ID] = e }))
 	if d.series.Wakeups != nil {
 		d.series.Wakeups.Inc()
 	}
@@ -176,9 +189,7 @@ func (d *Demand) Wake(ctx context.Context, src sqlstore.Source) (bool, error) {
 
 // extend moves an awake source's sleep time and reports whether it was awake.
 func (d *Demand) extend(id string) bool {
-	d.mu.RLock()
-	e, ok := d.awake[id]
-	d.mu.RUnlock()
+	e, ok := d.lookup(id)
 	if ok {
 		e.until.Store(d.now().Add(e.idle).UnixNano())
 	}
@@ -200,13 +211,8 @@ func (d *Demand) edgeError(src sqlstore.Source) error {
 func (d *Demand) Forget(sourceID string) {
 	d.turn.Lock()
 	defer d.turn.Unlock()
-	d.mu.Lock()
-	_, ok := d.awake[sourceID]
-	delete(d.awake, sourceID)
-	n := len(d.awake)
-	d.mu.Unlock()
-	if ok {
-		d.setGauge(n)
+	if _, ok := d.lookup(sourceID); ok {
+		d.setGauge(d.replace(func(m map[string]*entry) { delete(m, sourceID) }))
 	}
 }
 
@@ -234,19 +240,19 @@ func (d *Demand) sleepIdle(ctx context.Context, now time.Time) []string {
 		e  *entry
 	}
 	var due []idle
-	d.mu.Lock()
-	for id, e := range d.awake {
+	for id, e := range *d.awake.Load() {
 		if now.UnixNano() >= e.until.Load() {
-			delete(d.awake, id)
 			due = append(due, idle{id, e})
 		}
 	}
-	n := len(d.awake)
-	d.mu.Unlock()
 	if len(due) == 0 {
 		return nil
 	}
-	d.setGauge(n)
+	d.setGauge(d.replace(func(m map[string]*entry) {
+		for _, s := range due {
+			delete(m, s.id)
+		}
+	}))
 	names := make([]string, 0, len(due))
 	for _, s := range due {
 		// The edge is told first, then the window closes: an upload on its
