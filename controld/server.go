@@ -177,6 +177,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}
 	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo(), Defaults: mgmt.SourceDefaults{Idle: cfg.Idle}}, deps, logger.With("component", "api"))
 	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
+	ingestCfg.OnDemand = s.demand
 	in := ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
 	// Bodies up to twice the segment limit are read, so ingest answers an
