@@ -25,8 +25,9 @@ import (
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
-// Errors Wake returns; the source is woken anyway (its edge gets the
-// desired state when it comes back), but nothing will arrive in time.
+// Errors Wake returns: nothing will arrive in time. With ErrEdgeOffline
+// the source is woken anyway (its edge gets the desired state when it
+// comes back); with ErrNoEdge there is no edge to tell.
 var (
 	// ErrNoEdge means no edge has pushed the source yet.
 	ErrNoEdge = errors.New("no edge has pushed the source yet")
@@ -98,7 +99,7 @@ type entry struct {
 	idle       time.Duration
 	since      time.Time
 	// until is when it sleeps unless a playlist request comes (Unix
-	// nanoseconds), moved by Touch without the write lock.
+	// nanoseconds), moved by Touch without a lock.
 	until atomic.Int64
 }
 
