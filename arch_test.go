@@ -103,6 +103,8 @@ var importRules = []importRule{
 		why: "the event stream relays the control plane's events and edge statuses; it serves them, it does not make them"},
 	{pkg: "controld/internal/edges", allow: []string{"broker", "sqlstore", "internal/redact"},
 		why: "the edge tracker reads the status topic and writes desired state from the store, masking camera credentials in what edges report of their pulls; it knows no HTTP"},
+	{pkg: "controld/internal/ondemand", allow: []string{"broker", "sqlstore"},
+		why: "which on-demand sources are awake is decided here from playlist requests and a clock; it changes live windows and desired states only through the small interfaces it defines"},
 	{pkg: "controld/internal/auth", allow: []string{"api", "broker", "sqlstore", "internal/secret", "controld/internal/grant", "controld/internal/envelope", "controld/internal/metrics"},
 		why: "access control tells who a request comes from and what it may do, from the store's tokens and credentials; it runs no listener, so both HTTP stacks and the broker's hooks are handed it"},
 	{pkg: "controld/internal/recording", allow: []string{"hls", "objstore", "sqlstore"},

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — lmx performance benchmarks (what `make bench` runs).
 #
-#   bench/run.sh [all|serve|ingest|edge|record|size|profile|scale]...
+#   bench/run.sh [all|serve|ingest|edge|record|size|profile|scale|ondemand]...
 #
 #   serve   cached 2 MiB segment and live playlist from `lmx controld`
 #           (GOMAXPROCS=1) vs nginx (1 worker, sendfile), wrk -t2 -c64; the
@@ -21,6 +21,11 @@
 #           segments, the control node's memory, CPU per 100 viewers, a CPU
 #           profile in the middle; SCALE_STEPS runs several shorter loads
 #           instead (not in "all")
+#   ondemand an on-demand source pushed by real ffmpeg (640x360, 2 Mbit/s)
+#           through a real edge: bytes uploaded while nobody watches for
+#           ONDEMAND_QUIET, scaled to an hour, and the time from the first
+#           playlist request to a playable playlist over ONDEMAND_WAKES
+#           wake-ups (ONDEMAND_IDLE between them)
 #
 # Everything listens on 127.0.0.1 only, on free ports picked at start. Every
 # process started here is stopped on exit, failure or Ctrl-C. Raw outputs
@@ -95,6 +100,9 @@ SCALE_SEGMENTS=${SCALE_SEGMENTS:-10}
 SCALE_PROFILE=${SCALE_PROFILE:-30}
 SCALE_CONTROLD_ENV=${SCALE_CONTROLD_ENV:-}
 SCALE_EDGE_ENV=${SCALE_EDGE_ENV:-}
+ONDEMAND_QUIET=${ONDEMAND_QUIET:-3m}
+ONDEMAND_WAKES=${ONDEMAND_WAKES:-20}
+ONDEMAND_IDLE=${ONDEMAND_IDLE:-3s}
 
 WORK=$(mktemp -d /tmp/lmx-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -975,12 +983,36 @@ bench_scale() {
 }
 
 # ---------------------------------------------------------------------------
+# ondemand: what an unwatched on-demand source uploads, and the wake-up
+
+bench_ondemand() {
+	require ffmpeg curl
+	build
+	local f=$OUT/ondemand.txt segdir=$WORK/ondemand-seg
+	start_controld ondemand
+	start_edge bench-ondemand-edge "$segdir"
+	log "ondemand: nobody watches for $ONDEMAND_QUIET, then $ONDEMAND_WAKES wake-ups ($ONDEMAND_IDLE idle)"
+	"$BIN/lmxbench" ondemand -edge "http://127.0.0.1:$EDGE" -api "http://127.0.0.1:$API" -vod "http://127.0.0.1:$VOD" \
+		-dir "$segdir" -edge-pid "$EDGE_PID" -quiet "$ONDEMAND_QUIET" -wakes "$ONDEMAND_WAKES" -idle "$ONDEMAND_IDLE" \
+		>"$f" 2>"$OUT/ondemand.log" || { cat "$OUT/ondemand.log" >&2; die "ondemand failed"; }
+	cat "$OUT/ondemand.log" >&2
+	stop_all
+	local b="ondemand: 640x360 H.264 at 2 Mbit/s, 2 s segments, one edge"
+	row "$b" "bytes received by the control node while nobody watched ($(kv "$f" QUIET_S) s), per hour" \
+		"$(kv "$f" QUIET_BYTES_IN_PER_HOUR) ($(kv "$f" QUIET_SEGMENTS_IN) segments; edge live uploads $(kv "$f" QUIET_EDGE_LIVE_UPLOADS); edge buffering $(kv "$f" QUIET_EDGE_BUFFERED_S) s)" "0" "$(verdict "$(kv "$f" QUIET_BYTES_IN_PER_HOUR)" le 0)"
+	row "$b" "edge process writes while nobody watched, per hour (wchar: MQTT status of $(kv "$f" STATUS_BYTES) B every heartbeat, answers to ffmpeg)" \
+		"$(kv "$f" QUIET_EDGE_WCHAR_PER_HOUR)" "" ""
+	row "$b" "first playlist request → playable playlist p50 / p99 / max (ms), $(kv "$f" WAKES) wake-ups, $(kv "$f" WAKE_FAILURES) failed" \
+		"$(kv "$f" WAKE_P50_MS) / $(kv "$f" WAKE_P99_MS) / $(kv "$f" WAKE_MAX_MS); segments listed min $(kv "$f" WAKE_SEGMENTS_MIN), median $(kv "$f" WAKE_SEGMENTS_MEDIAN)" "p99 ≤ 1500 ms" "$(verdict "$(kv "$f" WAKE_P99_MS)" le 1500)"
+}
+
+# ---------------------------------------------------------------------------
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(all)
 [ "${parts[*]}" = all ] && parts=(serve ingest edge record size)
 for p in "${parts[@]}"; do
-	case $p in serve | ingest | edge | record | size | profile | scale) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|scale|all)" ;; esac
+	case $p in serve | ingest | edge | record | size | profile | scale | ondemand) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|scale|ondemand|all)" ;; esac
 done
 mkdir -p "$OUT"
 {

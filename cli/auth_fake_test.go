@@ -231,6 +231,13 @@ func (f *fakeClient) UpdateSource(_ context.Context, ref string, u api.SourceUpd
 			s.Pull = nil
 		}
 	}
+	if u.OnDemand != nil {
+		s.OnDemand, s.IdleSeconds = *u.OnDemand, 60
+		s.EdgeStreaming = s.IsStreaming() && !*u.OnDemand // asleep until watched
+	}
+	if u.IdleSeconds != nil && *u.IdleSeconds > 0 {
+		s.IdleSeconds = *u.IdleSeconds
+	}
 	s.UpdatedAt = testNow
 	return *s, nil
 }

@@ -39,7 +39,16 @@ func streamingState(s api.Source) string {
 	if s.IsStreaming() {
 		state = "on"
 	}
-	if s.IsStreaming() != s.EdgeStreaming {
+	// An on-demand source's edge uploads only while it is awake.
+	want := s.IsStreaming()
+	if want && s.OnDemand {
+		want = s.Awake
+		state = "on demand: asleep"
+		if s.Awake {
+			state = "on demand: awake"
+		}
+	}
+	if want != s.EdgeStreaming {
 		state += " (pending)"
 	}
 	return state

@@ -71,11 +71,23 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 		{"Created", timestamp(s.CreatedAt, now)},
 		{"Updated", timestamp(s.UpdatedAt, now)},
 	}
+	if s.OnDemand {
+		rows = slices.Insert(rows, 6, [2]string{"On demand", onDemandDetail(s)})
+	}
 	rows = append(rows, pullRows(s, now)...)
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
 	}
 	return tw.Flush()
+}
+
+// onDemandDetail says what an on-demand source uploads now.
+func onDemandDetail(s api.Source) string {
+	idle := fmt.Sprintf("%ds", s.IdleSeconds)
+	if s.Awake {
+		return "awake: uploading live until no player has asked for " + idle
+	}
+	return "asleep: the edge buffers and uploads live on the first playlist request, until none for " + idle
 }
 
 // yesNo is a flag as a table cell.

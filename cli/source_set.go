@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lmx-video/lmx/api"
 )
@@ -15,11 +16,16 @@ type SourceSetCmd struct {
 	Public      *bool   `negatable:"" help:"Let anyone play the source without a token or signed URL (--no-public: only with one)."`
 	Edge        *string `placeholder:"EDGE" help:"Move the source to another edge (the one ffmpeg now pushes it to)."`
 	Description *string `placeholder:"TEXT" help:"Replace the description (\"\" clears it)."`
-	JSON        bool    `name:"json" help:"Print the source as a JSON object."`
 
 	// Camera pull.
 	Pull   *string `placeholder:"URL" xor:"pull" help:"Have the source's edge pull the camera with ffmpeg from URL (rtsp, rtsps, rtmp, rtmps, srt, http(s) HLS); credentials in it are masked wherever it is shown."`
 	NoPull bool    `name:"no-pull" xor:"pull" help:"Stop pulling: the edge stops its ffmpeg, and the source waits for a push again."`
+
+	// On-demand upload.
+	OnDemand *bool          `name:"on-demand" negatable:"" help:"Upload live only while someone watches: the edge keeps buffering (recordings are unaffected) and starts uploading on the first playlist request (--no-on-demand or --on-demand=false: always)."`
+	Idle     *time.Duration `name:"idle" placeholder:"DURATION" help:"How long an on-demand source keeps uploading after the last playlist request (e.g. 30s, 5m; 0: the control node's --idle, 60s by default)."`
+
+	JSON bool `name:"json" help:"Print the source as a JSON object."`
 }
 
 // Help is the detail under the usage line.
@@ -33,16 +39,20 @@ Examples:
     lmx source set camera-0 --no-public --description "Lobby, north wall"
     lmx source set camera-0 --edge cam-gw-2 --json
     lmx source set camera-0 --pull 'rtsp://user:pass@10.0.0.7:554/stream'
-    lmx source set camera-0 --no-pull`
+    lmx source set camera-0 --no-pull
+    lmx source set camera-0 --on-demand --idle 2m`
 }
 
 // Validate refuses a command that would change nothing, as a usage error.
 func (c *SourceSetCmd) Validate() error {
-	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil {
-		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --pull or --no-pull")
+	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil && c.OnDemand == nil && c.Idle == nil {
+		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --pull, --no-pull, --on-demand or --idle")
 	}
 	if p := c.pullURL(); p != nil && c.Pull != nil && strings.TrimSpace(*p) == "" {
 		return errors.New("--pull needs a URL: --no-pull stops pulling")
+	}
+	if c.Idle != nil && (*c.Idle < 0 || (*c.Idle > 0 && *c.Idle < time.Second) || *c.Idle%time.Second != 0) {
+		return fmt.Errorf("--idle %s: give whole seconds, at least 1s (or 0 for the control node's default)", *c.Idle)
 	}
 	if c.Edge != nil && *c.Edge == "" {
 		return errors.New("--edge needs an edge name: a source always has one once pushed")
@@ -52,12 +62,18 @@ func (c *SourceSetCmd) Validate() error {
 
 // Run changes the source.
 func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Timing) error {
-	src, err := client.UpdateSource(ctx, c.Source, api.SourceUpdate{
+	up := api.SourceUpdate{
 		Public:      c.Public,
 		Edge:        c.Edge,
 		Description: c.Description,
 		PullURL:     c.pullURL(),
-	})
+	}
+	up.OnDemand = c.OnDemand
+	if c.Idle != nil {
+		secs := int(*c.Idle / time.Second)
+		up.IdleSeconds = &secs
+	}
+	src, err := client.UpdateSource(ctx, c.Source, up)
 	if err != nil {
 		if errors.Is(err, api.ErrNotFound) {
 			return sourceError(c.Source, err)

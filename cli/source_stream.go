@@ -88,6 +88,9 @@ func (c *streamArgs) set(ctx context.Context, client Client, out Stdout, log *sl
 	state := "not streaming"
 	if on {
 		state = "streaming"
+		if src.OnDemand {
+			state = "streaming on demand"
+		}
 	}
 	if edge := sourceEdge(src); edge != "" {
 		state += " (edge " + edge + ")"
@@ -109,7 +112,7 @@ func (c *streamArgs) wait(ctx context.Context, client Client, log *slog.Logger, 
 	defer deadline.Stop()
 	tick := time.NewTicker(t.Poll)
 	defer tick.Stop()
-	for src.EdgeStreaming != on {
+	for src.EdgeStreaming != edgeWants(src, on) {
 		log.Debug("waiting for edge to confirm", "source", src.Name, "edge", sourceEdge(src), "want_streaming", on)
 		select {
 		case <-ctx.Done():
@@ -125,6 +128,12 @@ func (c *streamArgs) wait(ctx context.Context, client Client, log *slog.Logger, 
 		src = next
 	}
 	return src, nil
+}
+
+// edgeWants is whether the edge should report src as streaming once it has
+// taken streaming on or off: an on-demand source uploads only while awake.
+func edgeWants(src api.Source, on bool) bool {
+	return on && (!src.OnDemand || src.Awake)
 }
 
 // notConfirmed explains a wait that timed out: which edge did not answer,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lmx-video/lmx/internal/bytesize"
 	"github.com/lmx-video/lmx/internal/netaddr"
@@ -68,6 +69,10 @@ type Config struct {
 	Recordings string `name:"recordings" env:"LMX_RECORDINGS" help:"Where recordings go: file:///dir (default: DATA-DIR/recordings) or s3://bucket/prefix?endpoint=host:9000&secure=false (credentials from LMX_S3_ACCESS_KEY/LMX_S3_SECRET_KEY)."`
 	// MaxSegmentBytes bounds one uploaded segment.
 	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond); at most --live-memory."`
+
+	// Idle is how long an on-demand source keeps uploading live after the
+	// last playlist request, for sources that set no idle time of their own.
+	Idle time.Duration `name:"idle" env:"LMX_IDLE" default:"60s" help:"How long an on-demand source keeps uploading live after the last playlist request, unless the source sets its own (lmx source set NAME --idle)."`
 }
 
 // DefaultConfig is the configuration `lmx controld` runs with when no flag
@@ -86,6 +91,7 @@ func DefaultConfig() Config {
 		LiveSegments:    5,
 		CORSOrigin:      "*",
 		MaxSegmentBytes: 64 << 20,
+		Idle:            60 * time.Second,
 	}
 }
 
@@ -150,6 +156,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxSegmentBytes > c.LiveMemory {
 		return fmt.Errorf("--max-segment-bytes %s is more than --live-memory %s: such a segment could never be held for live playback", c.MaxSegmentBytes, c.LiveMemory)
+	}
+	if c.Idle == 0 {
+		c.Idle = 60 * time.Second
+	}
+	if c.Idle < time.Second || c.Idle > 24*time.Hour {
+		return fmt.Errorf("--idle %s: must be between 1s and 24h", c.Idle)
 	}
 	if c.Recordings == "" {
 		abs, err := filepath.Abs(filepath.Join(c.DataDir, "recordings"))

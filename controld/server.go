@@ -28,6 +28,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/controld/internal/metrics"
 	"github.com/lmx-video/lmx/controld/internal/mgmt"
+	"github.com/lmx-video/lmx/controld/internal/ondemand"
 	"github.com/lmx-video/lmx/controld/internal/recording"
 	"github.com/lmx-video/lmx/controld/internal/vod"
 	"github.com/lmx-video/lmx/internal/netaddr"
@@ -50,6 +51,7 @@ type Server struct {
 	hub    *events.Hub
 	edges  *edges.Tracker
 	live   *live.Registry
+	demand *ondemand.Demand
 	recs   *recording.Recordings
 	vod    *vod.Server
 	apiSrv *http.Server
@@ -144,8 +146,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}
 	s.hub = events.NewHub(version)
 	emitter := events.NewEmitter(s.bus, logger.With("component", "events"))
-	s.edges = edges.New(edges.Config{NoAutoRegister: cfg.NoAutoRegister}, s.store, s.bus, emitter, s.hub, m.EdgesOnline, logger.With("component", "edges"))
+	s.edges = edges.New(edges.Config{NoAutoRegister: cfg.NoAutoRegister, LiveSegments: cfg.LiveSegments}, s.store, s.bus, emitter, s.hub, m.EdgesOnline, logger.With("component", "edges"))
 	s.live = live.New(live.Config{Segments: cfg.LiveSegments, MemoryLimit: int64(cfg.LiveMemory)}, live.Gauges{Bytes: m.LiveBytes, Segments: m.LiveSegmentsHeld}, logger.With("component", "live"))
+	s.demand = ondemand.New(ondemand.Config{Idle: cfg.Idle}, s.live, s.edges, emitter,
+		ondemand.Series{Wakeups: m.Wakeups, Awake: m.AwakeSources}, logger.With("component", "ondemand"))
+	s.edges.SetAwake(s.demand)
 	s.recs, err = recording.New(recording.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), CacheSize: int64(cfg.CacheSize)}, s.store, objects,
 		recording.Series{
 			Gauges:   recording.Gauges{Spooled: m.Spooled, Persist: m.PersistSeconds},
@@ -157,6 +162,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	deps := mgmt.Deps{
 		Store: s.store, Edges: s.edges, Live: s.live, Objects: s.recs, Events: emitter,
 		Stream: s.hub, Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), Ready: s.ready,
+		OnDemand: s.demand,
 	}
 	if s.auth != nil {
 		deps.Access, deps.Gate = s.auth, apiGate
@@ -169,15 +175,16 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 			})
 		}
 	}
-	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo(), NoAutoRegister: cfg.NoAutoRegister}, deps, logger.With("component", "api"))
+	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo(), NoAutoRegister: cfg.NoAutoRegister, Defaults: mgmt.SourceDefaults{Idle: cfg.Idle}}, deps, logger.With("component", "api"))
 	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
+	ingestCfg.OnDemand = s.demand
 	in := ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
 	// Bodies up to twice the segment limit are read, so ingest answers an
 	// oversized segment itself, on a connection that stays usable; beyond,
 	// fasthttp refuses the request before reading it (and closes the
 	// connection, which a client still writing sees as a reset).
-	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: 2*int(cfg.MaxSegmentBytes) + 1<<20}, s.live, s.store, s.recs, in, guard, m, logger.With("component", "vod"))
+	s.vod = vod.New(vod.Config{CORSOrigin: cfg.CORSOrigin, MaxBodyBytes: 2*int(cfg.MaxSegmentBytes) + 1<<20, OnDemand: s.demand}, s.live, s.store, s.recs, in, guard, m, logger.With("component", "vod"))
 	s.apiSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
 	// Event streams never end by themselves: end them when shutdown starts.
 	s.apiSrv.RegisterOnShutdown(s.hub.Close)
@@ -314,6 +321,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.vod.Serve(s.vodLn) })
 	g.Go(func() error { return s.edges.Run(gctx) })
 	g.Go(func() error { return s.recs.Run(gctx) })
+	g.Go(func() error { return s.demand.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -240,6 +240,24 @@ func (r *ring) newest(source string) *segment {
 	return ss[len(ss)-1]
 }
 
+// seqBefore returns the sequence number just before source's oldest
+// buffered segment that ends after t (the newest's when none does), so
+// that uploading what follows it sends the media since t.
+func (r *ring) seqBefore(source string, t time.Time) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ss := r.sources[source]
+	if len(ss) == 0 {
+		return 0
+	}
+	for _, s := range ss {
+		if s.end().After(t) {
+			return s.Seq - 1
+		}
+	}
+	return ss[len(ss)-1].Seq
+}
+
 // after returns the oldest segment of source with Seq > seq, or nil.
 func (r *ring) after(source string, seq uint64) *segment {
 	r.mu.Lock()

@@ -42,10 +42,11 @@ func (e *Edge) startStream(src *sourceState) {
 	ctx, cancel := context.WithCancel(e.runCtx)
 	st := &streamer{cancel: cancel, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	src.stream = st
-	e.logger.Info("streaming to the control node", "source", src.name)
+	backfill := time.Duration(e.desired.Sources[src.name].Backfill)
+	e.logger.Info("streaming to the control node", "source", src.name, "backfill", backfill)
 	e.goLocked(func() {
 		defer close(st.done)
-		e.streamLoop(ctx, src, st)
+		e.streamLoop(ctx, src, st, backfill)
 	})
 }
 
@@ -62,10 +63,19 @@ func (e *Edge) stopStream(src *sourceState) *streamer {
 	return st
 }
 
-func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
-	var last uint64
-	if n := e.ring.newest(src.name); n != nil && n.Seq > liveStartSegments {
-		last = n.Seq - liveStartSegments
+// streamLoop uploads src's segments from a few buffered ones on, or from
+// those of the last backfill (a woken on-demand source: the control node
+// asks for a playable window of buffered media at once), then each new one.
+func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer, backfill time.Duration) {
+	var last, caughtUp uint64
+	if n := e.ring.newest(src.name); n != nil {
+		caughtUp = n.Seq
+		if n.Seq > liveStartSegments {
+			last = n.Seq - liveStartSegments
+		}
+		if backfill > 0 {
+			last = min(last, e.ring.seqBefore(src.name, time.Now().Add(-backfill)))
+		}
 	}
 	backoff := 250 * time.Millisecond
 	failing := false
@@ -79,7 +89,9 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer) {
 			}
 			continue
 		}
-		if newest.Seq > last+liveMaxLag {
+		// The buffered segments sent at the start are no backlog to skip:
+		// the lag counts from the newest segment there was then.
+		if newest.Seq > max(last, caughtUp)+liveMaxLag {
 			e.logger.Info("live upload fell behind; skipping to the newest segments", "source", src.name, "skipped", newest.Seq-last-2)
 			last = newest.Seq - 2
 		}

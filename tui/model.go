@@ -467,6 +467,9 @@ func (m *Model) event(ev api.StreamEvent) tea.Cmd {
 	case broker.EventStreamingChanged:
 		m.acted(ev.Kind, p)
 		return m.want(refreshSources)
+	case broker.EventSourceWoken, broker.EventSourceIdle:
+		// An on-demand source's awake state is the control node's to know.
+		return m.want(refreshSources)
 	case broker.EventRecordingStarted, broker.EventRecordingStopped, broker.EventRecordingRemoved:
 		m.acted(ev.Kind, p)
 		return m.want(refreshRecordings | refreshSources)

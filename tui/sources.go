@@ -298,9 +298,15 @@ func pullLine(s api.Source) string {
 
 // streamingState says whether a source streams, in words that read without
 // colour: "on" and "off" once the edge agrees, "starting" and "stopping"
-// while it has not confirmed what was asked yet.
+// while it has not confirmed what was asked yet; an on-demand source is
+// "asleep" while nobody watches and "awake" while its edge uploads for a
+// player.
 func streamingState(s api.Source, st styles) cell {
 	switch {
+	case s.IsStreaming() && s.OnDemand && !s.Awake && !s.EdgeStreaming:
+		return cell{text: "asleep", style: st.faint}
+	case s.IsStreaming() && s.OnDemand && s.EdgeStreaming:
+		return cell{text: "awake", style: st.good}
 	case s.IsStreaming() && s.EdgeStreaming:
 		return cell{text: "on", style: st.good}
 	case s.IsStreaming():

@@ -13,6 +13,7 @@
 //	lmxbench load      -pids PID,... -out FILE -- COMMAND [ARG...]
 //	lmxbench record    -edge URL -api URL -dir SEGDIR -store URL [-n 300] [-window 8] [-cpu name=PID,...]
 //	lmxbench scale     -edges URL,... -dirs DIR,... -api URL -vod URL -media DIR -controld PID [-sources 100] [-players 1000] [-for 5m]
+//	lmxbench ondemand  -edge URL -api URL -vod URL -dir SEGDIR -edge-pid PID [-quiet 3m] [-wakes 20] [-idle 3s]
 package main
 
 import (
@@ -40,7 +41,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: lmxbench tsgen|seed|ingestlat|sample|stream|load|record|scale [flags]")
+		fmt.Fprintln(os.Stderr, "usage: lmxbench tsgen|seed|ingestlat|sample|stream|load|record|scale|ondemand [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -61,6 +62,8 @@ func main() {
 		err = cmdRecord(os.Args[2:])
 	case "scale":
 		err = cmdScale(os.Args[2:])
+	case "ondemand":
+		err = cmdOnDemand(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

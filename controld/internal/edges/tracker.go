@@ -50,6 +50,14 @@ type Frames interface {
 type Config struct {
 	// NoAutoRegister refuses names that were not created first.
 	NoAutoRegister bool
+	// LiveSegments is how many segments a live playlist lists: a woken
+	// on-demand source's edge first sends that much buffered media.
+	LiveSegments int
+}
+
+// Awake says whether an on-demand source is awake (someone watches).
+type Awake interface {
+	Awake(sourceID string) bool
 }
 
 // StoppedRecordingGrace is how long a stopped recording stays in an edge's
@@ -67,6 +75,10 @@ type Tracker struct {
 	logger  *slog.Logger
 	nowFunc func() time.Time
 
+	// awake is set once, before Run (SetAwake); nil: every on-demand
+	// source sleeps.
+	awake Awake
+
 	mu    sync.Mutex
 	views map[string]*view // latest status per edge
 	// pushes is when each source name was last registered or uploaded by
@@ -74,6 +86,11 @@ type Tracker struct {
 	// later.
 	pushes map[string]time.Time
 }
+
+// SetAwake tells the tracker which on-demand sources are awake. It is set
+// after New because the on-demand component publishes through the tracker;
+// call it before Run.
+func (t *Tracker) SetAwake(a Awake) { t.awake = a }
 
 // view is the newest status an edge reported.
 type view struct {
@@ -274,6 +291,14 @@ func (t *Tracker) desired(ctx context.Context, edge string) (broker.Desired, err
 	d := broker.Desired{V: broker.Version, Edge: edge, Generation: now.UnixNano(), Sources: map[string]broker.DesiredSource{}}
 	for _, src := range srcs {
 		ds := broker.DesiredSource{Stream: src.Streaming, PullURL: src.PullURL, SegmentLen: src.SegmentLen}
+		if src.OnDemand {
+			// Live upload only while someone watches; a woken source sends
+			// a playable window of buffered media first.
+			ds.Stream = src.Streaming && t.awake != nil && t.awake.Awake(src.ID)
+			if ds.Stream {
+				ds.Backfill = broker.Duration(t.backfill(src))
+			}
+		}
 		recs, err := t.store.ListRecordings(ctx, sqlstore.RecordingFilter{SourceID: src.ID})
 		if err != nil {
 			return d, err
@@ -288,6 +313,22 @@ func (t *Tracker) desired(ctx context.Context, edge string) (broker.Desired, err
 		d.Sources[src.Name] = ds
 	}
 	return d, nil
+}
+
+// defaultSegmentLen is what a source that names no segment length is
+// taken to cut (ffmpeg's -hls_time default).
+const defaultSegmentLen = 2 * time.Second
+
+// backfill is how much buffered media a woken on-demand source's edge
+// sends first: a full live playlist (at least three target durations, what
+// players start from), plus one segment for the one ffmpeg is still
+// writing.
+func (t *Tracker) backfill(src sqlstore.Source) time.Duration {
+	seg := time.Duration(src.SegmentLen) * time.Second
+	if seg <= 0 {
+		seg = defaultSegmentLen
+	}
+	return time.Duration(max(t.cfg.LiveSegments, 3)+1) * seg
 }
 
 // RepublishDesired writes every known edge's desired state again: retained

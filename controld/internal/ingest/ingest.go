@@ -56,6 +56,11 @@ type EdgeAuthenticator interface {
 	AuthenticateEdge(credential string) (edge string, err error)
 }
 
+// Awake says whether an on-demand source is awake (someone watches).
+type Awake interface {
+	Awake(sourceID string) bool
+}
+
 // Gate slows down addresses that fail authentication.
 type Gate interface {
 	Blocked(addr netip.Addr) (time.Duration, bool)
@@ -72,6 +77,13 @@ type Config struct {
 	Gate Gate
 	// MaxSegmentBytes is the largest segment taken; larger ones get 413.
 	MaxSegmentBytes bytesize.Size
+	// OnDemand, when set, keeps live uploads of a sleeping on-demand
+	// source out of the live window: one still on its way when the source
+	// fell asleep, or sent by an edge that has not had its new desired
+	// state yet (after a restart of the control node, which wakes no one)
+	// would otherwise open a window of stale media that players would be
+	// served without waking the source.
+	OnDemand Awake
 }
 
 // Series are the metrics ingest keeps.
@@ -302,7 +314,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 			return out, &Error{Status: http.StatusInsufficientStorage, Message: "segment could not be stored for recording: " + err.Error(), Detail: "check the control node's data dir", Err: err}
 		}
 	}
-	if meta.Live && src.Streaming {
+	if meta.Live && src.Streaming && (!src.OnDemand || s.cfg.OnDemand == nil || s.cfg.OnDemand.Awake(src.ID)) {
 		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity}
 		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, body)
 		switch {

@@ -51,6 +51,17 @@ type Metrics struct {
 	// failed authentication too often, by listener.
 	AuthThrottled *prometheus.CounterVec
 
+	// Wakeups counts on-demand sources woken by a playlist request.
+	Wakeups prometheus.Counter
+	// WakeSeconds is the time from the playlist request that woke an
+	// on-demand source to its answer with a playable playlist.
+	WakeSeconds prometheus.Histogram
+	// WakeFailures counts playlist requests for a sleeping on-demand
+	// source answered 503 (its edge offline, or nothing in time).
+	WakeFailures prometheus.Counter
+	// AwakeSources is how many on-demand sources are awake now.
+	AwakeSources prometheus.Gauge
+
 	// LivePlaylists, LiveSegments and LiveSegmentBytes are the hot paths'
 	// series, resolved once instead of per request.
 	LivePlaylists, LiveSegments, LiveSegmentBytes prometheus.Counter
@@ -97,7 +108,15 @@ func New() *Metrics {
 		AuthThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lmx_auth_throttled_total", Help: "Requests refused (429) because their address failed authentication too often.",
 		}, []string{"listener"}),
+		Wakeups: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_ondemand_wakeups_total", Help: "On-demand sources woken by a live playlist request."}),
+		WakeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "lmx_ondemand_wake_seconds", Help: "Time from the live playlist request that woke an on-demand source to its answer with a playable playlist.",
+			Buckets: []float64{.05, .1, .15, .2, .3, .4, .5, .6, .8, 1, 1.2, 1.4, 1.5, 2},
+		}),
+		WakeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_ondemand_wake_failures_total", Help: "Live playlist requests for a sleeping on-demand source answered 503 (edge offline, or nothing within the wake budget)."}),
+		AwakeSources: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_ondemand_awake_sources", Help: "On-demand sources awake (uploading live) now."}),
 	}
+	m.Registry.MustRegister(m.Wakeups, m.WakeSeconds, m.WakeFailures, m.AwakeSources)
 	m.Registry.MustRegister(m.SegmentsIn, m.BytesIn, m.SegmentsServed, m.BytesServed, m.SegmentsDropped,
 		m.PlaylistsServed, m.CacheHits, m.CacheMisses, m.CacheRejected, m.LiveMisses, m.LiveBytes, m.LiveSegmentsHeld,
 		m.EdgesOnline, m.Spooled, m.PersistSeconds, m.RecordedIn, m.AuthFailures, m.AuthThrottled,

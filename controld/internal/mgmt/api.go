@@ -58,6 +58,15 @@ type LiveWindows interface {
 	Close(id string)
 }
 
+// OnDemand knows which on-demand sources are awake (ondemand.Demand).
+type OnDemand interface {
+	Awake(sourceID string) bool
+	// Forget drops a source from the awake set: it was removed, turned
+	// off or is no longer on demand (the API changes its live window and
+	// desired state itself).
+	Forget(sourceID string)
+}
+
 // Objects deletes recorded objects.
 type Objects interface {
 	RemoveObjects(ctx context.Context, keys []string) int
@@ -99,6 +108,8 @@ type Deps struct {
 	Metrics http.Handler
 	// Ready is closed once the node serves.
 	Ready <-chan struct{}
+	// OnDemand says which on-demand sources are awake (nil: none is).
+	OnDemand OnDemand
 }
 
 // API is the management API.

@@ -155,6 +155,7 @@ func (a *API) renderCamera(out *api.Source, src sqlstore.Source, es *broker.Sour
 	}
 	if src.OnDemand {
 		out.IdleSeconds = int(idle / time.Second)
+		out.Awake = a.awake(src)
 	}
 	chunk := src.RecordChunk
 	if chunk == 0 {
@@ -265,4 +266,36 @@ func (a *API) knownEdge(ctx context.Context, name string) *fieldError {
 		known = strings.Join(names, ", ")
 	}
 	return badField("known edges: "+known, "edge %q is not known to this control node", name)
+}
+
+// awake reports whether an on-demand source is awake.
+func (a *API) awake(src sqlstore.Source) bool {
+	return src.OnDemand && a.d.OnDemand != nil && a.d.OnDemand.Awake(src.ID)
+}
+
+// onDemandChanged keeps the live window in step when a source turns
+// on-demand on or off: a sleeping on-demand source has no window (its
+// edge uploads nothing live), so turning it on closes the window unless
+// someone woke it, and turning it off opens it again for a streaming
+// source. Called before the edge's desired state is published.
+func (a *API) onDemandChanged(src sqlstore.Source) {
+	if src.OnDemand {
+		if !a.awake(src) {
+			a.d.Live.Close(src.ID)
+		}
+		return
+	}
+	if a.d.OnDemand != nil {
+		a.d.OnDemand.Forget(src.ID)
+	}
+	if src.Streaming {
+		a.d.Live.Allow(src.ID)
+	}
+}
+
+// forgetAwake drops a source removed or turned off from the awake set.
+func (a *API) forgetAwake(id string) {
+	if a.d.OnDemand != nil {
+		a.d.OnDemand.Forget(id)
+	}
 }

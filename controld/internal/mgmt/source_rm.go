@@ -102,6 +102,7 @@ func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return
 	}
 	a.d.Live.Close(src.ID)
+	a.forgetAwake(src.ID)
 	if a.d.Access != nil {
 		a.d.Access.SetPublic(src.ID, false)
 	}

@@ -142,6 +142,7 @@ func (a *API) setStreaming(w http.ResponseWriter, r *http.Request, p auth.Princi
 		a.d.Live.Allow(src.ID)
 	} else {
 		a.d.Live.Close(src.ID)
+		a.forgetAwake(src.ID)
 	}
 	a.d.Edges.PublishDesired(ctx, src.Edge)
 	a.logger.Info("streaming "+state, "source", src.Name, "edge", src.Edge)
@@ -272,6 +273,9 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	if a.d.Access != nil {
 		a.d.Access.SetPublic(src.ID, src.Public)
+	}
+	if change.OnDemand != nil {
+		a.onDemandChanged(src)
 	}
 	if src.Edge != oldEdge {
 		// The old owner stops, the new one starts, from their desired states.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/controld/internal/envelope"
 	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/sqlstore"
@@ -21,7 +22,7 @@ func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
 		pl = ls.Playlist()
 	}
 	if pl == nil {
-		s.liveNotAvailable(ctx, string(name))
+		s.liveNotAvailable(ctx, string(name), true)
 		return
 	}
 	g, ok := s.mayWatch(ctx, grant.SourceScope(ls.SourceID), s.isPublic(ls.SourceID))
@@ -36,6 +37,9 @@ func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
 	setPlaylist(ctx, pl, g)
 	s.m.LivePlaylists.Inc()
 	ls.Viewed(ctx.Time()) // the time fasthttp took when the request came in
+	if s.demand != nil {
+		s.demand.Touch(ls.SourceID) // someone watches: an on-demand source stays awake
+	}
 }
 
 // liveSegment answers a segment the live window holds.
@@ -48,7 +52,7 @@ func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, file []byte) {
 	}
 	ls, ok := s.live.Get(string(name))
 	if !ok {
-		s.liveNotAvailable(ctx, string(name))
+		s.liveNotAvailable(ctx, string(name), false) // a segment request never wakes a source
 		return
 	}
 	if _, ok := s.mayWatch(ctx, grant.SourceScope(ls.SourceID), s.isPublic(ls.SourceID)); !ok {
@@ -86,9 +90,13 @@ func (s *Server) isPublic(sourceID string) bool {
 const noSource = "none"
 
 // liveNotAvailable answers 404 with the reason a source has no live
-// playlist, to a caller who may watch it; others learn nothing of it.
-func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
+// playlist, to a caller who may watch it; others learn nothing of it. A
+// playlist request for a sleeping on-demand source wakes it instead, once
+// the caller is known to be allowed to watch it.
+func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string, playlist bool) {
 	src, err := s.sources.GetSource(s.base, name)
+	var g string
+	ok := true
 	if s.access != nil && (err == nil || errors.Is(err, sqlstore.ErrNotFound)) {
 		// An unknown source is refused like one the caller may not watch
 		// (no grant is for a source that does not exist), so that only
@@ -98,7 +106,7 @@ func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
 		if err == nil {
 			scope, public = grant.SourceScope(src.ID), src.Public
 		}
-		if _, ok := s.mayWatch(ctx, scope, public); !ok {
+		if g, ok = s.mayWatch(ctx, scope, public); !ok {
 			return
 		}
 	}
@@ -109,6 +117,10 @@ func (s *Server) liveNotAvailable(ctx *fasthttp.RequestCtx, name string) {
 		s.internalError(ctx, err)
 	case !src.Streaming:
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q is not streaming", src.Name), "turn it on with `lmx source stream on "+src.Name+"`")
+	case src.OnDemand && playlist && s.demand != nil:
+		s.wakeAndServe(ctx, src, g)
+	case src.OnDemand:
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q is on demand and asleep: no live segments", src.Name), "request its live playlist first ("+api.LivePlaylistPath(src.Name)+"), which wakes it")
 	default:
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q has no live segments yet", src.Name), "waiting for its edge to upload; see `lmx edge ls`")
 	}

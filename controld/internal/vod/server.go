@@ -59,6 +59,9 @@ type Config struct {
 	// ingest has checked its credential, a larger upload is answered 413
 	// without the rest of its body being read.
 	MaxBodyBytes int
+	// OnDemand wakes on-demand sources on their first playlist request
+	// (nil: no source is woken, a sleeping one answers 404).
+	OnDemand OnDemand
 }
 
 // Guard is who may play and join: nil Access is auth off (--auth none).
@@ -85,6 +88,7 @@ type Server struct {
 	srv        *fasthttp.Server
 	origin     []byte
 	maxBody    int
+	demand     OnDemand
 	// base is the context of the store and replay calls handlers make,
 	// cancelled by Shutdown. fasthttp's RequestCtx is a context.Context too,
 	// but it is reused for the next request on its connection: a context
@@ -97,7 +101,7 @@ type Server struct {
 // New returns the listener's server; Serve starts it.
 func New(cfg Config, lw LiveWindows, sources Sources, recs Recordings, in Ingest, guard Guard, m *metrics.Metrics, logger *slog.Logger) *Server {
 	s := &Server{cfg: cfg, live: lw, sources: sources, recs: recs, ingest: in, m: m, logger: logger,
-		access: guard.Access, playGate: guard.Playback, ingestGate: guard.Ingest}
+		access: guard.Access, playGate: guard.Playback, ingestGate: guard.Ingest, demand: cfg.OnDemand}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if cfg.CORSOrigin != "" {
 		s.origin = []byte(cfg.CORSOrigin)
