@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lmx-video/lmx/api"
 )
@@ -17,6 +19,21 @@ type SourceAddCmd struct {
 	// Camera pull.
 	Pull string `placeholder:"URL" help:"Have the edge pull the camera itself: ffmpeg reads URL (rtsp, rtsps, rtmp, rtmps, srt, http(s) HLS) with -c copy and pushes it to the edge; credentials in it are masked wherever it is shown."`
 	Edge string `placeholder:"EDGE" help:"The edge that runs ffmpeg for --pull (needed when more than one edge is online)."`
+
+	// On-demand upload, as lmx source set takes it.
+	OnDemand bool          `name:"on-demand" help:"Upload live only while someone watches (see lmx source set --on-demand)."`
+	Idle     time.Duration `name:"idle" placeholder:"DURATION" help:"With --on-demand: how long it keeps uploading after the last playlist request (0: the control node's --idle)."`
+}
+
+// Validate checks --idle as lmx source set does.
+func (c *SourceAddCmd) Validate() error {
+	if c.Idle != 0 && !c.OnDemand {
+		return errors.New("--idle is for on-demand sources: add --on-demand")
+	}
+	if c.Idle < 0 || (c.Idle > 0 && c.Idle < time.Second) || c.Idle%time.Second != 0 {
+		return fmt.Errorf("--idle %s: give whole seconds, at least 1s (or 0 for the control node's default)", c.Idle)
+	}
+	return nil
 }
 
 // Help is the detail under the usage line.
@@ -36,7 +53,8 @@ Examples:
 
     lmx source add camera-0 --description "Lobby, north wall"
     lmx source add camera-1 --segment-len 2 --json
-    lmx source add camera-2 --pull 'rtsp://user:pass@10.0.0.7:554/stream' --edge cam-gw-1`
+    lmx source add camera-2 --pull 'rtsp://user:pass@10.0.0.7:554/stream' --edge cam-gw-1
+    lmx source add camera-3 --pull 'rtsp://user:pass@10.0.0.8/stream' --on-demand`
 }
 
 // Run creates the source.
@@ -47,6 +65,8 @@ func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error
 		SegmentLen:  c.SegmentLen,
 		PullURL:     c.Pull,
 		Edge:        c.Edge,
+		OnDemand:    c.OnDemand,
+		IdleSeconds: int(c.Idle / time.Second),
 	})
 	if err != nil {
 		return fmt.Errorf("creating source %q: %w", c.Name, err)

@@ -192,3 +192,24 @@ func TestSourceRm(t *testing.T) {
 		t.Errorf("sources left: %+v", fc.sources)
 	}
 }
+
+func TestSourceAddOnDemand(t *testing.T) {
+	fc := &fakeClient{}
+	r := runCLI(t, fc, "source", "add", "cam", "--pull", "rtsp://u:pw@10.0.0.7/s", "--on-demand", "--idle", "2m")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if len(fc.created) != 1 || !fc.created[0].OnDemand || fc.created[0].IdleSeconds != 120 {
+		t.Errorf("created %+v, want on demand with idle 120 s", fc.created)
+	}
+	for args, want := range map[string][]string{
+		"source add: --idle is for on-demand sources: add --on-demand": {"source", "add", "cam", "--idle", "30s"},
+		"source add: --idle 1.5s: give whole seconds, at least 1s":     {"source", "add", "cam", "--on-demand", "--idle", "1500ms"},
+	} {
+		fc := &fakeClient{}
+		r := runCLI(t, fc, want...)
+		if r.code != 2 || !strings.Contains(r.stderr, "lmx: "+args) || len(fc.created) != 0 {
+			t.Errorf("%v: exit %d, stderr %q, created %v", want, r.code, r.stderr, fc.created)
+		}
+	}
+}
