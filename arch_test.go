@@ -43,7 +43,7 @@ type importRule struct {
 // controldAllowed is what the control node and its parts may build on.
 var controldAllowed = []string{
 	"api", "broker", "broker/client", "broker/embedded", "hls",
-	"sqlstore", "objstore", "internal/bytesize", "internal/netaddr",
+	"sqlstore", "objstore", "internal/bytesize", "internal/days", "internal/netaddr",
 	"internal/tlsca", "internal/tlspin", "internal/secret", "internal/redact", "internal/pullurl",
 }
 
@@ -69,6 +69,7 @@ var importRules = []importRule{
 	{pkg: "sqlstore", why: "the SQLite store sits below controld and knows nothing of the nodes"},
 	{pkg: "objstore", why: "the recording store (file or S3) sits below controld and the benchmarks and knows nothing of the nodes"},
 	{pkg: "internal/bytesize", why: "a small helper used by both nodes, so it is a leaf"},
+	{pkg: "internal/days", why: "durations with days and weeks (7d, 2w) read the same in the control node's flags and the CLI's, so the package is a leaf"},
 	{pkg: "internal/buildinfo", why: "both binaries say which build they are the same way, so the package is a leaf"},
 	{pkg: "internal/syncbuf", why: "a concurrency-safe buffer the tests of several packages hand daemons and loggers, so the package is a leaf"},
 	{pkg: "internal/netaddr", why: "the default ports and addresses are used by both nodes and the CLI, so the package is a leaf"},
