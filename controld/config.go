@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lmx-video/lmx/internal/bytesize"
+	"github.com/lmx-video/lmx/internal/days"
 	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
@@ -65,6 +67,18 @@ type Config struct {
 	Recordings string `name:"recordings" env:"LMX_RECORDINGS" help:"Where recordings go: file:///dir (default: DATA-DIR/recordings) or s3://bucket/prefix?endpoint=host:9000&secure=false (credentials from LMX_S3_ACCESS_KEY/LMX_S3_SECRET_KEY)."`
 	// MaxSegmentBytes bounds one uploaded segment.
 	MaxSegmentBytes bytesize.Size `name:"max-segment-bytes" env:"LMX_MAX_SEGMENT_BYTES" default:"64MiB" help:"Largest segment accepted from an edge (413 beyond); at most --live-memory."`
+
+	// Continuous recording and retention (see config_retention.go).
+
+	// RecordChunk is the length of one continuous-recording chunk for
+	// sources that set none.
+	RecordChunk days.Duration `name:"record-chunk" env:"LMX_RECORD_CHUNK" default:"1h" help:"Length of one chunk of continuous recording (lmx source set NAME --record always) for sources that set none; chunks start on multiples of it (1h: on the hour, UTC). 10s to 1d."`
+	// Retain is how long recordings of sources that set none are kept after they stop; 0 keeps them.
+	Retain days.Duration `name:"retain" env:"LMX_RETAIN" default:"0" help:"How long recordings are kept after they stop, for sources that set none (lmx source set NAME --retain): 7d, 2w, 12h; 0 keeps them. Pinned recordings are never deleted."`
+	// RetainSize caps the bytes of every stored recorded segment; 0 is no cap.
+	RetainSize bytesize.Size `name:"retain-size" env:"LMX_RETAIN_SIZE" default:"0" help:"Cap on the recordings store (200GiB): past it the oldest stopped, unpinned recordings are deleted first; 0 is no cap. Pinned and active recordings count toward it but are never deleted."`
+	// RetentionEvery is the time between retention passes.
+	RetentionEvery days.Duration `name:"retention-every" env:"LMX_RETENTION_EVERY" default:"1m" hidden:"" help:"Time between retention passes."`
 }
 
 // DefaultConfig is the configuration `lmx controld` runs with when no flag
@@ -83,6 +97,8 @@ func DefaultConfig() Config {
 		LiveSegments:    5,
 		CORSOrigin:      "*",
 		MaxSegmentBytes: 64 << 20,
+		RecordChunk:     days.Duration(time.Hour),
+		RetentionEvery:  days.Duration(time.Minute),
 	}
 }
 
@@ -147,6 +163,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxSegmentBytes > c.LiveMemory {
 		return fmt.Errorf("--max-segment-bytes %s is more than --live-memory %s: such a segment could never be held for live playback", c.MaxSegmentBytes, c.LiveMemory)
+	}
+	if err := c.validateRetention(); err != nil {
+		return err
 	}
 	if c.Recordings == "" {
 		abs, err := filepath.Abs(filepath.Join(c.DataDir, "recordings"))

@@ -134,6 +134,23 @@ func (s *Store) ExpireRecording(ctx context.Context, id string) (orphanKeys []st
 	return orphanKeys, freed, nil
 }
 
+// ExpiresAt is when retention by age deletes r, a recording of src, with
+// nodeRetain the node's default: zero when never, or not known yet (active
+// or pinned).
+func (r Recording) ExpiresAt(src Source, nodeRetain time.Duration) time.Time {
+	if r.Active || r.Pinned || r.EndAt.IsZero() {
+		return time.Time{}
+	}
+	keep := src.Retain
+	if keep == 0 {
+		keep = nodeRetain
+	}
+	if keep <= 0 {
+		return time.Time{}
+	}
+	return r.EndAt.Add(keep)
+}
+
 // RecordModeSources returns the sources with the given record mode, by name.
 func (s *Store) RecordModeSources(ctx context.Context, mode string) ([]Source, error) {
 	return queryAll(ctx, s.r, scanSource, `SELECT `+sourceCols+` FROM sources WHERE record_mode = ? ORDER BY name`, mode)

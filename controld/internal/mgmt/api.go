@@ -94,6 +94,14 @@ type Deps struct {
 	Metrics http.Handler
 	// Ready is closed once the node serves.
 	Ready <-chan struct{}
+	// Continuous is told when a source's record settings change (nil: no
+	// continuous recording).
+	Continuous Poker
+}
+
+// Poker is a component that makes a pass when told something changed.
+type Poker interface {
+	Poke()
 }
 
 // API is the management API.

@@ -299,17 +299,7 @@ func (e *Enforcer) retainOf(src sqlstore.Source) (time.Duration, string) {
 // ExpiresAt is when retention by age deletes rec of src (zero: never, or
 // not known while it is active or pinned).
 func ExpiresAt(rec sqlstore.Recording, src sqlstore.Source, nodeRetain time.Duration) time.Time {
-	if rec.Active || rec.Pinned || rec.EndAt.IsZero() {
-		return time.Time{}
-	}
-	keep := src.Retain
-	if keep == 0 {
-		keep = nodeRetain
-	}
-	if keep <= 0 {
-		return time.Time{}
-	}
-	return rec.EndAt.Add(keep)
+	return rec.ExpiresAt(src, nodeRetain)
 }
 
 func (e *Enforcer) gauges(t sqlstore.StorageTotals) {
