@@ -488,6 +488,7 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
 		{"./internal/secret", "the secret and join-token formats are linked into the smallest edge binary"},
 		{"./internal/redact", "credential masking is linked into the smallest edge binary"},
+		{"./internal/days", "durations with days and weeks are parsed with strconv and time alone"},
 		{"./internal/pullurl", "pull URL checks are linked into the smallest edge binary"},
 		{"./controld/internal/grant", "playback grants are signed and checked with crypto/hmac and crypto/sha256 alone"},
 	} {
