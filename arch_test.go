@@ -43,7 +43,7 @@ type importRule struct {
 // controldAllowed is what the control node and its parts may build on.
 var controldAllowed = []string{
 	"api", "broker", "broker/client", "broker/embedded", "hls",
-	"sqlstore", "objstore", "internal/bytesize", "internal/netaddr",
+	"sqlstore", "objstore", "internal/bytesize", "internal/days", "internal/netaddr",
 	"internal/tlsca", "internal/tlspin", "internal/secret", "internal/redact", "internal/pullurl",
 }
 
@@ -69,6 +69,7 @@ var importRules = []importRule{
 	{pkg: "sqlstore", why: "the SQLite store sits below controld and knows nothing of the nodes"},
 	{pkg: "objstore", why: "the recording store (file or S3) sits below controld and the benchmarks and knows nothing of the nodes"},
 	{pkg: "internal/bytesize", why: "a small helper used by both nodes, so it is a leaf"},
+	{pkg: "internal/days", why: "durations with days and weeks (7d, 2w) read the same in the control node's flags and the CLI's, so the package is a leaf"},
 	{pkg: "internal/buildinfo", why: "both binaries say which build they are the same way, so the package is a leaf"},
 	{pkg: "internal/syncbuf", why: "a concurrency-safe buffer the tests of several packages hand daemons and loggers, so the package is a leaf"},
 	{pkg: "internal/config", why: "both daemons read their flags from YAML files the same way, in the small edge binary too, so the package is a leaf (kong and a YAML parser only)"},
@@ -109,6 +110,10 @@ var importRules = []importRule{
 		why: "access control tells who a request comes from and what it may do, from the store's tokens and credentials; it runs no listener, so both HTTP stacks and the broker's hooks are handed it"},
 	{pkg: "controld/internal/recording", allow: []string{"hls", "objstore", "sqlstore"},
 		why: "recording and replay own the spool, the object store and the replay cache, below every HTTP layer"},
+	{pkg: "controld/internal/continuous", allow: []string{"broker", "sqlstore", "internal/days"},
+		why: "continuous recording cuts chunks in the store and asks for desired states through a small interface; recording asks it where chunks end, never the reverse"},
+	{pkg: "controld/internal/retention", allow: []string{"broker", "sqlstore", "internal/bytesize", "internal/days"},
+		why: "retention deletes what the store says is expired and hands the object keys to a small interface; it serves nothing and knows no HTTP"},
 	{pkg: "controld/internal/ingest", allow: []string{"api", "broker", "sqlstore", "internal/bytesize", "controld/internal/live", "controld/internal/recording"},
 		why: "ingest feeds live windows and recordings; it knows no HTTP stack (the listener hands it an Upload)"},
 	{pkg: "controld/internal/vod", allow: []string{"api", "broker", "sqlstore", "controld/internal/auth", "controld/internal/grant", "controld/internal/envelope", "controld/internal/ingest", "controld/internal/live", "controld/internal/metrics", "controld/internal/recording"},
@@ -488,6 +493,7 @@ func TestStandardLibraryOnly(t *testing.T) {
 		{"./internal/tlsca", "the control node's certificates need nothing beyond crypto/x509 and crypto/tls"},
 		{"./internal/secret", "the secret and join-token formats are linked into the smallest edge binary"},
 		{"./internal/redact", "credential masking is linked into the smallest edge binary"},
+		{"./internal/days", "durations with days and weeks are parsed with strconv and time alone"},
 		{"./internal/pullurl", "pull URL checks are linked into the smallest edge binary"},
 		{"./controld/internal/grant", "playback grants are signed and checked with crypto/hmac and crypto/sha256 alone"},
 	} {

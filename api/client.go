@@ -394,6 +394,17 @@ func (c *Client) StopRecording(ctx context.Context, id string) (Recording, error
 	return out.Recording, c.do(ctx, http.MethodPost, Expand(PathRecordingStop, id), nil, nil, &out)
 }
 
+// PinRecording pins (or, with pinned false, unpins) a recording and
+// returns it: retention never deletes a pinned recording.
+func (c *Client) PinRecording(ctx context.Context, id string, pinned bool) (Recording, error) {
+	path := PathRecordingPin
+	if !pinned {
+		path = PathRecordingUnpin
+	}
+	var out RecordingReply
+	return out.Recording, c.do(ctx, http.MethodPost, Expand(path, id), nil, nil, &out)
+}
+
 // ListRecordings lists recordings (newest first), of one source when source
 // is not empty, only the active ones when activeOnly.
 func (c *Client) ListRecordings(ctx context.Context, source string, activeOnly bool) ([]Recording, error) {

@@ -23,6 +23,10 @@ const (
 	PathRecording = "/v1/recording/{id}"
 	// PathRecordingStop stops a recording (POST).
 	PathRecordingStop = "/v1/recording/{id}/stop"
+	// PathRecordingPin pins a recording: retention never deletes it.
+	PathRecordingPin = "/v1/recording/{id}/pin"
+	// PathRecordingUnpin unpins a recording.
+	PathRecordingUnpin = "/v1/recording/{id}/unpin"
 	// PathEdges lists the edges (GET).
 	PathEdges = "/v1/edge"
 	// PathEvents is the server-sent event stream (GET).

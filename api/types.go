@@ -100,7 +100,7 @@ type Source struct {
 	// RecordChunkSeconds is the length of one continuous-recording chunk.
 	RecordChunkSeconds int `json:"record_chunk_seconds,omitempty"`
 	// RetainSeconds is how long the source's recordings are kept: 0 for
-	// the node's default (see RetainDefault), RetainForever for good.
+	// the node's --retain, RetainForever for good.
 	RetainSeconds int64 `json:"retain_seconds"`
 }
 

@@ -22,6 +22,7 @@ type Client interface {
 	ListRecordings(ctx context.Context, source string, activeOnly bool) ([]api.Recording, error)
 	GetRecording(ctx context.Context, id string) (api.Recording, error)
 	DeleteRecording(ctx context.Context, id string, force bool) error
+	PinRecording(ctx context.Context, id string, pinned bool) (api.Recording, error)
 
 	UpdateSource(ctx context.Context, idOrName string, u api.SourceUpdate) (api.Source, error)
 	SourceGrant(ctx context.Context, source string, ttl time.Duration) (api.Grant, error)

@@ -89,7 +89,7 @@ on off
 debug info warn error
 bash zsh fish
 --token --timeout
-start stop ls show url rm export
+start stop ls show url rm export pin unpin
 --server --since --since-epoch
 `
 	if got != want {

@@ -26,6 +26,8 @@ type RecCmd struct {
 	URL    RecURLCmd    `cmd:"" name:"url" help:"Print a signed playback URL of a recording."`
 	Rm     RecRmCmd     `cmd:"" help:"Delete a recording."`
 	Export RecExportCmd `cmd:"" help:"Write a recording to one .ts, .mp4, .mkv or .mov file."`
+	Pin    RecPinCmd    `cmd:"" help:"Pin a recording: retention never deletes it."`
+	Unpin  RecUnpinCmd  `cmd:"" help:"Unpin a recording: retention may delete it again."`
 }
 
 // localTime is how tables print a time: local, to the second, in a form
@@ -103,15 +105,47 @@ func sortRecordings(recs []api.Recording) []api.Recording {
 // writeRecordings prints recordings as a table, newest first. Ids are
 // printed whole: lmx's are UUIDv7, whose first characters are a timestamp
 // and so are shared by recordings started close together.
+//
+// A KEPT column appears when retention has something to say of any of
+// them: continuous chunks, pins, and when a recording expires.
 func writeRecordings(w io.Writer, recs []api.Recording) error {
+	kept := slices.ContainsFunc(recs, func(r api.Recording) bool { return r.Pinned || r.Continuous || !r.ExpiresAt.IsZero() })
 	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tSOURCE\tALIAS\tSTATE\tSTARTED\tDURATION\tSEGMENTS\tSIZE")
+	head := "ID\tSOURCE\tALIAS\tSTATE\tSTARTED\tDURATION\tSEGMENTS\tSIZE"
+	if kept {
+		head += "\tKEPT"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range sortRecordings(recs) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s",
 			r.ID, recSource(r), orNone(r.Alias), recState(r), localStamp(r.StartTS),
 			mediaDuration(r.DurationSeconds), r.Segments, byteSize(r.Bytes))
+		if kept {
+			fmt.Fprintf(tw, "\t%s", recKept(r))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// recKept says what retention does with a recording: "continuous, pinned",
+// "until 2025-03-08 10:00:00", "-" (kept for good, or not known while it
+// records).
+func recKept(r api.Recording) string {
+	var parts []string
+	if r.Continuous {
+		parts = append(parts, "continuous")
+	}
+	switch {
+	case r.Pinned:
+		parts = append(parts, "pinned")
+	case !r.ExpiresAt.IsZero():
+		parts = append(parts, "until "+localStamp(r.ExpiresAt))
+	}
+	if len(parts) == 0 {
+		return none
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeRecording prints one recording's details, one field a line, and
@@ -146,6 +180,9 @@ func writeRecording(w io.Writer, r api.Recording, now time.Time) error {
 		{"Duration", mediaDuration(r.DurationSeconds)},
 		{"Segments", strconv.Itoa(r.Segments)},
 		{"Size", size},
+	}
+	if r.Pinned || r.Continuous || !r.ExpiresAt.IsZero() {
+		rows = append(rows, [2]string{"Kept", recKept(r)})
 	}
 	if len(r.Gaps) == 0 {
 		rows = append(rows, [2]string{"Gaps", "none"})

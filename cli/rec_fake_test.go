@@ -118,6 +118,25 @@ func (f *fakeClient) StopRecording(_ context.Context, id string) (api.Recording,
 	return f.recordings[i], nil
 }
 
+func (f *fakeClient) PinRecording(_ context.Context, id string, pinned bool) (api.Recording, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recCalls = append(f.recCalls, recCall{method: "PinRecording", ref: id, active: pinned})
+	if err := f.call("PinRecording"); err != nil {
+		return api.Recording{}, err
+	}
+	i := f.findRec(id)
+	if i < 0 {
+		return api.Recording{}, recNotFound(id)
+	}
+	f.recordings[i].Pinned = pinned
+	f.recordings[i].ExpiresAt = time.Time{}
+	if !pinned && !f.recordings[i].IsActive() {
+		f.recordings[i].ExpiresAt = f.recordings[i].EndTS.Add(7 * 24 * time.Hour)
+	}
+	return f.recordings[i], nil
+}
+
 func (f *fakeClient) ListRecordings(_ context.Context, source string, activeOnly bool) ([]api.Recording, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

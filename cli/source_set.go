@@ -25,6 +25,11 @@ type SourceSetCmd struct {
 	OnDemand *bool          `name:"on-demand" negatable:"" help:"Upload live only while someone watches: the edge keeps buffering (recordings are unaffected) and starts uploading on the first playlist request (--no-on-demand or --on-demand=false: always)."`
 	Idle     *time.Duration `name:"idle" placeholder:"DURATION" help:"How long an on-demand source keeps uploading after the last playlist request (e.g. 30s, 5m; 0: the control node's --idle, 60s by default)."`
 
+	// Continuous recording and retention.
+	Record      string     `placeholder:"always|off" help:"always: record continuously, one recording per chunk (see --record-chunk); off: stop doing so (recordings kept as they are)."`
+	RecordChunk chunkFlag  `name:"record-chunk" placeholder:"DURATION" help:"Length of one chunk of continuous recording, 10s to 1d: 1h (on the hour), 15m; default: the control node's --record-chunk."`
+	Retain      retainFlag `placeholder:"DURATION|forever|default" help:"How long the source's recordings are kept after they stop: 7d, 2w, 12h; forever; default (the control node's --retain). Pinned recordings are never deleted."`
+
 	JSON bool `name:"json" help:"Print the source as a JSON object."`
 }
 
@@ -40,13 +45,19 @@ Examples:
     lmx source set camera-0 --edge cam-gw-2 --json
     lmx source set camera-0 --pull 'rtsp://user:pass@10.0.0.7:554/stream'
     lmx source set camera-0 --no-pull
-    lmx source set camera-0 --on-demand --idle 2m`
+    lmx source set camera-0 --on-demand --idle 2m
+
+    lmx source set camera-0 --record always --record-chunk 1h --retain 7d
+    lmx source set camera-0 --record off --retain forever`
 }
 
 // Validate refuses a command that would change nothing, as a usage error.
 func (c *SourceSetCmd) Validate() error {
-	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil && c.OnDemand == nil && c.Idle == nil {
-		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --pull, --no-pull, --on-demand or --idle")
+	if err := c.validateRecord(); err != nil {
+		return err
+	}
+	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil && c.OnDemand == nil && c.Idle == nil && !c.recordSet() {
+		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain")
 	}
 	if p := c.pullURL(); p != nil && c.Pull != nil && strings.TrimSpace(*p) == "" {
 		return errors.New("--pull needs a URL: --no-pull stops pulling")
@@ -67,6 +78,10 @@ func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Tim
 		Edge:        c.Edge,
 		Description: c.Description,
 		PullURL:     c.pullURL(),
+
+		Record:             c.record(),
+		RecordChunkSeconds: c.RecordChunk.seconds(),
+		RetainSeconds:      c.Retain.seconds(),
 	}
 	up.OnDemand = c.OnDemand
 	if c.Idle != nil {

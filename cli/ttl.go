@@ -3,11 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/lmx-video/lmx/internal/days"
 )
 
 // ttlFlag is a lifetime as an operator writes it: a Go duration (90m,
@@ -29,48 +30,21 @@ func (f *ttlFlag) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
-// maxTTL keeps days from overflowing a time.Duration (about 292 years).
-const maxTTL = 100 * 365 * 24 * time.Hour
-
-// parseTTL reads a lifetime: "30d", "1d12h", "12h", "90m", "0".
+// parseTTL reads a lifetime: "30d", "1d12h", "12h", "90m", "0" (the same
+// units as every duration flag, see internal/days).
 func parseTTL(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("empty: write a lifetime such as 12h or 30d")
 	}
-	if s == "0" {
-		return 0, nil
-	}
-	bad := fmt.Errorf("%q is not a lifetime: write one such as 90m, 12h, 30d or 1d12h", s)
-	tooLong := fmt.Errorf("%q is longer than lmx can count (100 years): for no expiry, leave the flag out", s)
-	var d time.Duration
-	rest := s
-	days, after, hasDays := strings.Cut(s, "d")
-	if hasDays {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || !(n >= 0) || strings.ContainsAny(after, "+-") {
-			return 0, bad
-		}
-		if n > float64(maxTTL/(24*time.Hour)) {
-			return 0, tooLong
-		}
-		d, rest = time.Duration(n*float64(24*time.Hour)), after
-	}
-	if rest != "" {
-		r, err := time.ParseDuration(rest)
-		if err != nil {
-			return 0, bad
-		}
-		if r > maxTTL {
-			return 0, tooLong
-		}
-		d += r
-	}
+	d, err := days.Parse(s)
 	switch {
-	case d < 0:
+	case errors.Is(err, days.ErrRange) && strings.HasPrefix(s, "-"):
 		return 0, fmt.Errorf("%q: a lifetime can't be negative", s)
-	case d > maxTTL:
-		return 0, tooLong
+	case errors.Is(err, days.ErrRange):
+		return 0, fmt.Errorf("%q is longer than lmx can count (100 years): for no expiry, leave the flag out", s)
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a lifetime: write one such as 90m, 12h, 30d or 1d12h", s)
 	case d > 0 && d < time.Second:
 		return 0, fmt.Errorf("%q is shorter than a second, the shortest lifetime", s)
 	}

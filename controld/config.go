@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/internal/bytesize"
+	"github.com/lmx-video/lmx/internal/days"
 	"github.com/lmx-video/lmx/internal/netaddr"
 )
 
@@ -73,6 +74,17 @@ type Config struct {
 	// Idle is how long an on-demand source keeps uploading live after the
 	// last playlist request, for sources that set no idle time of their own.
 	Idle time.Duration `name:"idle" env:"LMX_IDLE" default:"60s" help:"How long an on-demand source keeps uploading live after the last playlist request, unless the source sets its own (lmx source set NAME --idle)."`
+	// Continuous recording and retention (see config_retention.go).
+
+	// RecordChunk is the length of one continuous-recording chunk for
+	// sources that set none.
+	RecordChunk days.Duration `name:"record-chunk" env:"LMX_RECORD_CHUNK" default:"1h" help:"Length of one chunk of continuous recording (lmx source set NAME --record always) for sources that set none; chunks start on multiples of it (1h: on the hour, UTC). 10s to 1d."`
+	// Retain is how long recordings of sources that set none are kept after they stop; 0 keeps them.
+	Retain days.Duration `name:"retain" env:"LMX_RETAIN" default:"0" help:"How long recordings are kept after they stop, for sources that set none (lmx source set NAME --retain): 7d, 2w, 12h; 0 keeps them. Pinned recordings are never deleted."`
+	// RetainSize caps the bytes of every stored recorded segment; 0 is no cap.
+	RetainSize bytesize.Size `name:"retain-size" env:"LMX_RETAIN_SIZE" default:"0" help:"Cap on the recordings store (200GiB): past it the oldest stopped, unpinned recordings are deleted first; 0 is no cap. Pinned and active recordings count toward it but are never deleted."`
+	// RetentionEvery is the time between retention passes.
+	RetentionEvery days.Duration `name:"retention-every" env:"LMX_RETENTION_EVERY" default:"1m" hidden:"" help:"Time between retention passes."`
 }
 
 // DefaultConfig is the configuration `lmx controld` runs with when no flag
@@ -92,6 +104,8 @@ func DefaultConfig() Config {
 		CORSOrigin:      "*",
 		MaxSegmentBytes: 64 << 20,
 		Idle:            60 * time.Second,
+		RecordChunk:     days.Duration(time.Hour),
+		RetentionEvery:  days.Duration(time.Minute),
 	}
 }
 
@@ -162,6 +176,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Idle < time.Second || c.Idle > 24*time.Hour {
 		return fmt.Errorf("--idle %s: must be between 1s and 24h", c.Idle)
+	}
+	if err := c.validateRetention(); err != nil {
+		return err
 	}
 	if c.Recordings == "" {
 		abs, err := filepath.Abs(filepath.Join(c.DataDir, "recordings"))

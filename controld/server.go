@@ -22,6 +22,7 @@ import (
 	"github.com/lmx-video/lmx/broker/client"
 	"github.com/lmx-video/lmx/broker/embedded"
 	"github.com/lmx-video/lmx/controld/internal/auth"
+	"github.com/lmx-video/lmx/controld/internal/continuous"
 	"github.com/lmx-video/lmx/controld/internal/edges"
 	"github.com/lmx-video/lmx/controld/internal/events"
 	"github.com/lmx-video/lmx/controld/internal/ingest"
@@ -30,6 +31,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/mgmt"
 	"github.com/lmx-video/lmx/controld/internal/ondemand"
 	"github.com/lmx-video/lmx/controld/internal/recording"
+	"github.com/lmx-video/lmx/controld/internal/retention"
 	"github.com/lmx-video/lmx/controld/internal/vod"
 	"github.com/lmx-video/lmx/internal/netaddr"
 	"github.com/lmx-video/lmx/internal/tlsca"
@@ -55,6 +57,9 @@ type Server struct {
 	recs   *recording.Recordings
 	vod    *vod.Server
 	apiSrv *http.Server
+	// cont keeps continuous recording's chunks; ret enforces retention.
+	cont *continuous.Manager
+	ret  *retention.Enforcer
 
 	// auth is access control; nil with --auth none.
 	auth *auth.Authority
@@ -159,10 +164,19 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	if err != nil {
 		return nil, err
 	}
+	s.cont = continuous.New(continuous.Config{Chunk: cfg.RecordChunk.D(), Lookback: edges.StoppedRecordingGrace},
+		s.store, s.edges, emitter, logger.With("component", "continuous"))
+	s.recs.SetChunkEnds(s.cont)
+	rm := m.Retention
+	s.ret = retention.New(retention.Config{Retain: cfg.Retain.D(), MaxBytes: int64(cfg.RetainSize), Every: cfg.RetentionEvery.D()},
+		s.store, s.recs, s.edges, emitter,
+		retention.Series{Deleted: rm.Deleted, DeletedBytes: rm.DeletedBytes, Stored: rm.Stored, Pinned: rm.Pinned, Protected: rm.Protected, OverCap: rm.OverCap},
+		logger.With("component", "retention"))
 	deps := mgmt.Deps{
 		Store: s.store, Edges: s.edges, Live: s.live, Objects: s.recs, Events: emitter,
 		Stream: s.hub, Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), Ready: s.ready,
-		OnDemand: s.demand,
+		OnDemand:   s.demand,
+		Continuous: s.cont,
 	}
 	if s.auth != nil {
 		deps.Access, deps.Gate = s.auth, apiGate
@@ -175,7 +189,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 			})
 		}
 	}
-	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo(), NoAutoRegister: cfg.NoAutoRegister, Defaults: mgmt.SourceDefaults{Idle: cfg.Idle}}, deps, logger.With("component", "api"))
+	api := mgmt.New(mgmt.Config{PublicURL: cfg.PublicURL, Join: s.joinInfo(), NoAutoRegister: cfg.NoAutoRegister,
+		Defaults: mgmt.SourceDefaults{Idle: cfg.Idle, RecordChunk: cfg.RecordChunk.D(), Retain: cfg.Retain.D()}}, deps, logger.With("component", "api"))
 	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
 	ingestCfg.OnDemand = s.demand
 	in := ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
@@ -322,6 +337,8 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.edges.Run(gctx) })
 	g.Go(func() error { return s.recs.Run(gctx) })
 	g.Go(func() error { return s.demand.Run(gctx) })
+	g.Go(func() error { return s.cont.Run(gctx) })
+	g.Go(func() error { return s.ret.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -204,55 +204,65 @@ func (s *Store) SetRecordingPinned(ctx context.Context, id string, pinned bool) 
 // the object keys of those deleted segments, in sequence order, so the caller
 // can delete the objects; segments shared with other recordings stay.
 func (s *Store) DeleteRecording(ctx context.Context, id string) (orphanKeys []string, err error) {
-	orphanKeys = []string{}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := getRecording(ctx, tx, id); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `
-			SELECT s.source_id, s.seq, s.object_key
-			FROM recording_segments rs
-			JOIN segments s ON s.source_id = rs.source_id AND s.seq = rs.seq
-			WHERE rs.recording_id = ?1
-			  AND NOT EXISTS (
-				SELECT 1 FROM recording_segments o
-				WHERE o.source_id = rs.source_id AND o.seq = rs.seq AND o.recording_id <> ?1)
-			ORDER BY s.seq`, id)
-		if err != nil {
-			return fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
-		}
-		type segKey struct {
-			source string
-			seq    int64
-		}
-		var orphans []segKey
-		for rows.Next() {
-			var k segKey
-			var key string
-			if err := rows.Scan(&k.source, &k.seq, &key); err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
-			}
-			orphans = append(orphans, k)
-			orphanKeys = append(orphanKeys, key)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
-		}
-		// ON DELETE CASCADE removes the recording's links.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM recordings WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
-		}
-		for _, k := range orphans {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE source_id = ? AND seq = ?`, k.source, k.seq); err != nil {
-				return fmt.Errorf("sqlstore: delete recording %q: segment %d: %w", id, k.seq, err)
-			}
-		}
-		return nil
+		orphanKeys, _, err = deleteRecordingTx(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return orphanKeys, nil
+}
+
+// deleteRecordingTx deletes the recording id, its links, and the segments
+// no other recording links to; it returns their object keys in sequence
+// order and their total size.
+func deleteRecordingTx(ctx context.Context, tx *sql.Tx, id string) (orphanKeys []string, freed int64, err error) {
+	orphanKeys = []string{}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT s.source_id, s.seq, s.object_key, s.bytes
+		FROM recording_segments rs
+		JOIN segments s ON s.source_id = rs.source_id AND s.seq = rs.seq
+		WHERE rs.recording_id = ?1
+		  AND NOT EXISTS (
+			SELECT 1 FROM recording_segments o
+			WHERE o.source_id = rs.source_id AND o.seq = rs.seq AND o.recording_id <> ?1)
+		ORDER BY s.seq`, id)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
+	}
+	type segKey struct {
+		source string
+		seq    int64
+	}
+	var orphans []segKey
+	for rows.Next() {
+		var k segKey
+		var key string
+		var n int64
+		if err := rows.Scan(&k.source, &k.seq, &key, &n); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
+		}
+		orphans = append(orphans, k)
+		orphanKeys = append(orphanKeys, key)
+		freed += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
+	}
+	// ON DELETE CASCADE removes the recording's links.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recordings WHERE id = ?`, id); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
+	}
+	for _, k := range orphans {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE source_id = ? AND seq = ?`, k.source, k.seq); err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: delete recording %q: segment %d: %w", id, k.seq, err)
+		}
+	}
+	return orphanKeys, freed, nil
 }

@@ -19,7 +19,7 @@ const (
 	PermWatch Permission = "watch"
 	// PermSources creates, changes and deletes sources and turns streaming on and off.
 	PermSources Permission = "sources"
-	// PermRecord starts and stops recordings.
+	// PermRecord starts, stops, pins and unpins recordings.
 	PermRecord Permission = "record"
 	// PermDelete deletes recordings.
 	PermDelete Permission = "delete"

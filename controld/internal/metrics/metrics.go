@@ -65,6 +65,9 @@ type Metrics struct {
 	// LivePlaylists, LiveSegments and LiveSegmentBytes are the hot paths'
 	// series, resolved once instead of per request.
 	LivePlaylists, LiveSegments, LiveSegmentBytes prometheus.Counter
+
+	// Retention are retention's series.
+	Retention Retention
 }
 
 // New registers every series, with the Go and process collectors.
@@ -121,6 +124,7 @@ func New() *Metrics {
 		m.PlaylistsServed, m.CacheHits, m.CacheMisses, m.CacheRejected, m.LiveMisses, m.LiveBytes, m.LiveSegmentsHeld,
 		m.EdgesOnline, m.Spooled, m.PersistSeconds, m.RecordedIn, m.AuthFailures, m.AuthThrottled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Retention = newRetention(m.Registry)
 	m.LivePlaylists = m.PlaylistsServed.WithLabelValues("live")
 	m.LiveSegments = m.SegmentsServed.WithLabelValues("live")
 	m.LiveSegmentBytes = m.BytesServed.WithLabelValues("live")

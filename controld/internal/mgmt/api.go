@@ -110,6 +110,14 @@ type Deps struct {
 	Ready <-chan struct{}
 	// OnDemand says which on-demand sources are awake (nil: none is).
 	OnDemand OnDemand
+	// Continuous is told when a source's record settings change (nil: no
+	// continuous recording).
+	Continuous Poker
+}
+
+// Poker is a component that makes a pass when told something changed.
+type Poker interface {
+	Poke()
 }
 
 // API is the management API.

@@ -165,6 +165,10 @@ func (a *API) recording(ctx context.Context, rec sqlstore.Recording, sourceName 
 	if rec.Active {
 		out.Active = api.ActiveOn
 	}
+	out.Pinned, out.Continuous = rec.Pinned, rec.Continuous
+	if src, err := a.d.Store.GetSource(ctx, rec.SourceID); err == nil {
+		out.ExpiresAt = rec.ExpiresAt(src, a.cfg.Defaults.Retain)
+	}
 	if p.TokenID != "" {
 		if u, _, err := a.signedURL(p, grant.RecordingScope(rec.ID), api.RecordingPlaylistPath(rec.ID), 0); err == nil {
 			out.PlaybackURL = u

@@ -45,6 +45,8 @@ var wantPerm = map[string]auth.Permission{
 	"GET " + api.PathRecording:         auth.PermRead,
 	"DELETE " + api.PathRecording:      auth.PermDelete,
 	"POST " + api.PathRecordingStop:    auth.PermRecord,
+	"POST " + api.PathRecordingPin:     auth.PermRecord,
+	"POST " + api.PathRecordingUnpin:   auth.PermRecord,
 	"POST " + api.PathRecordingGrant:   auth.PermWatch,
 	"GET " + api.PathEdges:             auth.PermRead,
 	"POST " + api.PathEdges:            auth.PermEdges,
@@ -103,7 +105,7 @@ func (n *authNode) prepare(t *testing.T, rt mgmt.Route) (path, body string, know
 			body = `{"name":"new-token-` + tag + `","role":"viewer","ttl_seconds":3600}`
 		}
 		return rt.Path, body, true
-	case api.PathRecording, api.PathRecordingStop, api.PathRecordingGrant:
+	case api.PathRecording, api.PathRecordingStop, api.PathRecordingGrant, api.PathRecordingPin, api.PathRecordingUnpin:
 		rec := n.recording(t, tag, rt.Method == http.MethodDelete)
 		if rt.Path == api.PathRecordingGrant {
 			body = `{}`

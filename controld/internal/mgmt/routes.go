@@ -44,6 +44,8 @@ func (a *API) Routes() []Route {
 		{"GET", api.PathRecording, auth.PermRead, a.getRecording},
 		{"DELETE", api.PathRecording, auth.PermDelete, a.deleteRecording},
 		{"POST", api.PathRecordingStop, auth.PermRecord, a.stopRecording},
+		{"POST", api.PathRecordingPin, auth.PermRecord, a.pinRecording},
+		{"POST", api.PathRecordingUnpin, auth.PermRecord, a.unpinRecording},
 		{"POST", api.PathRecordingGrant, auth.PermWatch, a.recordingGrant},
 		{"GET", api.PathEdges, auth.PermRead, a.listEdges},
 		{"POST", api.PathEdges, auth.PermEdges, a.addEdge},

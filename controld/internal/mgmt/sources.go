@@ -89,6 +89,9 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if src.Edge != "" {
 		a.d.Edges.PublishDesired(r.Context(), src.Edge)
 	}
+	if src.RecordMode == sqlstore.RecordAlways {
+		a.pokeContinuous()
+	}
 	detail := ""
 	if src.PullURL != "" {
 		detail = "pull " + redact.URL(src.PullURL)
@@ -285,8 +288,20 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	// Desired states carry the pull URL, on-demand and recording settings.
 	a.d.Edges.PublishDesired(ctx, src.Edge)
+	if change.RecordMode != nil || change.RecordChunk != nil {
+		// Continuous recording starts, stops or re-cuts its chunk now,
+		// and publishes the desired state again when it does.
+		a.pokeContinuous()
+	}
 	detail := changeDetail(change)
 	a.logger.Info("source changed", "source", src.Name, "by", p.Name, "change", detail)
 	a.emit(broker.EventSourceChanged, broker.Event{Source: src.Name, Edge: src.Edge, Detail: detail}, p)
 	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(ctx, src, p)})
+}
+
+// pokeContinuous tells continuous recording a source's record settings changed.
+func (a *API) pokeContinuous() {
+	if a.d.Continuous != nil {
+		a.d.Continuous.Poke()
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -70,6 +71,8 @@ type Recordings struct {
 	// prefetch takes object keys to pull into the cache; Run's workers
 	// drain it, and a full queue drops the hint (it is only a hint).
 	prefetch chan string
+	// chunkEnds, when set, bounds active chunks of continuous recording.
+	chunkEnds atomic.Pointer[ChunkEnds]
 }
 
 // New opens the spool. objects is where recordings go.
@@ -150,8 +153,7 @@ func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data
 		case err != nil:
 			return nil, nil, err
 		}
-		// A segment belongs to a recording when any of it falls inside it.
-		if rec.SourceID != seg.SourceID || !end.After(rec.StartAt) || (!rec.EndAt.IsZero() && !seg.Start.Before(rec.EndAt)) {
+		if rec.SourceID != seg.SourceID || !r.belongs(rec, seg.Start, end) {
 			rejected = append(rejected, id)
 			continue
 		}
@@ -187,6 +189,33 @@ func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data
 	r.series.Recorded.Inc()
 	return want, rejected, nil
 }
+
+// belongs reports whether a segment from start to end belongs to rec. An
+// operator's recording takes every segment any of which falls inside it.
+// A chunk of continuous recording takes the segments that start inside
+// it, so a segment straddling the boundary between two chunks lands in
+// exactly one; an active chunk refuses what starts at or after where it
+// will stop even before the stop is written.
+func (r *Recordings) belongs(rec sqlstore.Recording, start, end time.Time) bool {
+	if !rec.Continuous {
+		return end.After(rec.StartAt) && (rec.EndAt.IsZero() || start.Before(rec.EndAt))
+	}
+	stop := rec.EndAt
+	if ce := r.chunkEnds.Load(); stop.IsZero() && ce != nil {
+		if t, ok := (*ce).ChunkEnd(rec); ok {
+			stop = t
+		}
+	}
+	return !start.Before(rec.StartAt) && (stop.IsZero() || start.Before(stop))
+}
+
+// ChunkEnds says where active chunks of continuous recording will stop.
+type ChunkEnds interface {
+	ChunkEnd(rec sqlstore.Recording) (time.Time, bool)
+}
+
+// SetChunkEnds tells Record where active chunks will stop.
+func (r *Recordings) SetChunkEnds(c ChunkEnds) { r.chunkEnds.Store(&c) }
 
 // RemoveObjects deletes objects no recording links to any more, from the
 // spool and the store; it returns how many went.
