@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -66,42 +65,6 @@ func startRTSPServer(t *testing.T, port int, user, pass string, extra ...string)
 func (p *proc) kill() {
 	_ = p.cmd.Process.Kill()
 	<-p.done
-}
-
-// eventLog follows the node's event stream for the whole test and returns
-// everything it received so far.
-func eventLog(t *testing.T, cn *controlNode) func() string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	done := make(chan struct{})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cn.apiURL+"/v1/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := (&http.Client{Transport: authTransport{nodeTLS{}}}).Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /v1/events: %v %v", err, resp)
-	}
-	go func() {
-		defer close(done)
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<16), 1<<20)
-		for sc.Scan() {
-			mu.Lock()
-			buf.WriteString(sc.Text())
-			buf.WriteByte('\n')
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.String()
-	}
 }
 
 // pullJSON is a source's pull report as the API shows it.
@@ -240,7 +203,7 @@ func noSecret(t *testing.T, secret, masked string, texts map[string]string) {
 // is in no answer, event or log line.
 func TestPullRTSPCamera(t *testing.T) {
 	cn := startControld(t)
-	events := eventLog(t, cn)
+	events := followEvents(t, cn)
 	edge := startEdge(t, lmxEdgeBin, "cam-gw-1", cn, t.TempDir())
 	port := freePort(t)
 	rtsp := startRTSPServer(t, port, "cam", camPassword, "--audio", "alaw")
@@ -348,7 +311,7 @@ func TestPullRTSPCamera(t *testing.T) {
 		"the control node's log": cn.proc.Output(),
 		"the edge's log":         edge.proc.Output(),
 		"the API's answers":      strings.Join(a.all, "\n"),
-		"the event stream":       events(),
+		"the event stream":       events.text(),
 	})
 }
 

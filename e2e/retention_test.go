@@ -375,10 +375,19 @@ type eventJSON struct {
 	Detail    string `json:"detail"`
 }
 
-// eventLog collects a node's event stream.
+// eventLog collects a node's event stream: every line as it came, and the
+// events parsed.
 type eventLog struct {
 	mu  sync.Mutex
+	raw strings.Builder
 	evs []eventJSON
+}
+
+// text is every line of the stream so far.
+func (l *eventLog) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.raw.String()
 }
 
 func (l *eventLog) kind(k string) []eventJSON {
@@ -414,6 +423,10 @@ func followEvents(t *testing.T, cn *controlNode) *eventLog {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
+			l.mu.Lock()
+			l.raw.WriteString(sc.Text())
+			l.raw.WriteByte('\n')
+			l.mu.Unlock()
 			data, ok := strings.CutPrefix(sc.Text(), "data: ")
 			if !ok {
 				continue
