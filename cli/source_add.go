@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lmx-video/lmx/api"
@@ -23,10 +24,20 @@ type SourceAddCmd struct {
 	// On-demand upload, as lmx source set takes it.
 	OnDemand bool          `name:"on-demand" help:"Upload live only while someone watches (see lmx source set --on-demand)."`
 	Idle     time.Duration `name:"idle" placeholder:"DURATION" help:"With --on-demand: how long it keeps uploading after the last playlist request (0: the control node's --idle)."`
+
+	// Continuous recording and retention, as lmx source set takes them.
+	Record      string     `placeholder:"always|off" help:"always: record continuously from the start, one recording per chunk (see lmx source set --record)."`
+	RecordChunk chunkFlag  `name:"record-chunk" placeholder:"DURATION" help:"Length of one chunk of continuous recording (1h, 15m; default: the control node's --record-chunk)."`
+	Retain      retainFlag `placeholder:"DURATION|forever" help:"How long the source's recordings are kept after they stop (7d, 2w; forever; default: the control node's --retain)."`
 }
 
 // Validate checks --idle as lmx source set does.
 func (c *SourceAddCmd) Validate() error {
+	switch strings.ToLower(c.Record) {
+	case "", api.RecordAlways, api.RecordOff:
+	default:
+		return fmt.Errorf("--record %q: want always or off", c.Record)
+	}
 	if c.Idle != 0 && !c.OnDemand {
 		return errors.New("--idle is for on-demand sources: add --on-demand")
 	}
@@ -54,12 +65,12 @@ Examples:
     lmx source add camera-0 --description "Lobby, north wall"
     lmx source add camera-1 --segment-len 2 --json
     lmx source add camera-2 --pull 'rtsp://user:pass@10.0.0.7:554/stream' --edge cam-gw-1
-    lmx source add camera-3 --pull 'rtsp://user:pass@10.0.0.8/stream' --on-demand`
+    lmx source add camera-3 --pull 'rtsp://user:pass@10.0.0.8/stream' --on-demand --record always --retain 7d`
 }
 
 // Run creates the source.
 func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error {
-	src, err := client.CreateSource(ctx, api.NewSource{
+	ns := api.NewSource{
 		Name:        c.Name,
 		Description: c.Description,
 		SegmentLen:  c.SegmentLen,
@@ -67,7 +78,15 @@ func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error
 		Edge:        c.Edge,
 		OnDemand:    c.OnDemand,
 		IdleSeconds: int(c.Idle / time.Second),
-	})
+		Record:      strings.ToLower(c.Record),
+	}
+	if n := c.RecordChunk.seconds(); n != nil {
+		ns.RecordChunkSeconds = *n
+	}
+	if n := c.Retain.seconds(); n != nil {
+		ns.RetainSeconds = *n
+	}
+	src, err := client.CreateSource(ctx, ns)
 	if err != nil {
 		return fmt.Errorf("creating source %q: %w", c.Name, err)
 	}
@@ -76,7 +95,11 @@ func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error
 	}
 	fmt.Fprintf(out, "created source %s (id %s)\n", src.Name, shortID(src.ID))
 	if src.PullURL != "" {
-		fmt.Fprintf(out, "edge %s pulls %s and streams it\n", orNone(sourceEdge(src)), src.PullURL)
+		how := "streams it"
+		if src.OnDemand {
+			how = "streams it while someone watches"
+		}
+		fmt.Fprintf(out, "edge %s pulls %s and %s\n", orNone(sourceEdge(src)), src.PullURL, how)
 		fmt.Fprintf(out, "next: lmx source show %s (the pull's state), lmx source url %s (watch it)\n", src.Name, src.Name)
 		return nil
 	}

@@ -202,6 +202,18 @@ func TestSourceAddOnDemand(t *testing.T) {
 	if len(fc.created) != 1 || !fc.created[0].OnDemand || fc.created[0].IdleSeconds != 120 {
 		t.Errorf("created %+v, want on demand with idle 120 s", fc.created)
 	}
+	fc = &fakeClient{}
+	r = runCLI(t, fc, "source", "add", "cam", "--record", "Always", "--record-chunk", "15m", "--retain", "1w")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if c := fc.created[0]; c.Record != "always" || c.RecordChunkSeconds != 900 || c.RetainSeconds != 7*24*3600 {
+		t.Errorf("created %+v, want record always, 900 s chunks, 1 week", c)
+	}
+	fc = &fakeClient{}
+	if runCLI(t, fc, "source", "add", "cam", "--retain", "forever"); fc.created[0].RetainSeconds != api.RetainForever {
+		t.Errorf("--retain forever sent %d", fc.created[0].RetainSeconds)
+	}
 	for args, want := range map[string][]string{
 		"source add: --idle is for on-demand sources: add --on-demand": {"source", "add", "cam", "--idle", "30s"},
 		"source add: --idle 1.5s: give whole seconds, at least 1s":     {"source", "add", "cam", "--on-demand", "--idle", "1500ms"},
