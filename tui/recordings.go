@@ -148,6 +148,10 @@ func (p recordingsPanel) empty() string {
 
 func (p recordingsPanel) cells(r api.Recording, now time.Time, st styles) map[string]cell {
 	state := cell{text: "done", style: st.faint}
+	if r.Pinned {
+		// Kept whatever retention says (lmx rec pin).
+		state = cell{text: "pin", style: st.faint}
+	}
 	length := elapsed(r.EndTS.Sub(r.StartTS))
 	ended := cell{text: tableTime(r.EndTS, now, p.loc)}
 	if r.IsActive() {
