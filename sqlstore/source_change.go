@@ -34,35 +34,39 @@ func (c SourceChange) Empty() bool { return c == SourceChange{} }
 
 // UpdateSource applies c to the source with the given id in one write.
 func (s *Store) UpdateSource(ctx context.Context, id string, c SourceChange) (Source, error) {
-	return s.updateSource(ctx, id, func(src *Source) {
-		if c.Public != nil {
-			src.Public = *c.Public
-		}
-		if c.Edge != nil {
-			src.Edge = *c.Edge
-		}
-		if c.Description != nil {
-			src.Description = *c.Description
-		}
-		if c.PullURL != nil {
-			src.PullURL = *c.PullURL
-		}
-		if c.OnDemand != nil {
-			src.OnDemand = *c.OnDemand
-		}
-		if c.Idle != nil {
-			src.Idle = *c.Idle
-		}
-		if c.RecordMode != nil {
-			src.RecordMode = *c.RecordMode
-		}
-		if c.RecordChunk != nil {
-			src.RecordChunk = *c.RecordChunk
-		}
-		if c.Retain != nil {
-			src.Retain = *c.Retain
-		}
-	})
+	return s.updateSource(ctx, id, c.Apply)
+}
+
+// Apply sets on src what c changes (for a source being made, or stored by
+// UpdateSource).
+func (c SourceChange) Apply(src *Source) {
+	if c.Public != nil {
+		src.Public = *c.Public
+	}
+	if c.Edge != nil {
+		src.Edge = *c.Edge
+	}
+	if c.Description != nil {
+		src.Description = *c.Description
+	}
+	if c.PullURL != nil {
+		src.PullURL = *c.PullURL
+	}
+	if c.OnDemand != nil {
+		src.OnDemand = *c.OnDemand
+	}
+	if c.Idle != nil {
+		src.Idle = *c.Idle
+	}
+	if c.RecordMode != nil {
+		src.RecordMode = *c.RecordMode
+	}
+	if c.RecordChunk != nil {
+		src.RecordChunk = *c.RecordChunk
+	}
+	if c.Retain != nil {
+		src.Retain = *c.Retain
+	}
 }
 
 // PublicSourceIDs lists the ids of the sources anyone may watch.

@@ -94,28 +94,6 @@ func cameraChange(pull *string, onDemand *bool, idle *int, record *string, chunk
 	return c, nil
 }
 
-// applyChange copies c onto src, for a source not stored yet.
-func applyChange(src *sqlstore.Source, c sqlstore.SourceChange) {
-	if c.PullURL != nil {
-		src.PullURL = *c.PullURL
-	}
-	if c.OnDemand != nil {
-		src.OnDemand = *c.OnDemand
-	}
-	if c.Idle != nil {
-		src.Idle = *c.Idle
-	}
-	if c.RecordMode != nil {
-		src.RecordMode = *c.RecordMode
-	}
-	if c.RecordChunk != nil {
-		src.RecordChunk = *c.RecordChunk
-	}
-	if c.Retain != nil {
-		src.Retain = *c.Retain
-	}
-}
-
 // pullEdge chooses the edge a pulled source goes to when the request names
 // none: the one online edge. With none or several online it says which to
 // name.

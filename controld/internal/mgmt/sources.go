@@ -56,7 +56,7 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		failField(w, r, fe)
 		return
 	}
-	applyChange(&want, change)
+	change.Apply(&want)
 	if want.Edge != "" {
 		if err := broker.ValidateName(want.Edge); err != nil {
 			envelope.Fail(w, r, http.StatusBadRequest, "edge: "+err.Error(), "")
