@@ -28,14 +28,19 @@ type StorageTotals struct {
 func (s *Store) StorageTotals(ctx context.Context) (StorageTotals, error) {
 	var t StorageTotals
 	err := s.read(ctx, func(tx *sql.Tx) error {
+		// The pinned and protected sums start from those recordings' own
+		// links (the recording_segments key leads with the recording; CROSS
+		// JOIN keeps SQLite from scanning every link instead), so they cost
+		// what those recordings hold, not the whole table; a segment two of
+		// them share is counted once by IN.
 		err := tx.QueryRowContext(ctx, `
 			SELECT count(*), coalesce(sum(bytes), 0),
-			  coalesce((SELECT sum(s.bytes) FROM segments s WHERE EXISTS (
-			    SELECT 1 FROM recording_segments rs JOIN recordings r ON r.id = rs.recording_id
-			    WHERE rs.source_id = s.source_id AND rs.seq = s.seq AND r.pinned = 1)), 0),
-			  coalesce((SELECT sum(s.bytes) FROM segments s WHERE EXISTS (
-			    SELECT 1 FROM recording_segments rs JOIN recordings r ON r.id = rs.recording_id
-			    WHERE rs.source_id = s.source_id AND rs.seq = s.seq AND (r.pinned = 1 OR r.active = 1))), 0),
+			  coalesce((SELECT sum(s.bytes) FROM segments s WHERE (s.source_id, s.seq) IN (
+			    SELECT rs.source_id, rs.seq FROM recordings r CROSS JOIN recording_segments rs ON rs.recording_id = r.id
+			    WHERE r.pinned = 1)), 0),
+			  coalesce((SELECT sum(s.bytes) FROM segments s WHERE (s.source_id, s.seq) IN (
+			    SELECT rs.source_id, rs.seq FROM recordings r CROSS JOIN recording_segments rs ON rs.recording_id = r.id
+			    WHERE r.pinned = 1 OR r.active = 1)), 0),
 			  (SELECT count(*) FROM recordings WHERE pinned = 1)
 			FROM segments`).Scan(&t.Objects, &t.Bytes, &t.PinnedBytes, &t.ProtectedBytes, &t.Pinned)
 		if err != nil {
