@@ -61,11 +61,13 @@ func continuousSuite(t *testing.T, store *recordStore) {
 		t.Fatalf("source set --record always --record-chunk 10s --json: %v: %s", err, out)
 	}
 
-	// Three chunks stopped, the fourth recording.
+	// Four chunks stopped, the fifth recording. The first runs from
+	// `source set` to the next boundary and may hold nothing; the three
+	// after it are whole.
 	var chunks []chunkJSON
-	eventually(t, 60*time.Second, time.Second, "three stopped chunks and an active one", func() (bool, string) {
+	eventually(t, 75*time.Second, time.Second, "four stopped chunks and an active one", func() (bool, string) {
 		chunks = listChunks(t, cn, src)
-		return len(chunks) >= 4, fmt.Sprintf("%d chunks", len(chunks))
+		return len(chunks) >= 5, fmt.Sprintf("%d chunks", len(chunks))
 	})
 	for i, c := range chunks {
 		if !c.Continuous {
@@ -87,7 +89,7 @@ func continuousSuite(t *testing.T, store *recordStore) {
 
 	// Each stopped chunk, once the edge has sent what it buffered, replays
 	// and has no gap; consecutive chunks' media meet.
-	stopped := chunks[:3]
+	stopped := chunks[:4]
 	for i := range stopped {
 		c := waitChunkComplete(t, cn, stopped[i])
 		stopped[i] = c
@@ -152,7 +154,10 @@ func continuousSuite(t *testing.T, store *recordStore) {
 	// must carry on across it) with a cap half a chunk above what is
 	// stored now, and follow its events: as recording goes on, the store
 	// outgrows the cap and the oldest unpinned chunks go, one by one.
-	pinned := stopped[1]
+	// The whole chunks, oldest first: retention by size takes the oldest
+	// that frees something (an empty first chunk frees nothing and stays).
+	whole := stopped[1:]
+	pinned := whole[1]
 	if out := mustLMX(t, cn, "rec", "pin", pinned.ID); !strings.Contains(out, "retention never deletes it") {
 		t.Errorf("rec pin: %q", out)
 	}
@@ -160,7 +165,7 @@ func continuousSuite(t *testing.T, store *recordStore) {
 	for _, n := range objs {
 		total += n
 	}
-	capBytes := total + stopped[2].Bytes/2
+	capBytes := total + whole[2].Bytes/2
 	t.Logf("store %d bytes; restarting with --retain-size %d", total, capBytes)
 	cn.proc.Stop()
 	cn.extra = append(cn.extra, "--retain-size", fmt.Sprint(capBytes))
@@ -169,7 +174,7 @@ func continuousSuite(t *testing.T, store *recordStore) {
 
 	eventually(t, 60*time.Second, 500*time.Millisecond, "the oldest unpinned chunks deleted for --retain-size", func() (bool, string) {
 		now := listChunks(t, cn, src)
-		gone := !slices.ContainsFunc(now, func(c chunkJSON) bool { return c.ID == stopped[0].ID || c.ID == stopped[2].ID })
+		gone := !slices.ContainsFunc(now, func(c chunkJSON) bool { return c.ID == whole[0].ID || c.ID == whole[2].ID })
 		return gone, fmt.Sprintf("%d chunks", len(now))
 	})
 	after := listChunks(t, cn, src)
@@ -179,7 +184,7 @@ func continuousSuite(t *testing.T, store *recordStore) {
 	if !slices.ContainsFunc(after, func(c chunkJSON) bool { return c.Active == 1 }) {
 		t.Errorf("no active chunk after the restart: %+v", after)
 	}
-	for _, id := range []string{stopped[0].ID, stopped[2].ID} {
+	for _, id := range []string{whole[0].ID, whole[2].ID} {
 		if r := mustDo(t, http.MethodGet, cn.apiURL+"/v1/recording/"+url.PathEscape(id), nil, nil); r.Status != http.StatusNotFound {
 			t.Errorf("GET deleted chunk %s: %s, want 404", id, r)
 		}
@@ -187,7 +192,7 @@ func continuousSuite(t *testing.T, store *recordStore) {
 	eventually(t, 10*time.Second, 250*time.Millisecond, "recording.expired events naming --retain-size", func() (bool, string) {
 		evs := events.kind("recording.expired")
 		ok := slices.ContainsFunc(evs, func(e eventJSON) bool {
-			return e.Recording == stopped[2].ID && strings.Contains(e.Detail, "over --retain-size")
+			return e.Recording == whole[2].ID && strings.Contains(e.Detail, "over --retain-size")
 		})
 		return ok, fmt.Sprintf("%+v", evs)
 	})
