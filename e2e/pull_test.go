@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,7 +200,9 @@ func noSecret(t *testing.T, secret, masked string, texts map[string]string) {
 // decodes through the control node with the G.711 audio dropped and said
 // so; the camera dead for 10 s shows in the status (state, error,
 // restarts), and live resumes with a discontinuity and a media sequence
-// that never goes back; clearing the pull URL stops ffmpeg; the password
+// that never goes back; a camera that stalls (its connection open, sending
+// nothing) is restarted by progress and live resumes; clearing the pull URL
+// stops ffmpeg; the password
 // is in no answer, event or log line.
 func TestPullRTSPCamera(t *testing.T) {
 	cn := startControld(t)
@@ -295,6 +298,42 @@ func TestPullRTSPCamera(t *testing.T) {
 	if p == nil || p.State != "running" || p.Restarts < 1 {
 		t.Errorf("after the camera came back: %+v, want running with restarts", p)
 	}
+
+	// The camera stalls: its connection stays open and sends nothing
+	// (SIGSTOP), as RTSP cameras do rather than exit. The edge notices by
+	// progress, restarts ffmpeg, and live resumes once the camera does.
+	restarts, lastErr := p.Restarts, p.LastError
+	if err := rtsp.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stalled := time.Now()
+	eventually(t, 30*time.Second, 250*time.Millisecond, "the pull reports the stalled camera", func() (bool, string) {
+		_, _ = watch()
+		p, _ := a.sourcePull(cn, "camera-0")
+		// The restart itself may wait out a backoff the outage above
+		// stretched; the state and the new error line come first.
+		return p != nil && p.State != "running" && p.LastError != lastErr, fmt.Sprintf("%+v", p)
+	})
+	p, _ = a.sourcePull(cn, "camera-0")
+	t.Logf("%s after the camera stalled: %+v", time.Since(stalled).Round(time.Millisecond), *p)
+	if err := rtsp.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	before = lastSeg
+	eventually(t, 45*time.Second, 250*time.Millisecond, "live resumes after the stall", func() (bool, string) {
+		pl, err := watch()
+		if err != nil {
+			return false, err.Error()
+		}
+		p, _ := a.sourcePull(cn, "camera-0")
+		newer := 0
+		for i, s := range pl.Segments {
+			if s.URI == before {
+				newer = len(pl.Segments) - i - 1
+			}
+		}
+		return p != nil && p.State == "running" && p.Restarts > restarts && newer >= 2, fmt.Sprintf("%d new segments, pull %+v", newer, p)
+	})
 
 	// Clearing the pull URL stops ffmpeg.
 	if r := a.do(http.MethodPatch, cn.apiURL+"/v1/source/camera-0", `{"pull_url":""}`); r.Status != http.StatusOK {
