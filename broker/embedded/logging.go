@@ -22,7 +22,11 @@ func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h quietHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return quietHandler{h.Handler.WithAttrs(as)}
+	masked := make([]slog.Attr, len(as))
+	for i, a := range as {
+		masked[i] = maskPacket(a)
+	}
+	return quietHandler{h.Handler.WithAttrs(masked)}
 }
 
 func (h quietHandler) WithGroup(name string) slog.Handler {
