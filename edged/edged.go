@@ -37,6 +37,9 @@ type Edge struct {
 	sources map[string]*sourceState
 	desired broker.Desired
 	changed chan struct{} // nudges the status publisher
+	// refusedFormat is, per source, the last reason a push's playlist form
+	// was refused (see refuseFormat).
+	refusedFormat map[string]string
 	runCtx  context.Context
 	// stopping is set once Run winds down: from then on nothing new starts.
 	stopping bool

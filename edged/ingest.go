@@ -68,6 +68,12 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("playlist body is over %s (--max-playlist-bytes)", e.cfg.MaxPlaylistBytes))
 			return
 		}
+		if errors.Is(err, hls.ErrUnsupported) {
+			// Taken, it would be served as segments no player decodes.
+			e.refuseFormat(target.Source, err)
+			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("source %q: playlist: %v", target.Source, err))
+			return
+		}
 		writeError(w, http.StatusBadRequest, "playlist: "+err.Error())
 		return
 	}

@@ -29,7 +29,30 @@ var (
 	// that has just started legitimately produces such playlists, so
 	// callers polling from the start may want to tolerate this one.
 	ErrShortWindow = errors.New("hls: live window shorter than three target durations")
+
+	// ErrUnsupported is wrapped by ParseMediaPlaylist for a well-formed
+	// playlist of a form lmx does not carry end to end yet: fMP4 segments
+	// (EXT-X-MAP) or a multivariant playlist. The concrete error is an
+	// *UnsupportedError.
+	ErrUnsupported = errors.New("hls: playlist form not carried")
 )
+
+// UnsupportedError names the line and the form lmx does not carry, and
+// what to push instead. It matches ErrUnsupported under errors.Is.
+type UnsupportedError struct {
+	// Line is the 1-based line number of the tag that shows the form.
+	Line int
+	// Msg says what the form is and what to push instead.
+	Msg string
+}
+
+// Error implements error.
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+}
+
+// Unwrap lets errors.Is(err, ErrUnsupported) succeed.
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
 
 // SyntaxError describes a malformed playlist line. It matches ErrSyntax
 // under errors.Is.

@@ -31,6 +31,14 @@ const (
 	tagInf             = "#EXTINF"
 	tagDiscontinuity   = "#EXT-X-DISCONTINUITY"
 	tagProgramDateTime = "#EXT-X-PROGRAM-DATE-TIME"
+
+	// Tags of forms lmx does not carry yet: ParseMediaPlaylist refuses
+	// them with an *UnsupportedError rather than pass on a playlist no
+	// player could play from what lmx serves.
+	tagMap          = "#EXT-X-MAP"
+	tagStreamInf    = "#EXT-X-STREAM-INF"
+	tagIFrameStream = "#EXT-X-I-FRAME-STREAM-INF"
+	tagMedia        = "#EXT-X-MEDIA"
 )
 
 // ParseMediaPlaylist parses a media playlist as ffmpeg's hls muxer writes
@@ -210,6 +218,10 @@ func (p *parser) tag(n int, s string) error {
 		p.next.ProgramDateTime = t
 	case tagInf:
 		return p.extinf(n, s, value, hasValue)
+	case tagMap:
+		return &UnsupportedError{Line: n, Msg: "EXT-X-MAP: fMP4/CMAF segments (ffmpeg -hls_segment_type fmp4) are not carried yet; push MPEG-TS segments (ffmpeg's default, -hls_segment_type mpegts)"}
+	case tagStreamInf, tagIFrameStream, tagMedia:
+		return &UnsupportedError{Line: n, Msg: name[1:] + ": a multivariant playlist (adaptive bitrate, ffmpeg -var_stream_map/-master_pl_name) is not carried yet; push one media playlist per source"}
 	}
 	// Anything else starting with #EXT is a tag we do not model.
 	return nil
