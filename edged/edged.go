@@ -40,7 +40,7 @@ type Edge struct {
 	// refusedFormat is, per source, the last reason a push's playlist form
 	// was refused (see refuseFormat).
 	refusedFormat map[string]string
-	runCtx  context.Context
+	runCtx        context.Context
 	// stopping is set once Run winds down: from then on nothing new starts.
 	stopping bool
 	// pulls are the ffmpeg processes the edge runs for pulled cameras.
