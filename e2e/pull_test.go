@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,7 +232,9 @@ func TestPullRTSPCamera(t *testing.T) {
 	if pull == nil || pull.State != "running" || pull.Video != "h264" || pull.Audio != "" {
 		t.Fatalf("pull report %+v: want running, h264, no audio carried", pull)
 	}
-	if len(pull.Warnings) != 1 || !strings.Contains(pull.Warnings[0], "G.711") {
+	// A loaded machine may also make the test camera's encoder stretch a
+	// GOP past the segment length, which the edge rightly warns about too.
+	if !slices.ContainsFunc(pull.Warnings, func(w string) bool { return strings.Contains(w, "G.711") }) {
 		t.Errorf("warnings %q: want one saying the G.711 audio is dropped", pull.Warnings)
 	}
 
