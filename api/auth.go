@@ -187,4 +187,11 @@ type SourceUpdate struct {
 	// RetainSeconds is how long recordings are kept: 0 the node's default,
 	// RetainForever for good.
 	RetainSeconds *int64 `json:"retain_seconds,omitempty"`
+	// Feeds replaces the edges allowed to feed the source, in order (the
+	// first is its edge); more than one makes the others standbys the
+	// control node fails over to.
+	Feeds *[]string `json:"feeds,omitempty"`
+	// Prefer names the feed to make active now and first on failover; ""
+	// clears it.
+	Prefer *string `json:"prefer,omitempty"`
 }

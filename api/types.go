@@ -102,6 +102,55 @@ type Source struct {
 	// RetainSeconds is how long the source's recordings are kept: 0 for
 	// the node's --retain, RetainForever for good.
 	RetainSeconds int64 `json:"retain_seconds"`
+
+	// Feeds are the edges that feed a source with more than one, in the
+	// operator's order, with which is active (absent for one feed).
+	Feeds []Feed `json:"feeds,omitempty"`
+	// Prefer is the feed the operator prefers ("" for none).
+	Prefer string `json:"prefer,omitempty"`
+	// Switches are the last changes of the active feed, newest last.
+	Switches []FeedSwitch `json:"switches,omitempty"`
+}
+
+// Feed is one edge feeding a source.
+type Feed struct {
+	// Edge is the feeding edge.
+	Edge string `json:"edge"`
+	// Active is true for the feed whose segments are listed and recorded.
+	Active bool `json:"active"`
+	// Fenced is true for a former active feed: its uploads are held, not
+	// listed, until a failover or --prefer chooses it again.
+	Fenced bool `json:"fenced,omitempty"`
+	// Healthy is true while it delivers (a segment within about two
+	// segment lengths).
+	Healthy bool `json:"healthy"`
+	// EdgeOnline is true while the edge is connected.
+	EdgeOnline bool `json:"edge_online"`
+	// LastSegmentAt is when its newest upload arrived.
+	LastSegmentAt time.Time `json:"last_segment_at,omitzero"`
+	// Segments counts its uploads since the control node started.
+	Segments uint64 `json:"segments"`
+	// Held is how many of its segments are held for a failover now.
+	Held int `json:"held"`
+}
+
+// FeedSwitch is one change of a source's active feed.
+type FeedSwitch struct {
+	// At is when it happened.
+	At time.Time `json:"at"`
+	// From and To are the feeds (From "" for the first).
+	From string `json:"from,omitempty"`
+	// To is the new active feed.
+	To string `json:"to"`
+	// Reason is first, missed, prefer or removed.
+	Reason string `json:"reason"`
+	// Detail says why in words.
+	Detail string `json:"detail"`
+	// LateByMS is, for a failover, how long after the missed segment was
+	// due the new feed's first segment was listed.
+	LateByMS int64 `json:"late_by_ms,omitempty"`
+	// Listed is how many held segments of the new feed were listed at once.
+	Listed int `json:"listed,omitempty"`
 }
 
 // IsStreaming reports whether streaming is on.
@@ -132,6 +181,10 @@ type NewSource struct {
 	RecordChunkSeconds int `json:"record_chunk_seconds,omitempty"`
 	// RetainSeconds: see SourceUpdate.
 	RetainSeconds int64 `json:"retain_seconds,omitempty"`
+	// Feeds, Prefer: see SourceUpdate. Feeds and Edge are not both given.
+	Feeds []string `json:"feeds,omitempty"`
+	// Prefer: see SourceUpdate.
+	Prefer string `json:"prefer,omitempty"`
 }
 
 // Edge is an edge agent as the control node knows it.

@@ -46,6 +46,11 @@ type IngestReply struct {
 	Acked []string `json:"acked,omitempty"`
 	// Rejected lists the recordings that will never take the segment.
 	Rejected []string `json:"rejected,omitempty"`
+	// Standby is true when the uploading edge is a standby feed of the
+	// source: the segment is held for a failover, not listed or recorded
+	// now, and Acked lists the recordings the active feed's copy serves
+	// (the edge may forget it).
+	Standby bool `json:"standby,omitempty"`
 }
 
 // Joining: an edge started with --join exchanges its single-use join

@@ -149,6 +149,7 @@ const (
 	EventRecordingPinned    = "recording.pinned"
 	EventRecordingExpired   = "recording.expired"
 	EventRetentionWarning   = "retention.warning"
+	EventFeedSwitched       = "source.failover"
 )
 
 // Event is one thing that happened, published on EventsTopic.

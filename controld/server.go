@@ -25,6 +25,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/continuous"
 	"github.com/lmx-video/lmx/controld/internal/edges"
 	"github.com/lmx-video/lmx/controld/internal/events"
+	"github.com/lmx-video/lmx/controld/internal/feeds"
 	"github.com/lmx-video/lmx/controld/internal/ingest"
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/controld/internal/metrics"
@@ -54,6 +55,7 @@ type Server struct {
 	edges  *edges.Tracker
 	live   *live.Registry
 	demand *ondemand.Demand
+	feeds  *feeds.Selector
 	recs   *recording.Recordings
 	vod    *vod.Server
 	apiSrv *http.Server
@@ -172,11 +174,17 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		s.store, s.recs, s.edges, emitter,
 		retention.Series{Deleted: rm.Deleted, DeletedBytes: rm.DeletedBytes, Stored: rm.Stored, Pinned: rm.Pinned, Protected: rm.Protected, OverCap: rm.OverCap},
 		logger.With("component", "retention"))
+	// The selector lists a new feed's held segments through ingest, which
+	// is made below with the API it renders sources with.
+	var in *ingest.Service
+	s.feeds = feeds.New(feeds.Config{}, feeds.ListerFunc(func(src feeds.Source, segs []feeds.Segment) { in.ListSwitched(src, segs) }), emitter,
+		feeds.Series{Switches: m.FeedSwitches, FailoverSeconds: m.FailoverSeconds, HeldBytes: m.FeedHeldBytes}, logger.With("component", "feeds"))
 	deps := mgmt.Deps{
 		Store: s.store, Edges: s.edges, Live: s.live, Objects: s.recs, Events: emitter,
 		Stream: s.hub, Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), Ready: s.ready,
 		OnDemand:   s.demand,
 		Continuous: s.cont,
+		Feeds:      s.feeds,
 	}
 	if s.auth != nil {
 		deps.Access, deps.Gate = s.auth, apiGate
@@ -193,8 +201,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		Defaults: mgmt.SourceDefaults{Idle: cfg.Idle, RecordChunk: cfg.RecordChunk.D(), Retain: cfg.Retain.D()}}, deps, logger.With("component", "api"))
 	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
 	ingestCfg.OnDemand = s.demand
-	in := ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
+	in = ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
+	in.UseFeeds(s.feeds)
 	// Bodies up to twice the segment limit are read, so ingest answers an
 	// oversized segment itself, on a connection that stays usable; beyond,
 	// fasthttp refuses the request before reading it (and closes the

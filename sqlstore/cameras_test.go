@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -99,5 +100,45 @@ func TestDeleteSourceKeepOut(t *testing.T) {
 	}
 	if _, err := s.GetRemovedSource(ctx, "cam2"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("failed delete remembered the name: %v", err)
+	}
+}
+
+func TestSourceFeeds(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	src, err := s.CreateSource(ctx, Source{Name: "cam", Edge: "gw-1", StandbyFeeds: "gw-2,gw-3", Prefer: "gw-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Feeds(); fmt.Sprint(got) != "[gw-1 gw-2 gw-3]" {
+		t.Errorf("Feeds = %v", got)
+	}
+	for _, edge := range []string{"gw-1", "gw-2", "gw-3"} {
+		by, err := s.SourcesByEdge(ctx, edge)
+		if err != nil || len(by) != 1 || by[0].ID != src.ID {
+			t.Errorf("SourcesByEdge(%s) = %v, %v; want the source", edge, by, err)
+		}
+	}
+	if by, _ := s.SourcesByEdge(ctx, "gw"); len(by) != 0 {
+		t.Errorf("SourcesByEdge(gw) matched a prefix: %v", by)
+	}
+	// Moving the source to a standby keeps the others.
+	moved := "gw-3"
+	src, err = s.UpdateSource(ctx, src.ID, SourceChange{Edge: &moved})
+	if err != nil || fmt.Sprint(src.Feeds()) != "[gw-3 gw-2]" || src.Prefer != "gw-2" {
+		t.Fatalf("after --edge gw-3: feeds %v prefer %q (%v)", src.Feeds(), src.Prefer, err)
+	}
+	feeds := NewEdgeList([]string{"gw-1"})
+	src, err = s.UpdateSource(ctx, src.ID, SourceChange{Feeds: &feeds})
+	if err != nil || fmt.Sprint(src.Feeds()) != "[gw-1]" || src.Prefer != "" {
+		t.Fatalf("after feeds gw-1: feeds %v prefer %q (%v); the preferred feed left with its edge", src.Feeds(), src.Prefer, err)
+	}
+	bad := "gw-9"
+	if _, err := s.UpdateSource(ctx, src.ID, SourceChange{Prefer: &bad}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("prefer a non-feed: err = %v, want ErrInvalid", err)
+	}
+	twice := NewEdgeList([]string{"gw-1", "gw-1"})
+	if _, err := s.UpdateSource(ctx, src.ID, SourceChange{Feeds: &twice}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("feeds naming an edge twice: err = %v, want ErrInvalid", err)
 	}
 }

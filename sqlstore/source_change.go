@@ -27,6 +27,11 @@ type SourceChange struct {
 	// Retain sets how long recordings are kept (0: the node's default,
 	// RetainForever: for good).
 	Retain *time.Duration
+	// Feeds replaces the edges allowed to feed the source, in order: the
+	// first becomes Edge (applied after Edge).
+	Feeds *EdgeList
+	// Prefer sets ("" clears) the preferred feed (applied after Feeds).
+	Prefer *string
 }
 
 // Empty reports whether c changes nothing.
@@ -44,7 +49,18 @@ func (c SourceChange) Apply(src *Source) {
 		src.Public = *c.Public
 	}
 	if c.Edge != nil {
-		src.Edge = *c.Edge
+		// Moving the source keeps its other feeds; the new first feed is
+		// no standby of itself.
+		var rest []string
+		for _, f := range src.StandbyFeeds.Names() {
+			if f != *c.Edge {
+				rest = append(rest, f)
+			}
+		}
+		src.Edge, src.StandbyFeeds = *c.Edge, NewEdgeList(rest)
+		if *c.Edge == "" {
+			src.StandbyFeeds = ""
+		}
 	}
 	if c.Description != nil {
 		src.Description = *c.Description
@@ -66,6 +82,12 @@ func (c SourceChange) Apply(src *Source) {
 	}
 	if c.Retain != nil {
 		src.Retain = *c.Retain
+	}
+	if c.Feeds != nil {
+		src.SetFeeds(c.Feeds.Names())
+	}
+	if c.Prefer != nil {
+		src.Prefer = *c.Prefer
 	}
 }
 

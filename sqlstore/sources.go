@@ -44,6 +44,12 @@ type Source struct {
 	// Retain is how long the source's recordings are kept: 0 is the node's
 	// default, RetainForever keeps them.
 	Retain time.Duration
+	// StandbyFeeds are the edges besides Edge allowed to feed the source,
+	// in the operator's order (see Feeds).
+	StandbyFeeds EdgeList
+	// Prefer is the feed the operator prefers ("" for none): chosen when it
+	// delivers, and first on every failover it can take.
+	Prefer string
 	// CreatedAt is when the source was created, in UTC.
 	CreatedAt time.Time
 	// UpdatedAt is when the source last changed, in UTC.
@@ -62,14 +68,14 @@ const (
 const RetainForever time.Duration = -1
 
 // sourceCols are the columns scanSource reads, in order.
-const sourceCols = `id, name, description, segment_len, streaming, edge, public, pull_url, on_demand, idle_ns, record_mode, record_chunk_ns, retain_ns, created_at, updated_at`
+const sourceCols = `id, name, description, segment_len, streaming, edge, public, pull_url, on_demand, idle_ns, record_mode, record_chunk_ns, retain_ns, standby_feeds, prefer, created_at, updated_at`
 
 // scanSource reads one row of sourceCols.
 func scanSource(r rowScanner) (Source, error) {
 	var s Source
 	var created, updated, idle, chunk, retain int64
 	if err := r.Scan(&s.ID, &s.Name, &s.Description, &s.SegmentLen, &s.Streaming, &s.Edge, &s.Public,
-		&s.PullURL, &s.OnDemand, &idle, &s.RecordMode, &chunk, &retain, &created, &updated); err != nil {
+		&s.PullURL, &s.OnDemand, &idle, &s.RecordMode, &chunk, &retain, &s.StandbyFeeds, &s.Prefer, &created, &updated); err != nil {
 		return Source{}, err
 	}
 	s.Idle, s.RecordChunk, s.Retain = time.Duration(idle), time.Duration(chunk), time.Duration(retain)
@@ -92,6 +98,20 @@ func validateSource(src Source) error {
 	}
 	if src.Idle < 0 || src.RecordChunk < 0 || src.Retain < RetainForever {
 		return fmt.Errorf("%w source %q: negative duration", ErrInvalid, src.Name)
+	}
+	if src.StandbyFeeds != "" && src.Edge == "" {
+		return fmt.Errorf("%w source %q: standby feeds %s without a first feed (edge)", ErrInvalid, src.Name, src.StandbyFeeds)
+	}
+	feeds := src.Feeds()
+	seen := map[string]bool{}
+	for _, f := range feeds {
+		if f == "" || seen[f] {
+			return fmt.Errorf("%w source %q: feeds %v: an edge is empty or named twice", ErrInvalid, src.Name, feeds)
+		}
+		seen[f] = true
+	}
+	if src.Prefer != "" && !seen[src.Prefer] {
+		return fmt.Errorf("%w source %q: preferred feed %q is not one of its feeds %v", ErrInvalid, src.Name, src.Prefer, feeds)
 	}
 	return nil
 }
@@ -119,10 +139,10 @@ func insertSource(ctx context.Context, tx *sql.Tx, src Source, now time.Time) (S
 	if src.RecordMode == "" {
 		src.RecordMode = RecordOff
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		src.ID, src.Name, src.Description, src.SegmentLen, src.Streaming, src.Edge, src.Public,
 		src.PullURL, src.OnDemand, int64(src.Idle), src.RecordMode, int64(src.RecordChunk), int64(src.Retain),
-		toNanos(now), toNanos(now))
+		src.StandbyFeeds, src.Prefer, toNanos(now), toNanos(now))
 	if isUniqueViolation(err) {
 		return Source{}, fmt.Errorf("source %q: %w: name already exists", src.Name, ErrConflict)
 	}
@@ -173,16 +193,20 @@ func (s *Store) ListSources(ctx context.Context, nameFilter string) ([]Source, e
 	return queryAll(ctx, s.r, scanSource, `SELECT `+sourceCols+` FROM sources ORDER BY name`)
 }
 
-// SourcesByEdge returns the sources pushed by edge, ordered by name.
+// fedBy is the condition that edge ?1 feeds a source, first or standby.
+const fedBy = `(edge = ?1 OR instr(',' || standby_feeds || ',', ',' || ?1 || ',') > 0)`
+
+// SourcesByEdge returns the sources edge feeds (as first feed or standby),
+// ordered by name.
 func (s *Store) SourcesByEdge(ctx context.Context, edge string) ([]Source, error) {
-	return queryAll(ctx, s.r, scanSource, `SELECT `+sourceCols+` FROM sources WHERE edge = ? ORDER BY name`, edge)
+	return queryAll(ctx, s.r, scanSource, `SELECT `+sourceCols+` FROM sources WHERE `+fedBy+` ORDER BY name`, edge)
 }
 
-// StreamingSourcesByEdge returns the sources pushed by edge that are
+// StreamingSourcesByEdge returns the sources edge feeds that are
 // streaming, ordered by name.
 func (s *Store) StreamingSourcesByEdge(ctx context.Context, edge string) ([]Source, error) {
 	return queryAll(ctx, s.r, scanSource,
-		`SELECT `+sourceCols+` FROM sources WHERE edge = ? AND streaming = 1 ORDER BY name`, edge)
+		`SELECT `+sourceCols+` FROM sources WHERE `+fedBy+` AND streaming = 1 ORDER BY name`, edge)
 }
 
 // DeleteSource deletes the source with the given id. While any recording
@@ -254,10 +278,10 @@ func saveSource(ctx context.Context, tx *sql.Tx, src Source, change func(*Source
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE sources SET description = ?, segment_len = ?, streaming = ?, edge = ?, public = ?,
 		    pull_url = ?, on_demand = ?, idle_ns = ?, record_mode = ?, record_chunk_ns = ?, retain_ns = ?,
-		    updated_at = ? WHERE id = ?`,
+		    standby_feeds = ?, prefer = ?, updated_at = ? WHERE id = ?`,
 		next.Description, next.SegmentLen, next.Streaming, next.Edge, next.Public,
 		next.PullURL, next.OnDemand, int64(next.Idle), next.RecordMode, int64(next.RecordChunk), int64(next.Retain),
-		toNanos(now), next.ID); err != nil {
+		next.StandbyFeeds, next.Prefer, toNanos(now), next.ID); err != nil {
 		return Source{}, fmt.Errorf("sqlstore: update source %q: %w", src.Name, err)
 	}
 	return next, nil

@@ -33,7 +33,7 @@ type Store interface {
 
 // Desired republishes an edge's desired state (the edge tracker).
 type Desired interface {
-	PublishDesired(ctx context.Context, edge string)
+	PublishDesired(ctx context.Context, edges ...string)
 }
 
 // Emitter records what happened.
@@ -198,7 +198,7 @@ func (m *Manager) Pass(ctx context.Context) (next time.Time, err error) {
 		for _, c := range chunks {
 			errs = append(errs, m.stop(ctx, src, c, now, "record off"))
 		}
-		m.desired.PublishDesired(ctx, src.Edge)
+		m.desired.PublishDesired(ctx, src.Feeds()...)
 	}
 	return next, errors.Join(errs...)
 }
@@ -213,7 +213,7 @@ func (m *Manager) keep(ctx context.Context, src sqlstore.Source, chunks []sqlsto
 	changed := false
 	defer func() {
 		if changed {
-			m.desired.PublishDesired(ctx, src.Edge)
+			m.desired.PublishDesired(ctx, src.Feeds()...)
 		}
 	}()
 	var cur sqlstore.Recording

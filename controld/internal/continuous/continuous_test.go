@@ -34,7 +34,13 @@ type desired struct {
 	got []string
 }
 
-func (d *desired) PublishDesired(_ context.Context, edge string) {
+func (d *desired) PublishDesired(_ context.Context, edges ...string) {
+	for _, edge := range edges {
+		d.publishOne(edge)
+	}
+}
+
+func (d *desired) publishOne(edge string) {
 	d.mu.Lock()
 	d.got = append(d.got, edge)
 	d.mu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -194,13 +196,14 @@ func (t *Tracker) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
 	return v.status, v.lastSeen, true
 }
 
-// BindSource makes sure source name is known and bound to edge: the edge
-// that pushes a source is the one told to stream it. Unknown names are
+// BindSource makes sure source name is known and fed by edge: the edges
+// that feed a source are the ones told to stream it. Unknown names are
 // registered to edge unless NoAutoRegister (then sqlstore.ErrNotFound). A
-// source belongs to one edge until an operator moves it (PATCH
-// /v1/source/{id} with edge): a source with no edge yet (created by the
-// API, as in LiveMix's walkthrough) goes to the first edge that pushes it,
-// and another edge pushing the same name gets sqlstore.ErrConflict.
+// source's feeds are its edge and the standby feeds an operator lists
+// (PATCH /v1/source/{id} with edge or feeds): a source with no edge yet
+// (created by the API, as in LiveMix's walkthrough) goes to the first edge
+// that pushes it, and an edge that is no feed of it pushing the same name
+// gets sqlstore.ErrConflict.
 //
 // A name an operator removed while it was pushed (lmx source rm --force) is
 // not registered again: the error wraps sqlstore.ErrRemoved and
@@ -247,8 +250,11 @@ func (t *Tracker) bind(ctx context.Context, edge, name string, create bool) (sql
 	case err != nil:
 		return src, err
 	}
-	if src.Edge != "" && src.Edge != edge {
-		return src, fmt.Errorf("%w: source %q belongs to edge %q, not %q", sqlstore.ErrConflict, name, src.Edge, edge)
+	if src.Edge != "" && !src.FedBy(edge) {
+		return src, fmt.Errorf("%w: source %q is fed by %s, not %q", sqlstore.ErrConflict, name, strings.Join(quoted(src.Feeds()), ", "), edge)
+	}
+	if src.Edge != "" {
+		return src, nil
 	}
 	if src.Edge != edge {
 		old := src.Edge
@@ -264,10 +270,16 @@ func (t *Tracker) bind(ctx context.Context, edge, name string, create bool) (sql
 	return src, nil
 }
 
-// PublishDesired writes edge's retained desired state from the store. A
-// failure is logged: the state is republished on the next change and at
-// every start.
-func (t *Tracker) PublishDesired(ctx context.Context, edge string) {
+// PublishDesired writes each edge's retained desired state from the store
+// (a source's feeds: every edge that feeds it is told). A failure is
+// logged: the state is republished on the next change and at every start.
+func (t *Tracker) PublishDesired(ctx context.Context, edges ...string) {
+	for _, edge := range edges {
+		t.publishDesired(ctx, edge)
+	}
+}
+
+func (t *Tracker) publishDesired(ctx context.Context, edge string) {
 	if edge == "" {
 		return
 	}
@@ -385,4 +397,12 @@ func (t *Tracker) markStale(ctx context.Context, now time.Time) {
 			t.flipped(name, false)
 		}
 	}
+}
+
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strconv.Quote(n)
+	}
+	return out
 }

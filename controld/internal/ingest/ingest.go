@@ -20,6 +20,7 @@ import (
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/feeds"
 	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/controld/internal/recording"
 	"github.com/lmx-video/lmx/internal/bytesize"
@@ -59,6 +60,13 @@ type EdgeAuthenticator interface {
 // Awake says whether an on-demand source is awake (someone watches).
 type Awake interface {
 	Awake(sourceID string) bool
+}
+
+// FeedSelector chooses which feed of a multi-feed source is listed and
+// recorded (feeds.Selector).
+type FeedSelector interface {
+	Admit(src feeds.Source, seg feeds.Segment) feeds.Role
+	WhileActive(sourceID, edge string, list func()) bool
 }
 
 // Gate slows down addresses that fail authentication.
@@ -104,12 +112,17 @@ type Service struct {
 	view   SourceView
 	series Series
 	logger *slog.Logger
+	feeds  FeedSelector
 }
 
 // New returns an ingest service.
 func New(cfg Config, binder Binder, lw LiveWindows, rec Recorder, events Emitter, view SourceView, series Series, logger *slog.Logger) *Service {
 	return &Service{cfg: cfg, binder: binder, live: lw, rec: rec, events: events, view: view, series: series, logger: logger}
 }
+
+// UseFeeds has multi-feed sources' uploads go through sel (which lists a
+// new active feed's held segments back through s.ListSwitched).
+func (s *Service) UseFeeds(sel FeedSelector) { s.feeds = sel }
 
 // Error is an upload's refusal: an HTTP status and words that say what is
 // wrong and what to do.
@@ -233,7 +246,7 @@ func (s *Service) bindError(name string, err error) *Error {
 		return refuse(http.StatusNotFound, fmt.Sprintf("source %q is not registered", name), "create it with `lmx source add "+name+"`")
 	}
 	if errors.Is(err, sqlstore.ErrConflict) {
-		return refuse(http.StatusConflict, err.Error(), "move it with `lmx source set "+name+" --edge EDGE`, or push another name")
+		return refuse(http.StatusConflict, err.Error(), "add this edge as a feed with `lmx source set "+name+" --feeds EDGE,EDGE`, move it with --edge, or push another name")
 	}
 	return &Error{Status: http.StatusInternalServerError, Message: "internal error: " + err.Error(), Err: err}
 }
@@ -301,6 +314,21 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	if meta.Start.IsZero() {
 		meta.Start = up.Arrived.Add(-time.Duration(meta.Duration * float64(time.Second)))
 	}
+	if s.feeds != nil && src.StandbyFeeds != "" {
+		fs := feeds.Source{ID: src.ID, Name: src.Name, Feeds: src.Feeds(), Prefer: src.Prefer, SegmentLen: src.SegmentLen,
+			Streaming: src.Streaming, OnDemand: src.OnDemand}
+		seg := feeds.Segment{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start,
+			Discontinuity: meta.Discontinuity, Arrived: up.Arrived, Live: meta.Live, Recordings: meta.Recordings, Data: body}
+		if s.feeds.Admit(fs, seg) == feeds.Held {
+			// A standby feed's: held for a failover, recorded only if
+			// listed then. The edge may forget it: the active feed's copy
+			// (or this one, on a switch) is the one kept.
+			out.Acked, out.Standby = meta.Recordings, true
+			s.series.In.WithLabelValues(src.Name).Inc()
+			s.series.BytesIn.WithLabelValues(src.Name).Add(float64(len(body)))
+			return out, nil
+		}
+	}
 	// Recordings first: their ack is what lets the edge forget the segment.
 	if len(meta.Recordings) > 0 {
 		seg := recording.Segment{
@@ -316,10 +344,21 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	}
 	if meta.Live && src.Streaming && (!src.OnDemand || s.cfg.OnDemand == nil || s.cfg.OnDemand.Awake(src.ID)) {
 		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity}
-		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, body)
+		var err error
+		list := func() { _, err = s.live.Append(src.ID, src.Name, src.SegmentLen, a, body) }
+		if s.feeds != nil && src.StandbyFeeds != "" {
+			if !s.feeds.WhileActive(src.ID, meta.Edge, list) {
+				// Switched away from while this upload was on its way:
+				// the new feed's media is listed in its place.
+				err = live.ErrStreamingOff
+			}
+		} else {
+			list()
+		}
 		switch {
 		case errors.Is(err, live.ErrStreamingOff):
-			// Turned off while this upload was on its way: not an error.
+			// Turned off (or switched away from) while this upload was on
+			// its way: not an error.
 		case errors.Is(err, live.ErrAlreadyListed):
 			out.Live = true // sent again after a lost answer: it is live
 		case err != nil:

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -896,7 +897,7 @@ func TestRegister(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := api.Source{ID: "id-cam", Name: "cam", Edge: tt.registered, Description: "rendered"}
-			if src != want {
+			if !reflect.DeepEqual(src, want) {
 				t.Errorf("Register = %+v, want the view of the bound source %+v", src, want)
 			}
 			if want := []bindCall{{tt.registered, "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {

@@ -51,6 +51,14 @@ type Metrics struct {
 	// failed authentication too often, by listener.
 	AuthThrottled *prometheus.CounterVec
 
+	// FeedSwitches counts changes of a multi-feed source's active feed, by reason.
+	FeedSwitches *prometheus.CounterVec
+	// FailoverSeconds is how long after the active feed's next segment
+	// was due a failover listed the new feed's first segment.
+	FailoverSeconds prometheus.Histogram
+	// FeedHeldBytes is the memory of standby feeds' held segments.
+	FeedHeldBytes prometheus.Gauge
+
 	// Wakeups counts on-demand sources woken by a playlist request.
 	Wakeups prometheus.Counter
 	// WakeSeconds is the time from the playlist request that woke an
@@ -119,6 +127,15 @@ func New() *Metrics {
 		WakeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "lmx_ondemand_wake_failures_total", Help: "Live playlist requests for a sleeping on-demand source answered 503 (edge offline, or nothing within the wake budget)."}),
 		AwakeSources: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_ondemand_awake_sources", Help: "On-demand sources awake (uploading live) now."}),
 	}
+	m.FeedSwitches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmx_feed_switches_total", Help: "Changes of a multi-feed source's active feed, by reason (first, missed, prefer, removed).",
+	}, []string{"reason"})
+	m.FailoverSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "lmx_failover_seconds", Help: "Time from the active feed's missed segment's due time to the new feed's first segment being listed.",
+		Buckets: []float64{.1, .2, .3, .4, .5, .6, .8, 1, 1.25, 1.5, 2, 3, 5},
+	})
+	m.FeedHeldBytes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lmx_feed_held_bytes", Help: "Memory of standby feeds' held segments."})
+	m.Registry.MustRegister(m.FeedSwitches, m.FailoverSeconds, m.FeedHeldBytes)
 	m.Registry.MustRegister(m.Wakeups, m.WakeSeconds, m.WakeFailures, m.AwakeSources)
 	m.Registry.MustRegister(m.SegmentsIn, m.BytesIn, m.SegmentsServed, m.BytesServed, m.SegmentsDropped,
 		m.PlaylistsServed, m.CacheHits, m.CacheMisses, m.CacheRejected, m.LiveMisses, m.LiveBytes, m.LiveSegmentsHeld,

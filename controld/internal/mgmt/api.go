@@ -46,7 +46,7 @@ type Store interface {
 // Edges is what the API needs of the edge tracker.
 type Edges interface {
 	Status(edge string) (broker.EdgeStatus, time.Time, bool)
-	PublishDesired(ctx context.Context, edge string)
+	PublishDesired(ctx context.Context, edges ...string)
 	// LastPush is when a push last registered or uploaded the source name.
 	LastPush(source string) time.Time
 }
@@ -113,6 +113,8 @@ type Deps struct {
 	// Continuous is told when a source's record settings change (nil: no
 	// continuous recording).
 	Continuous Poker
+	// Feeds shows multi-feed sources' feeds (nil: none shown).
+	Feeds FeedView
 }
 
 // Poker is a component that makes a pass when told something changed.

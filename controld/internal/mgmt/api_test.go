@@ -43,7 +43,13 @@ func (e *fakeEdges) Status(edge string) (broker.EdgeStatus, time.Time, bool) {
 
 func (e *fakeEdges) LastPush(string) time.Time { return time.Time{} }
 
-func (e *fakeEdges) PublishDesired(_ context.Context, edge string) {
+func (e *fakeEdges) PublishDesired(_ context.Context, edges ...string) {
+	for _, edge := range edges {
+		e.publishOne(edge)
+	}
+}
+
+func (e *fakeEdges) publishOne(edge string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.published = append(e.published, edge)

@@ -45,7 +45,7 @@ func (a *API) startRecording(w http.ResponseWriter, r *http.Request, p auth.Prin
 		a.storeError(w, r, err)
 		return
 	}
-	a.d.Edges.PublishDesired(ctx, src.Edge)
+	a.d.Edges.PublishDesired(ctx, src.Feeds()...)
 	a.logger.Info("recording started", "recording", rec.ID, "source", src.Name, "since", start.UTC().Format(time.RFC3339))
 	a.emit(broker.EventRecordingStarted, broker.Event{Source: src.Name, Edge: src.Edge, Recording: rec.ID}, p)
 	envelope.Write(w, http.StatusOK, api.RecordingReply{Envelope: envelope.OK(w, r), Recording: a.recording(ctx, rec, src.Name, false, p)})
@@ -60,7 +60,7 @@ func (a *API) stopRecording(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	src, err := a.d.Store.GetSource(ctx, rec.SourceID)
 	if err == nil {
-		a.d.Edges.PublishDesired(ctx, src.Edge)
+		a.d.Edges.PublishDesired(ctx, src.Feeds()...)
 	}
 	a.logger.Info("recording stopped", "recording", rec.ID, "source", src.Name)
 	a.emit(broker.EventRecordingStopped, broker.Event{Source: src.Name, Edge: src.Edge, Recording: rec.ID}, p)
@@ -149,7 +149,7 @@ func (a *API) deleteRecording(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	deleted := a.d.Objects.RemoveObjects(ctx, orphans)
 	if src, err := a.d.Store.GetSource(ctx, rec.SourceID); err == nil {
-		a.d.Edges.PublishDesired(ctx, src.Edge)
+		a.d.Edges.PublishDesired(ctx, src.Feeds()...)
 	}
 	a.emit(broker.EventRecordingRemoved, broker.Event{Recording: rec.ID, Detail: fmt.Sprintf("%d objects deleted", deleted)}, p)
 	envelope.Write(w, http.StatusOK, api.DeletedReply{Envelope: envelope.OK(w, r), DeletedObjects: deleted})

@@ -207,6 +207,12 @@ func changeDetail(c sqlstore.SourceChange) string {
 			parts = append(parts, "retain="+c.Retain.String())
 		}
 	}
+	if c.Feeds != nil {
+		parts = append(parts, "feeds="+string(*c.Feeds))
+	}
+	if c.Prefer != nil {
+		parts = append(parts, "prefer="+*c.Prefer)
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -106,7 +106,7 @@ func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if a.d.Access != nil {
 		a.d.Access.SetPublic(src.ID, false)
 	}
-	a.d.Edges.PublishDesired(ctx, src.Edge)
+	a.d.Edges.PublishDesired(ctx, src.Feeds()...)
 	detail := ""
 	switch {
 	case src.PullURL != "":

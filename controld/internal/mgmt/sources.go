@@ -56,6 +56,24 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		failField(w, r, fe)
 		return
 	}
+	if len(in.Feeds) > 0 && want.Edge != "" {
+		envelope.Fail(w, r, http.StatusBadRequest, "edge and feeds both given", "name the edges in feeds: the first is the source's edge")
+		return
+	}
+	var feedList *[]string
+	if len(in.Feeds) > 0 {
+		feedList = &in.Feeds
+	}
+	var prefer *string
+	if in.Prefer != "" {
+		prefer = &in.Prefer
+	}
+	cur := want
+	change.Apply(&cur)
+	if fe := a.feedsChange(r.Context(), &change, cur, feedList, prefer); fe != nil {
+		failField(w, r, fe)
+		return
+	}
 	change.Apply(&want)
 	if want.Edge != "" {
 		if err := broker.ValidateName(want.Edge); err != nil {
@@ -87,7 +105,7 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		a.logger.Warn("forget removed source", "source", src.Name, "err", err)
 	}
 	if src.Edge != "" {
-		a.d.Edges.PublishDesired(r.Context(), src.Edge)
+		a.d.Edges.PublishDesired(r.Context(), src.Feeds()...)
 	}
 	if src.RecordMode == sqlstore.RecordAlways {
 		a.pokeContinuous()
@@ -147,7 +165,7 @@ func (a *API) setStreaming(w http.ResponseWriter, r *http.Request, p auth.Princi
 		a.d.Live.Close(src.ID)
 		a.forgetAwake(src.ID)
 	}
-	a.d.Edges.PublishDesired(ctx, src.Edge)
+	a.d.Edges.PublishDesired(ctx, src.Feeds()...)
 	a.logger.Info("streaming "+state, "source", src.Name, "edge", src.Edge)
 	a.emit(broker.EventStreamingChanged, broker.Event{Source: src.Name, Edge: src.Edge, Detail: state}, p)
 	envelope.Write(w, http.StatusOK, api.SourceReply{Envelope: envelope.OK(w, r), Source: a.SourceFor(ctx, src, p)})
@@ -197,7 +215,9 @@ func (a *API) Source(ctx context.Context, src sqlstore.Source) api.Source {
 	if src.Streaming {
 		out.Streaming = api.StreamingOn
 	}
-	if st, seen, ok := a.d.Edges.Status(src.Edge); ok {
+	// A multi-feed source's status is its active feed's.
+	statusEdge := a.renderFeeds(&out, src)
+	if st, seen, ok := a.d.Edges.Status(statusEdge); ok {
 		out.EdgeOnline = st.Online
 		out.LocalTime = seen.UTC()
 		for _, es := range st.Sources {
@@ -208,7 +228,7 @@ func (a *API) Source(ctx context.Context, src sqlstore.Source) api.Source {
 		}
 	}
 	var es *broker.SourceStatus
-	if st, _, ok := a.d.Edges.Status(src.Edge); ok {
+	if st, _, ok := a.d.Edges.Status(statusEdge); ok {
 		for i := range st.Sources {
 			if st.Sources[i].Name == src.Name {
 				es = &st.Sources[i]
@@ -239,9 +259,9 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return
 	}
 	change.Public, change.Edge, change.Description = in.Public, in.Edge, in.Description
-	if change.Empty() {
+	if change.Empty() && in.Feeds == nil && in.Prefer == nil {
 		envelope.Fail(w, r, http.StatusBadRequest, "nothing to change",
-			"send public, edge, description, pull_url, on_demand, idle_seconds, record, record_chunk_seconds or retain_seconds")
+			"send public, edge, feeds, prefer, description, pull_url, on_demand, idle_seconds, record, record_chunk_seconds or retain_seconds")
 		return
 	}
 	ctx := r.Context()
@@ -255,7 +275,18 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 			envelope.Fail(w, r, http.StatusBadRequest, "edge: "+err.Error(), "")
 			return
 		}
+		if in.Feeds != nil {
+			envelope.Fail(w, r, http.StatusBadRequest, "edge and feeds both given", "name the edges in feeds: the first is the source's edge")
+			return
+		}
 	}
+	cur := src
+	change.Apply(&cur)
+	if fe := a.feedsChange(ctx, &change, cur, in.Feeds, in.Prefer); fe != nil {
+		failField(w, r, fe)
+		return
+	}
+	oldFeeds := src.Feeds()
 	if in.Description != nil && len(*in.Description) > 1024 {
 		envelope.Fail(w, r, http.StatusBadRequest, "description is over 1024 bytes", "")
 		return
@@ -280,14 +311,17 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if change.OnDemand != nil {
 		a.onDemandChanged(src)
 	}
+	for _, f := range oldFeeds {
+		if !src.FedBy(f) {
+			// A feed let go stops, from its desired state.
+			a.d.Edges.PublishDesired(ctx, f)
+		}
+	}
 	if src.Edge != oldEdge {
-		// The old owner stops, the new one starts, from their desired states.
-		a.d.Edges.PublishDesired(ctx, oldEdge)
-		a.d.Edges.PublishDesired(ctx, src.Edge)
 		a.emit(broker.EventSourceEdgeAssigned, broker.Event{Source: src.Name, Edge: src.Edge, Detail: "moved from " + oldEdge}, p)
 	}
 	// Desired states carry the pull URL, on-demand and recording settings.
-	a.d.Edges.PublishDesired(ctx, src.Edge)
+	a.d.Edges.PublishDesired(ctx, src.Feeds()...)
 	if change.RecordMode != nil || change.RecordChunk != nil {
 		// Continuous recording starts, stops or re-cuts its chunk now,
 		// and publishes the desired state again when it does.

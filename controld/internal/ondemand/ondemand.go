@@ -46,7 +46,7 @@ type LiveWindows interface {
 // Edges publishes desired states and says whether an edge is connected
 // (the edge tracker).
 type Edges interface {
-	PublishDesired(ctx context.Context, edge string)
+	PublishDesired(ctx context.Context, edges ...string)
 	Status(edge string) (broker.EdgeStatus, time.Time, bool)
 }
 
@@ -96,8 +96,10 @@ type Demand struct {
 // entry is one awake source.
 type entry struct {
 	name, edge string
-	idle       time.Duration
-	since      time.Time
+	// feeds are the edges told when it wakes and sleeps.
+	feeds []string
+	idle  time.Duration
+	since time.Time
 	// until is when it sleeps unless a playlist request comes (Unix
 	// nanoseconds), moved by Touch without a lock.
 	until atomic.Int64
@@ -173,7 +175,7 @@ func (d *Demand) Wake(ctx context.Context, src sqlstore.Source) (bool, error) {
 		idle = d.cfg.Idle
 	}
 	now := d.now()
-	e := &entry{name: src.Name, edge: src.Edge, idle: idle, since: now}
+	e := &entry{name: src.Name, edge: src.Edge, feeds: src.Feeds(), idle: idle, since: now}
 	e.until.Store(now.Add(idle).UnixNano())
 	d.setGauge(d.replace(func(m map[string]*entry) { m[src.ID] = e }))
 	if d.series.Wakeups != nil {
@@ -182,7 +184,7 @@ func (d *Demand) Wake(ctx context.Context, src sqlstore.Source) (bool, error) {
 	// The window opens before the edge is told, so its first upload is
 	// listed.
 	d.live.Allow(src.ID)
-	d.edges.PublishDesired(ctx, src.Edge)
+	d.edges.PublishDesired(ctx, src.Feeds()...)
 	d.logger.Info("on-demand source woken", "source", src.Name, "edge", src.Edge, "idle", idle)
 	d.events.Emit(broker.EventSourceWoken, broker.Event{Source: src.Name, Edge: src.Edge, Detail: "live playlist requested"})
 	return true, d.edgeError(src)
@@ -258,7 +260,7 @@ func (d *Demand) sleepIdle(ctx context.Context, now time.Time) []string {
 	for _, s := range due {
 		// The edge is told first, then the window closes: an upload on its
 		// way meanwhile is not listed (and not an error).
-		d.edges.PublishDesired(ctx, s.e.edge)
+		d.edges.PublishDesired(ctx, s.e.feeds...)
 		d.live.Close(s.id)
 		awake := now.Sub(s.e.since).Round(time.Second)
 		d.logger.Info("on-demand source idle: live upload stops", "source", s.e.name, "edge", s.e.edge, "awake", awake)

@@ -48,7 +48,13 @@ type fakeEdges struct {
 	desired []string // "edge stream=bool"
 }
 
-func (f *fakeEdges) PublishDesired(_ context.Context, edge string) {
+func (f *fakeEdges) PublishDesired(_ context.Context, edges ...string) {
+	for _, edge := range edges {
+		f.publishOne(edge)
+	}
+}
+
+func (f *fakeEdges) publishOne(edge string) {
 	awake := f.d.Awake("src-1")
 	f.mu.Lock()
 	defer f.mu.Unlock()

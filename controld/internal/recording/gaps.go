@@ -23,6 +23,11 @@ func GapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
 	prun, pseq, ok1 := keyRun(prev.ObjectKey)
 	nrun, nseq, ok2 := keyRun(next.ObjectKey)
 	switch {
+	case ok1 && ok2 && runEdge(prun) != runEdge(nrun):
+		// Another feed of the source took over (a failover): two encoders,
+		// two cuts; its first segment starts within half a segment of
+		// where the other's media ended unless media is missing.
+		return end, missing > time.Duration(prev.Duration*float64(time.Second)/2)
 	case ok1 && ok2 && (prun != nrun || nseq != pseq+1):
 		return end, true
 	case ok1 && ok2 && next.Discontinuity:
@@ -43,4 +48,14 @@ func keyRun(key string) (string, uint64, bool) {
 	}
 	seq, err := strconv.ParseUint(name[i+1:], 10, 64)
 	return name[:i], seq, err == nil
+}
+
+// runEdge is the edge of an edge run ({edge}-{boot}). An edge name may
+// hold '-', a boot never does (safeBoot), so the edge is all before the
+// last one.
+func runEdge(run string) string {
+	if i := strings.LastIndexByte(run, '-'); i >= 0 {
+		return run[:i]
+	}
+	return run
 }

@@ -23,6 +23,9 @@ func TestGapAfter(t *testing.T) {
 		{seg("src/e-1-ab-9.ts", 0), seg("src/e-1-ab-10.ts", 1), false},
 		{seg("src/e1-ab-4.ts", 0), disc(seg("src/e1-ab-5.ts", 6)), true},    // source offline 5 s, ffmpeg restarted
 		{seg("src/e1-ab-4.ts", 0), disc(seg("src/e1-ab-5.ts", 1.1)), false}, // a break without missing time
+		{seg("src/e1-ab-4.ts", 0), seg("src/e2-cd-9.ts", 1.4), false},       // failover to another feed, media continues
+		{seg("src/e1-ab-4.ts", 0), seg("src/e2-cd-9.ts", 0.6), false},       // another feed's cut half a segment earlier
+		{seg("src/e1-ab-4.ts", 0), seg("src/e2-cd-9.ts", 2.5), true},        // failover with media missing
 		{seg("odd", 0), seg("odd2", 1.2), false},                            // other keys: by time
 		{seg("odd", 0), seg("odd2", 3), true},
 	}

@@ -37,7 +37,7 @@ type Objects interface {
 // Desired republishes an edge's desired state (a stopped recording is
 // listed there for a while; a deleted one must leave it).
 type Desired interface {
-	PublishDesired(ctx context.Context, edge string)
+	PublishDesired(ctx context.Context, edges ...string)
 }
 
 // Emitter records what happened.
@@ -179,7 +179,9 @@ func (e *Enforcer) Pass(ctx context.Context) ([]Deletion, error) {
 			for _, c := range cands {
 				if d, ok := e.expire(ctx, c, src, ReasonAge, detail, &errs); ok {
 					out, n = append(out, d), n+1
-					touched[src.Edge] = true
+					for _, f := range src.Feeds() {
+						touched[f] = true
+					}
 				}
 			}
 			if n == 0 || len(cands) < 100 {
@@ -195,7 +197,9 @@ func (e *Enforcer) Pass(ctx context.Context) ([]Deletion, error) {
 		dels, err := e.shrink(ctx, &totals, byID)
 		errs = append(errs, err)
 		for _, d := range dels {
-			touched[byID[d.srcID].Edge] = true
+			for _, f := range byID[d.srcID].Feeds() {
+				touched[f] = true
+			}
 			out = append(out, d.Deletion)
 		}
 		if len(dels) > 0 {

@@ -35,7 +35,7 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type desired struct{ n int }
 
-func (d *desired) PublishDesired(context.Context, string) { d.n++ }
+func (d *desired) PublishDesired(_ context.Context, edges ...string) { d.n += len(edges) }
 
 // fixture is a real store, a real directory object store behind the real
 // spool, and an enforcer on a controllable clock.
