@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/lmx-video/lmx/api"
@@ -58,12 +59,20 @@ func streamingState(s api.Source) string {
 // or "-" when the source has no edge yet.
 func edgeLabel(s api.Source) string {
 	name := sourceEdge(s)
+	more := ""
+	if len(s.Feeds) > 1 {
+		// A multi-feed source shows its active feed and how many others.
+		if a := activeFeed(s); a != "" {
+			name = a
+		}
+		more = fmt.Sprintf(" +%d", len(s.Feeds)-1)
+	}
 	switch {
 	case name == "":
 		return none
 	case !s.EdgeOnline:
-		return name + " (offline)"
+		return name + more + " (offline)"
 	default:
-		return name
+		return name + more
 	}
 }

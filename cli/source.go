@@ -56,6 +56,9 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 	if name := sourceEdge(s); name != "" && s.EdgeOnline {
 		edge = name + " (online)"
 	}
+	if a := activeFeed(s); a != "" {
+		edge = fmt.Sprintf("%s (active feed of %d)", a, len(s.Feeds))
+	}
 	rows := [][2]string{
 		{"Name", s.Name},
 		{"ID", orNone(s.ID)},
@@ -75,7 +78,12 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 		rows = slices.Insert(rows, 6, [2]string{"On demand", onDemandDetail(s)})
 	}
 	rows = append(rows, pullRows(s, now)...)
+	rows = append(rows, feedRows(s, now)...)
 	for _, r := range rows {
+		if r[0] == "" {
+			fmt.Fprintf(tw, "\t%s\n", r[1])
+			continue
+		}
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
 	}
 	return tw.Flush()

@@ -21,6 +21,10 @@ type SourceAddCmd struct {
 	Pull string `placeholder:"URL" help:"Have the edge pull the camera itself: ffmpeg reads URL (rtsp, rtsps, rtmp, rtmps, srt, http(s) HLS) with -c copy and pushes it to the edge; credentials in it are masked wherever it is shown."`
 	Edge string `placeholder:"EDGE" help:"The edge that runs ffmpeg for --pull (needed when more than one edge is online)."`
 
+	// Redundant ingest, as lmx source set takes it.
+	Feeds  []string `placeholder:"EDGE,EDGE" help:"The edges that feed the source, in order: with two or more, each pushes (or pulls) it and the control node lists one, failing over to another (see lmx source set --feeds)."`
+	Prefer string   `placeholder:"EDGE" help:"With --feeds: the feed to list whenever it delivers, and first on every failover."`
+
 	// On-demand upload, as lmx source set takes it.
 	OnDemand bool          `name:"on-demand" help:"Upload live only while someone watches (see lmx source set --on-demand)."`
 	Idle     time.Duration `name:"idle" placeholder:"DURATION" help:"With --on-demand: how long it keeps uploading after the last playlist request (0: the control node's --idle)."`
@@ -37,6 +41,12 @@ func (c *SourceAddCmd) Validate() error {
 	case "", api.RecordAlways, api.RecordOff:
 	default:
 		return fmt.Errorf("--record %q: want always or off", c.Record)
+	}
+	if c.Edge != "" && len(c.Feeds) > 0 {
+		return errors.New("--edge and --feeds both given: the first of --feeds is the source's edge")
+	}
+	if c.Prefer != "" && len(c.Feeds) == 0 {
+		return errors.New("--prefer names one of --feeds: give them too")
 	}
 	if c.Idle != 0 && !c.OnDemand {
 		return errors.New("--idle is for on-demand sources: add --on-demand")
@@ -65,7 +75,15 @@ Examples:
     lmx source add camera-0 --description "Lobby, north wall"
     lmx source add camera-1 --segment-len 2 --json
     lmx source add camera-2 --pull 'rtsp://user:pass@10.0.0.7:554/stream' --edge cam-gw-1
-    lmx source add camera-3 --pull 'rtsp://user:pass@10.0.0.8/stream' --on-demand --record always --retain 7d`
+    lmx source add camera-3 --pull 'rtsp://user:pass@10.0.0.8/stream' --on-demand --record always --retain 7d
+    lmx source add camera-4 --feeds cam-gw-1,cam-gw-2 --prefer cam-gw-1
+
+With --feeds, two (or more) edges feed the same source, typically two
+gateways on the camera's LAN each with its own ffmpeg pushing the same
+Video-Source-Name (or, with --pull, each pulling the camera). Both upload
+every segment; the control node lists one and, when its next segment is
+overdue, switches to the other within one segment length, marking the
+switch with a discontinuity. Recordings follow the listed feed.`
 }
 
 // Run creates the source.
@@ -76,6 +94,8 @@ func (c *SourceAddCmd) Run(ctx context.Context, client Client, out Stdout) error
 		SegmentLen:  c.SegmentLen,
 		PullURL:     c.Pull,
 		Edge:        c.Edge,
+		Feeds:       c.Feeds,
+		Prefer:      c.Prefer,
 		OnDemand:    c.OnDemand,
 		IdleSeconds: int(c.Idle / time.Second),
 		Record:      strings.ToLower(c.Record),

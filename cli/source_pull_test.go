@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ edge cam-gw-1 pulls rtsp://admin:xxxxx@10.0.0.7:554/stream and streams it
 next: lmx source show camera-2 (the pull's state), lmx source url camera-2 (watch it)
 `)
 	want := api.NewSource{Name: "camera-2", SegmentLen: 4, PullURL: "rtsp://admin:hunter2@10.0.0.7:554/stream", Edge: "cam-gw-1"}
-	if len(fc.created) != 1 || fc.created[0] != want {
+	if len(fc.created) != 1 || !reflect.DeepEqual(fc.created[0], want) {
 		t.Errorf("created %+v, want %+v", fc.created, want)
 	}
 }

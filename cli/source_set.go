@@ -17,6 +17,11 @@ type SourceSetCmd struct {
 	Edge        *string `placeholder:"EDGE" help:"Move the source to another edge (the one ffmpeg now pushes it to)."`
 	Description *string `placeholder:"TEXT" help:"Replace the description (\"\" clears it)."`
 
+	// Redundant ingest.
+	Feeds    []string `placeholder:"EDGE,EDGE" xor:"feeds" help:"The edges that feed the source, in order (the first is its edge): with two or more, each pushes the same source and the control node lists one, failing over to another when it stops delivering."`
+	Prefer   *string  `placeholder:"EDGE" xor:"prefer" help:"Make this feed active now (at its next segment) and first on every failover; a feed that failed is otherwise not chosen again until another one fails."`
+	NoPrefer bool     `name:"no-prefer" xor:"prefer" help:"Forget the preferred feed: the active one stays until it fails."`
+
 	// Camera pull.
 	Pull   *string `placeholder:"URL" xor:"pull" help:"Have the source's edge pull the camera with ffmpeg from URL (rtsp, rtsps, rtmp, rtmps, srt, http(s) HLS); credentials in it are masked wherever it is shown."`
 	NoPull bool    `name:"no-pull" xor:"pull" help:"Stop pulling: the edge stops its ffmpeg, and the source waits for a push again."`
@@ -43,6 +48,7 @@ Examples:
     lmx source set camera-0 --public
     lmx source set camera-0 --no-public --description "Lobby, north wall"
     lmx source set camera-0 --edge cam-gw-2 --json
+    lmx source set camera-0 --feeds cam-gw-1,cam-gw-2 --prefer cam-gw-1
     lmx source set camera-0 --pull 'rtsp://user:pass@10.0.0.7:554/stream'
     lmx source set camera-0 --no-pull
     lmx source set camera-0 --on-demand --idle 2m
@@ -56,8 +62,15 @@ func (c *SourceSetCmd) Validate() error {
 	if err := c.validateRecord(); err != nil {
 		return err
 	}
-	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil && c.OnDemand == nil && c.Idle == nil && !c.recordSet() {
-		return errors.New("nothing to change: pass --public, --no-public, --edge, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain")
+	if c.Public == nil && c.Edge == nil && c.Description == nil && c.pullURL() == nil && c.OnDemand == nil && c.Idle == nil && !c.recordSet() &&
+		c.Feeds == nil && c.prefer() == nil {
+		return errors.New("nothing to change: pass --public, --no-public, --edge, --feeds, --prefer, --no-prefer, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain")
+	}
+	if c.Edge != nil && c.Feeds != nil {
+		return errors.New("--edge and --feeds both given: the first of --feeds is the source's edge")
+	}
+	if c.Prefer != nil && strings.TrimSpace(*c.Prefer) == "" {
+		return errors.New("--prefer needs a feed's edge name: --no-prefer forgets it")
 	}
 	if p := c.pullURL(); p != nil && c.Pull != nil && strings.TrimSpace(*p) == "" {
 		return errors.New("--pull needs a URL: --no-pull stops pulling")
@@ -78,10 +91,14 @@ func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Tim
 		Edge:        c.Edge,
 		Description: c.Description,
 		PullURL:     c.pullURL(),
+		Prefer:      c.prefer(),
 
 		Record:             c.record(),
 		RecordChunkSeconds: c.RecordChunk.seconds(),
 		RetainSeconds:      c.Retain.seconds(),
+	}
+	if c.Feeds != nil {
+		up.Feeds = &c.Feeds
 	}
 	up.OnDemand = c.OnDemand
 	if c.Idle != nil {
@@ -99,6 +116,16 @@ func (c *SourceSetCmd) Run(ctx context.Context, client Client, out Stdout, t Tim
 		return printJSON(out, src)
 	}
 	return writeSource(out, src, t.Now())
+}
+
+// prefer is the preferred feed to set: --prefer's, "" for --no-prefer, nil
+// for neither.
+func (c *SourceSetCmd) prefer() *string {
+	if c.NoPrefer {
+		none := ""
+		return &none
+	}
+	return c.Prefer
 }
 
 // pullURL is the pull URL to set: --pull's, "" for --no-pull, nil for neither.

@@ -74,8 +74,8 @@ func TestSourceSetNothingIsUsageError(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{nil, "lmx: source set: nothing to change: pass --public, --no-public, --edge, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain\n"},
-		{[]string{"--json"}, "lmx: source set: nothing to change: pass --public, --no-public, --edge, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain\n"},
+		{nil, "lmx: source set: nothing to change: pass --public, --no-public, --edge, --feeds, --prefer, --no-prefer, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain\n"},
+		{[]string{"--json"}, "lmx: source set: nothing to change: pass --public, --no-public, --edge, --feeds, --prefer, --no-prefer, --description, --pull, --no-pull, --on-demand, --idle, --record, --record-chunk or --retain\n"},
 		{[]string{"--edge", ""}, "lmx: source set: --edge needs an edge name: a source always has one once pushed\n"},
 	} {
 		r := runCLI(t, nil, append([]string{"source", "set", "camera-0"}, tc.args...)...)

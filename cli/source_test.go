@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -162,7 +163,7 @@ func TestSourceAdd(t *testing.T) {
 next: push it to an edge with ffmpeg (header Video-Source-Name: camera-2), then run lmx source stream on camera-2
 `)
 	want := api.NewSource{Name: "camera-2", Description: "Dock", SegmentLen: 4}
-	if len(fc.created) != 1 || fc.created[0] != want {
+	if len(fc.created) != 1 || !reflect.DeepEqual(fc.created[0], want) {
 		t.Errorf("created %+v, want %+v", fc.created, want)
 	}
 }
