@@ -194,13 +194,13 @@ func TestRegisterRefusedCredential(t *testing.T) {
 	var logs syncbuf.Buffer
 	up := newUploader(srv.URL, "edge-t", cred, "boot1", nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	for range 3 {
-		known, _, err := up.register(context.Background(), "cam")
+		known, _, _, err := up.register(context.Background(), "cam")
 		if !errors.Is(err, errAuth) || errors.Is(err, errRejected) || known {
 			t.Fatalf("register while refused: %v, %v; want errAuth", known, err)
 		}
 	}
 	fake.refuse.Store(false)
-	if known, _, err := up.register(context.Background(), "cam"); err != nil || !known {
+	if known, _, _, err := up.register(context.Background(), "cam"); err != nil || !known {
 		t.Fatalf("register once taken again: %v, %v", known, err)
 	}
 	checkAuthLogs(t, logs.String(), cred)

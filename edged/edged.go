@@ -65,8 +65,11 @@ type sourceState struct {
 	registered bool
 	// rejectedUntil caches a control node's "unknown source" answer briefly.
 	rejectedUntil time.Time
-	// refusal is what the control node said when it last refused the name.
-	refusal string
+	// refusal is what the control node said when it last refused the name,
+	// refusedStatus the answer ffmpeg gets meanwhile (404 unknown, 409 fed
+	// by other edges).
+	refusal       string
+	refusedStatus int
 	// recheckAt is when a registered name missing from the desired state
 	// is asked about again.
 	recheckAt time.Time

@@ -37,20 +37,20 @@ func (e *Edge) admit(s *sourceState) (int, string) {
 	now := time.Now()
 	e.mu.Lock()
 	_, desired := e.desired.Sources[s.name]
-	registered, rejectedUntil, refusal := s.registered, s.rejectedUntil, s.refusal
+	registered, rejectedUntil, refusal, refusedStatus := s.registered, s.rejectedUntil, s.refusal, s.refusedStatus
 	recheck := registered && !desired && !now.Before(s.recheckAt)
 	e.mu.Unlock()
 	if registered && !recheck {
 		return 0, ""
 	}
 	if !registered && now.Before(rejectedUntil) {
-		return http.StatusNotFound, refusal
+		return refusedStatus, refusal
 	}
 	// Not r.Context(): ffmpeg half-closes its side once the body is sent,
 	// which cancels the request context while it still waits for our answer.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	known, said, err := e.up.register(ctx, s.name)
+	known, said, conflict, err := e.up.register(ctx, s.name)
 	if err != nil {
 		e.logger.Debug("could not register source with the control node yet", "source", s.name, "err", err)
 		return 0, ""
@@ -62,9 +62,12 @@ func (e *Edge) admit(s *sourceState) (int, string) {
 		if msg != s.refusal {
 			e.logger.Warn("push refused: the control node does not take this source", "source", s.name, "reason", msg)
 		}
-		s.registered, s.refusal = false, msg
+		s.registered, s.refusal, s.refusedStatus = false, msg, http.StatusNotFound
+		if conflict {
+			s.refusedStatus = http.StatusConflict
+		}
 		s.rejectedUntil = now.Add(recheckEvery)
-		return http.StatusNotFound, msg
+		return s.refusedStatus, msg
 	}
 	if s.refusal != "" {
 		e.logger.Info("push taken again: the control node knows this source", "source", s.name)

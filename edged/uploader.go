@@ -165,27 +165,30 @@ func (u *uploader) upload(ctx context.Context, source string, seg *segment, live
 // source. When it does not, refusal is what it said (that the name is not
 // registered, or was removed and how to bring it back), for ffmpeg's
 // answer and the edge's log.
-func (u *uploader) register(ctx context.Context, source string) (known bool, refusal string, err error) {
+//
+// A 409 (the source is fed by other edges) is a refusal too, its status
+// in conflict so that ffmpeg's answer says the same.
+func (u *uploader) register(ctx context.Context, source string) (known bool, refusal string, conflict bool, err error) {
 	req, err := u.request(ctx, http.MethodPost, broker.IngestPath(url.PathEscape(source))+"/register", nil)
 	if err != nil {
-		return false, "", err
+		return false, "", false, err
 	}
 	resp, err := u.hc.Do(req)
 	if err != nil {
-		return false, "", err
+		return false, "", false, err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	switch {
 	case resp.StatusCode/100 == 2:
 		u.authOK()
-		return true, "", nil
+		return true, "", false, nil
 	case isAuthFailure(resp.StatusCode):
-		return false, "", u.authFailed(resp, msg)
-	case resp.StatusCode == http.StatusNotFound:
+		return false, "", false, u.authFailed(resp, msg)
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusConflict:
 		u.authOK()
-		return false, refusalMessage(msg), nil
+		return false, refusalMessage(msg), resp.StatusCode == http.StatusConflict, nil
 	default:
-		return false, "", fmt.Errorf("register: %s", resp.Status)
+		return false, "", false, fmt.Errorf("register: %s", resp.Status)
 	}
 }

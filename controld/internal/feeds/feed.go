@@ -58,7 +58,17 @@ func (f *feedState) hold(seg Segment, keep int) {
 	seg.Recordings = slices.Clone(seg.Recordings)
 	i, found := slices.BinarySearchFunc(f.held, seg, func(a, b Segment) int { return a.Start.Compare(b.Start) })
 	if found && f.held[i].Boot == seg.Boot && f.held[i].EdgeSeq == seg.EdgeSeq {
-		return // sent again after a lost answer
+		// The same segment again: sent after a lost answer, or once by
+		// the edge's recorder and once by its live upload. What it is for
+		// is what both say.
+		h := &f.held[i]
+		h.Live = h.Live || seg.Live
+		for _, id := range seg.Recordings {
+			if !slices.Contains(h.Recordings, id) {
+				h.Recordings = append(h.Recordings, id)
+			}
+		}
+		return
 	}
 	f.held = slices.Insert(f.held, i, seg)
 	if len(f.held) > keep {

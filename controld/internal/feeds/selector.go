@@ -337,8 +337,11 @@ func (s *Selector) switchLocked(st *sourceState, to string, from int, reason, de
 	if reason == ReasonMissed && s.series.FailoverSeconds != nil {
 		s.series.FailoverSeconds.Observe(sw.LateBy.Seconds())
 	}
-	s.logger.Warn("failover: another feed is active", "source", st.src.Name, "from", old, "to", to,
-		"reason", detail, "late_by", sw.LateBy.Round(time.Millisecond), "listed", len(listed))
+	attrs := []any{"source", st.src.Name, "from", old, "to", to, "reason", detail, "late_by", sw.LateBy.Round(time.Millisecond), "listed", len(listed)}
+	if len(listed) > 0 {
+		attrs = append(attrs, "first_start", listed[0].Start.UTC().Format("15:04:05.000"), "first_edge_seq", listed[0].EdgeSeq)
+	}
+	s.logger.Warn("failover: another feed is active", attrs...)
 	s.events.Emit(broker.EventFeedSwitched, broker.Event{Edge: to, Source: st.src.Name,
 		Detail: fmt.Sprintf("%s → %s: %s", old, to, detail)})
 	if len(listed) > 0 {

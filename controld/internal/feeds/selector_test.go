@@ -275,3 +275,31 @@ func TestHeldIsBoundedAndCopied(t *testing.T) {
 		t.Errorf("held segment's bytes changed with the caller's buffer: %q", got)
 	}
 }
+
+// The edge's recorder and its live upload may each send a standby's
+// segment; the held copy is for what both said, so a switch lists it live.
+func TestHeldSegmentSentTwiceKeepsBothPurposes(t *testing.T) {
+	r := newRig(t, "gw-1", "gw-2")
+	t0 := r.now
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 2 * time.Second) }
+	for i := 0; i < 3; i++ {
+		r.upload("gw-1", at(i), 0, at(i+1))
+		r.upload("gw-2", at(i), 0, at(i+1).Add(time.Millisecond))
+	}
+	seg := Segment{Edge: "gw-2", Boot: "b", EdgeSeq: 99, Duration: 2, Start: at(3), Arrived: at(4).Add(time.Millisecond), Data: []byte("x")}
+	rec := seg
+	rec.Recordings = []string{"rec-1"}
+	r.advance(seg.Arrived)
+	r.sel.Admit(r.src, rec)
+	live := seg
+	live.Live = true
+	r.sel.Admit(r.src, live)
+	r.advance(at(6))
+	if len(r.list.segs) == 0 {
+		t.Fatal("no switch")
+	}
+	got := r.list.segs[0]
+	if got.EdgeSeq != 99 || !got.Live || len(got.Recordings) != 1 {
+		t.Errorf("listed %+v, want segment 99 for live and rec-1", got)
+	}
+}
