@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — lmx performance benchmarks (what `make bench` runs).
 #
-#   bench/run.sh [all|serve|ingest|edge|record|size|profile|scale|ondemand]...
+#   bench/run.sh [all|serve|ingest|edge|record|size|profile|scale|ondemand|failover]...
 #
 #   serve   cached 2 MiB segment and live playlist from `lmx controld`
 #           (GOMAXPROCS=1) vs nginx (1 worker, sendfile), wrk -t2 -c64; the
@@ -26,6 +26,12 @@
 #           ONDEMAND_QUIET, scaled to an hour, and the time from the first
 #           playlist request to a playable playlist over ONDEMAND_WAKES
 #           wake-ups (ONDEMAND_IDLE between them)
+#   failover a source fed by two real edges, each with its own ffmpeg (2 s
+#           segments): FAILOVER_SWITCHES (12) times the active one is killed
+#           (SIGKILL, edge and ffmpeg) at another phase of its segment and
+#           brought back: the missed segment's due time to the new feed's
+#           first segment listed, and what a player polling every 100 ms
+#           waited past a segment's length (e2e TestFailoverBenchmark)
 #
 # Everything listens on 127.0.0.1 only, on free ports picked at start. Every
 # process started here is stopped on exit, failure or Ctrl-C. Raw outputs
@@ -1006,13 +1012,27 @@ bench_ondemand() {
 		"$(kv "$f" WAKE_P50_MS) / $(kv "$f" WAKE_P99_MS) / $(kv "$f" WAKE_MAX_MS); segments listed min $(kv "$f" WAKE_SEGMENTS_MIN), median $(kv "$f" WAKE_SEGMENTS_MEDIAN)" "p99 ≤ 1500 ms" "$(verdict "$(kv "$f" WAKE_P99_MS)" le 1500)"
 }
 
+# failover: TestFailoverBenchmark on the built binaries.
+bench_failover() {
+	local f=$OUT/failover.txt n=${FAILOVER_SWITCHES:-12}
+	log "failover: $n switches (go test ./e2e -run TestFailoverBenchmark)"
+	(cd "$ROOT" && LMX_BENCH_FAILOVER=$n go test ./e2e -run '^TestFailoverBenchmark$' -count=1 -v -timeout 30m) >"$OUT/failover.log" 2>&1 ||
+		{ tail -50 "$OUT/failover.log" >&2; die "failover failed"; }
+	grep -o 'BENCH failover .*' "$OUT/failover.log" | tr ' ' '\n' | grep = >"$f"
+	local b="failover: two edges feed one source, one ffmpeg each, 2 s segments"
+	row "$b" "missed segment due → new feed's first segment listed p50 / p99 / max, $(kv "$f" switches) kill -9 switches" \
+		"$(kv "$f" due_p50) / $(kv "$f" due_p99) / $(kv "$f" due_max)" "≤ 2 s (one target duration)" ""
+	row "$b" "player polling every 100 ms: wait past a segment's length p50 / p99 / max" \
+		"$(kv "$f" wait_p50) / $(kv "$f" wait_p99) / $(kv "$f" wait_max)" "≤ 2 s" ""
+}
+
 # ---------------------------------------------------------------------------
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(all)
 [ "${parts[*]}" = all ] && parts=(serve ingest edge record size)
 for p in "${parts[@]}"; do
-	case $p in serve | ingest | edge | record | size | profile | scale | ondemand) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|scale|ondemand|all)" ;; esac
+	case $p in serve | ingest | edge | record | size | profile | scale | ondemand | failover) ;; *) die "unknown part $p (serve|ingest|edge|record|size|profile|scale|ondemand|failover|all)" ;; esac
 done
 mkdir -p "$OUT"
 {

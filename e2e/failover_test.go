@@ -536,3 +536,58 @@ func TestFeedsOwnership(t *testing.T) {
 		t.Errorf("source's edge %q, want the first feed %s", s.Edge, a.name)
 	}
 }
+
+// TestFailoverBenchmark measures failover over many switches; it runs only
+// with LMX_BENCH_FAILOVER=N (N switches, at least 10), as bench/run.sh
+// failover does. Each cycle kills the active gateway (edge and ffmpeg)
+// with SIGKILL at a different phase of its segment, waits for the switch,
+// and brings it back as the fenced standby. Two figures per switch: the
+// control node's own (the missed segment's due time to the new feed's
+// first segment listed), and the watcher's (how long past the previous
+// segment's length it waited for the next one, polling every 100 ms).
+func TestFailoverBenchmark(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("LMX_BENCH_FAILOVER"))
+	if n == 0 {
+		t.Skip("set LMX_BENCH_FAILOVER=N (N ≥ 10 switches) to run: bench/run.sh failover")
+	}
+	r, _ := newFailoverRig(t, "cam-bench", false)
+	live := r.cn.liveURL(r.source)
+	w, stopWatch := startWatcher(t, live)
+	defer stopWatch()
+	var lateBy, waited []time.Duration
+	for i := 0; i < n; i++ {
+		// A different phase each time: 0.37 s apart over a 2 s segment.
+		time.Sleep(3*time.Second + time.Duration(i*370%2000)*time.Millisecond)
+		victim := r.active()
+		before := len(r.source2().Switches)
+		killed := time.Now()
+		victim.kill()
+		sw := r.waitSwitch(before+1, 15*time.Second)
+		if sw.Reason != "missed" {
+			t.Fatalf("switch %d: %+v", i+1, sw)
+		}
+		lateBy = append(lateBy, time.Duration(sw.LateByMS)*time.Millisecond)
+		time.Sleep(2 * time.Second) // the watcher sees the next one too
+		worst, _ := w.stall(killed.Add(-3 * time.Second))
+		waited = append(waited, worst)
+		t.Logf("switch %d: %s → %s, listed %d ms after due; the watcher waited %s past a segment's length",
+			i+1, sw.From, sw.To, sw.LateByMS, worst.Round(time.Millisecond))
+		r.startFeedEdge(victim)
+		eventually(t, 30*time.Second, 250*time.Millisecond, victim.name+" back", func() (bool, string) {
+			for _, f := range r.source2().Feeds {
+				if f.Edge == victim.name {
+					return f.Healthy && f.Fenced, fmt.Sprintf("%+v", f)
+				}
+			}
+			return false, ""
+		})
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[min(len(s)-1, int(p*float64(len(s))))]
+	}
+	t.Logf("BENCH failover switches=%d due_p50=%s due_p99=%s due_max=%s wait_p50=%s wait_p99=%s wait_max=%s",
+		n, pct(lateBy, .5), pct(lateBy, .99), slices.Max(lateBy), pct(waited, .5), pct(waited, .99), slices.Max(waited))
+	w.report(t)
+}
