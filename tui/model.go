@@ -480,6 +480,15 @@ func (m *Model) event(ev api.StreamEvent) tea.Cmd {
 		}
 		m.notice(level, orNone(p.Source)+": pull "+orNone(p.Detail)+byActor(p))
 		return m.want(refreshSources)
+	case broker.EventFeedSwitched:
+		// Another feed is listed: a failover (amber: a feed failed) or the
+		// operator's --prefer.
+		level := levelWarn
+		if strings.Contains(p.Detail, "preferred") {
+			level = levelNotice
+		}
+		m.notice(level, orNone(p.Source)+": feed "+orNone(p.Detail)+byActor(p))
+		return m.want(refreshSources)
 	case broker.EventSegmentDropped:
 		text := "a segment of " + orNone(p.Source) + " was dropped"
 		if p.Edge != "" {
@@ -749,6 +758,11 @@ func (m Model) statusLines() []string {
 		if src, ok := m.sources.selected(); ok && m.focus == panelSources {
 			if line := pullLine(src); line != "" {
 				s = status{level: levelWarn, text: line}
+			} else if line := feedsLine(src); line != "" {
+				s = status{level: levelNotice, text: line}
+				if !feedsHealthy(src) {
+					s.level = levelWarn
+				}
 			}
 		}
 	}

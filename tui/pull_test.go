@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
@@ -66,5 +67,46 @@ func TestPullFromHeartbeat(t *testing.T) {
 	h.m.status = status{}
 	if line := h.m.statusLines()[0]; strings.Contains(line, "pull") {
 		t.Errorf("status line %q while the pull runs", line)
+	}
+}
+
+// withFeeds makes cam-lobby a source fed by gw-lobby and gw-2, the
+// second active since gw-lobby missed a segment, gw-lobby back fenced.
+func withFeeds(h *harness) *harness {
+	h.fake.setSource(idLobby, func(s *api.Source) {
+		s.Feeds = []api.Feed{
+			{Edge: "gw-lobby", Fenced: true, Healthy: true, EdgeOnline: true, LastSegmentAt: t0.Add(-time.Second), Segments: 40},
+			{Edge: "gw-2", Active: true, Healthy: true, EdgeOnline: true, LastSegmentAt: t0.Add(-time.Second), Segments: 120},
+		}
+		s.Switches = []api.FeedSwitch{
+			{At: t0.Add(-time.Hour), To: "gw-lobby", Reason: "first", Detail: "first feed to deliver"},
+			{At: t0.Add(-time.Minute), From: "gw-lobby", To: "gw-2", Reason: "missed", Detail: "no segment from gw-lobby for 0.5 s after one was due", LateByMS: 512, Listed: 1},
+		}
+	})
+	h.send(event(broker.EventFeedSwitched, api.EventPayload{Source: "cam-lobby", Edge: "gw-2",
+		Detail: "gw-lobby → gw-2: no segment from gw-lobby for 0.5 s after one was due"}))
+	return h
+}
+
+// TestGoldenFeeds80x24: a multi-feed source shows its active feed and the
+// count of the others; selected, the status line lists the feeds and the
+// last switch.
+func TestGoldenFeeds80x24(t *testing.T) {
+	h := withFeeds(withHistory(newHarness(t, 80, 24)))
+	h.keys("down")
+	h.clock.Add(noticeHold)
+	h.m.status = status{}
+	requireGolden(t, h)
+	if !strings.Contains(h.screen(), "gw-2 +1") {
+		t.Errorf("no active feed in the EDGE column:\n%s", h.screen())
+	}
+	if got := h.selectedSource(); got != "cam-lobby" {
+		t.Fatalf("selected %q", got)
+	}
+	line := strings.Join(h.m.statusLines(), " ")
+	for _, want := range []string{"gw-lobby standby ✓ (fenced)", "gw-2 active ✓", "last switch", "(512 ms)"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("feeds line %q lacks %q", line, want)
+		}
 	}
 }

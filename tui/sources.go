@@ -213,6 +213,13 @@ func (p sourcesPanel) empty() string {
 
 func (p sourcesPanel) cells(s api.Source, sparkWidth int, now time.Time, st styles) map[string]cell {
 	edge := dim(sourceEdge(s), st)
+	if len(s.Feeds) > 1 {
+		// The active feed, and how many stand by; amber when one fails.
+		edge.text += fmt.Sprintf(" +%d", len(s.Feeds)-1)
+		if !feedsHealthy(s) {
+			edge.style = st.warn
+		}
+	}
 	if edge.text != none && !s.EdgeOnline {
 		edge = cell{text: "✗ " + edge.text, style: st.bad}
 	}

@@ -92,9 +92,16 @@ func OrNone(s string) string {
 	return s
 }
 
-// SourceEdge is the edge that pushes s. lmx fills Edge; a LiveMix server only
+// SourceEdge is the edge that pushes s (the active feed of a source fed by
+// several). lmx fills Edge; a LiveMix server only
 // RRTarget.
 func SourceEdge(s api.Source) string {
+	// A source fed by several edges is its active feed's.
+	for _, f := range s.Feeds {
+		if f.Active {
+			return f.Edge
+		}
+	}
 	if s.Edge != "" {
 		return s.Edge
 	}
