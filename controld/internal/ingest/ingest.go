@@ -84,6 +84,8 @@ type Config struct {
 	// would otherwise open a window of stale media that players would be
 	// served without waking the source.
 	OnDemand Awake
+	// Inits holds fMP4 init segments (see AcceptInit); nil refuses them.
+	Inits Inits
 }
 
 // Series are the metrics ingest keeps.
@@ -301,11 +303,16 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	if meta.Start.IsZero() {
 		meta.Start = up.Arrived.Add(-time.Duration(meta.Duration * float64(time.Second)))
 	}
+	iseg, err := s.initFor(src.ID, src.Name, meta.Init)
+	if err != nil {
+		return out, err
+	}
 	// Recordings first: their ack is what lets the edge forget the segment.
 	if len(meta.Recordings) > 0 {
 		seg := recording.Segment{
 			SourceID: src.ID, Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq,
 			Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Arrived: up.Arrived,
+			Init: iseg,
 		}
 		out.Acked, out.Rejected, err = s.rec.Record(ctx, seg, meta.Recordings, body)
 		if err != nil {
@@ -315,7 +322,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		}
 	}
 	if meta.Live && src.Streaming && (!src.OnDemand || s.cfg.OnDemand == nil || s.cfg.OnDemand.Awake(src.ID)) {
-		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity}
+		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Init: meta.Init}
 		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, body)
 		switch {
 		case errors.Is(err, live.ErrStreamingOff):
