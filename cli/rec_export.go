@@ -148,8 +148,10 @@ func (c *RecExportCmd) remux(ctx context.Context, x exporter, format string) (ex
 
 // runRemux has ffmpeg copy the streams of in into out, in container
 // format; name is the file the user asked for, for the error.
-func runRemux(ctx context.Context, ffmpeg, in, format, out, name string, log *slog.Logger) error {
-	cmd := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-y", "-i", in, "-c", "copy", "-f", format, out)
+// extra are output options put before out.
+func runRemux(ctx context.Context, ffmpeg, in, format, out, name string, log *slog.Logger, extra ...string) error {
+	args := append([]string{"-v", "error", "-y", "-i", in, "-c", "copy", "-f", format}, extra...)
+	cmd := exec.CommandContext(ctx, ffmpeg, append(args, out)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	log.Debug("remuxing", "cmd", cmd.String())
@@ -180,7 +182,12 @@ func (c *RecExportCmd) report(out Stdout, rec api.Recording, pl *hls.MediaPlayli
 	}
 	fmt.Fprintf(out, "wrote %s: %s (%d bytes), %s in %d segments%s\n",
 		c.Output, byteSize(res.fileBytes), res.fileBytes, mediaDuration(res.seconds), res.segments, how)
-	if res.discontinuities > 0 {
+	switch {
+	case res.discontinuities > 0 && res.fmp4:
+		// The runs were remuxed one after the other, timestamps made to follow on.
+		fmt.Fprintf(out, "note: %d discontinuities (gaps or encoder restarts): the media jumps there; see lmx rec show %s\n",
+			res.discontinuities, c.ID)
+	case res.discontinuities > 0:
 		fmt.Fprintf(out, "note: %d discontinuities (gaps or encoder restarts): timestamps jump there; see lmx rec show %s\n",
 			res.discontinuities, c.ID)
 	}

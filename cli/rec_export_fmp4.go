@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/lmx-video/lmx/hls"
 )
@@ -67,6 +68,10 @@ func (x exporter) writeTS(ctx context.Context, path string) (exportResult, error
 func (x exporter) writeFMP4Runs(ctx context.Context, path string, out io.Writer) (exportResult, error) {
 	res := exportResult{fmp4: true}
 	segs := x.pl.Segments
+	// Each run's timestamps start again where the runs before it end (by
+	// their EXTINF), so the file plays through as one timeline, not as
+	// runs whose timestamps restart (each ffmpeg run counts from 0).
+	var offset float64
 	for start := 0; start < len(segs); {
 		end := start + 1
 		for end < len(segs) && segs[end].Map == segs[start].Map {
@@ -77,7 +82,8 @@ func (x exporter) writeFMP4Runs(ctx context.Context, path string, out io.Writer)
 		}
 		run := *x.pl
 		run.Segments = segs[start:end]
-		r, err := x.writeRun(ctx, path, &run, start, len(segs), out)
+		r, err := x.writeRun(ctx, path, &run, start, len(segs), offset, out)
+		offset += r.seconds
 		res.segments += r.segments
 		res.bytes += r.bytes
 		res.seconds += r.seconds
@@ -96,9 +102,9 @@ func (x exporter) writeFMP4Runs(ctx context.Context, path string, out io.Writer)
 
 // writeRun stages one run (its init segment, then its segments) as a
 // fragmented MP4 next to path, remuxes it to MPEG-TS and appends that to
-// out. first is the run's first segment's index, n all segments', for
-// messages.
-func (x exporter) writeRun(ctx context.Context, path string, run *hls.MediaPlaylist, first, n int, out io.Writer) (exportResult, error) {
+// out, its timestamps moved to start at offset seconds. first is the run's
+// first segment's index, n all segments', for messages.
+func (x exporter) writeRun(ctx context.Context, path string, run *hls.MediaPlaylist, first, n int, offset float64, out io.Writer) (exportResult, error) {
 	dir, name := filepath.Dir(path), filepath.Base(path)
 	frag, err := os.CreateTemp(dir, "."+name+".*.mp4")
 	if err != nil {
@@ -138,7 +144,7 @@ func (x exporter) writeRun(ctx context.Context, path string, run *hls.MediaPlayl
 	tsName := ts.Name()
 	ts.Close()
 	defer os.Remove(tsName)
-	if err := runRemux(ctx, x.ffmpeg, fragName, "mpegts", tsName, path, x.log); err != nil {
+	if err := runRemux(ctx, x.ffmpeg, fragName, "mpegts", tsName, path, x.log, "-output_ts_offset", strconv.FormatFloat(offset, 'f', 6, 64)); err != nil {
 		return res, err
 	}
 	in, err := os.Open(tsName)

@@ -38,6 +38,12 @@ var errInitMissing = errors.New("init segment not received")
 // write it to the segment directory.
 func (e *Edge) handleInit(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
+	if strings.HasSuffix(name, ".m3u8") {
+		// ffmpeg -master_pl_name pushes the multivariant playlist here,
+		// beside the media playlist.
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("%s: a multivariant playlist (adaptive bitrate, ffmpeg -var_stream_map/-master_pl_name) is not carried yet; push one media playlist per source", name))
+		return
+	}
 	if !strings.HasSuffix(name, ".mp4") {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: ffmpeg pushes to POST /v1/playlist (and, for fMP4, its init segment to /v1/init.mp4)", r.URL.Path))
 		return

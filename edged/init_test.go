@@ -142,6 +142,7 @@ func TestPushFMP4Refusals(t *testing.T) {
 		"empty":          {http.MethodPost, "/v1/init.mp4", nil, http.StatusBadRequest, "empty"},
 		"GET":            {http.MethodGet, "/v1/init.mp4", nil, http.StatusMethodNotAllowed, "POST"},
 		"not .mp4":       {http.MethodPost, "/v1/init.bin", []byte("x"), http.StatusNotFound, "/v1/init.mp4"},
+		"a master":       {http.MethodPost, "/v1/master.m3u8", []byte("#EXTM3U"), http.StatusUnsupportedMediaType, "multivariant"},
 		"bad name":       {http.MethodPost, "/v1/a:b.mp4", []byte("x"), http.StatusBadRequest, "':'"},
 	} {
 		rec := push(e, c.method, c.path, dir, c.body)
