@@ -1,5 +1,10 @@
 package broker
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
 // Data-plane contract: how an edge uploads a segment to the control node.
 // The edge sends PUT IngestPath(source, seq) on the control node's playback
 // listener with the segment bytes as the body (real Content-Length) and these
@@ -30,7 +35,60 @@ const (
 	// HeaderBoot identifies one run of the edge process, so sequence numbers
 	// from a restarted edge are not mistaken for repeats.
 	HeaderBoot = "Lmx-Edge-Boot"
+	// HeaderInit names the fMP4 init segment a media segment follows, on a
+	// segment upload, and the init segment being uploaded, on an init
+	// upload: InitID of its bytes. A segment upload without it is MPEG-TS.
+	HeaderInit = "Lmx-Init"
+	// HeaderInitName is the file name ffmpeg gave the init segment
+	// (informational).
+	HeaderInitName = "Lmx-Init-Name"
 )
+
+// fMP4 (CMAF) segments need their init segment, which the edge uploads
+// once per change, before the first segment that follows it: PUT
+// InitPath(source) with the init segment's bytes (real Content-Length) and
+// HeaderInit, HeaderInitName, HeaderEdge, HeaderBoot and the edge's
+// credential. Each later segment upload names it in HeaderInit; the
+// control node answers a segment whose init segment it does not hold with
+// StatusInitMissing, and the edge uploads the init segment again and then
+// the segment.
+const (
+	// InitPathSuffix follows IngestPath(source) for init uploads.
+	InitPathSuffix = "/init"
+	// MaxInitBytes bounds an init segment (ffmpeg's are about a kilobyte:
+	// ftyp and moov with one sample description per track).
+	MaxInitBytes = 1 << 20
+	// InitIDLen is the length of an InitID.
+	InitIDLen = 32
+	// StatusInitMissing (424 Failed Dependency) answers a segment upload
+	// whose init segment the control node does not hold.
+	StatusInitMissing = 424
+)
+
+// InitPath is the upload path of a source's init segment.
+func InitPath(source string) string { return IngestPathPrefix + source + InitPathSuffix }
+
+// InitID names an init segment by its bytes: the first 16 bytes of their
+// SHA-256, in lower-case hex. The same init segment sent again (an ffmpeg
+// restarted with the same parameters) has the same id and is stored once;
+// the control node checks the id against the bytes it receives.
+func InitID(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:InitIDLen/2])
+}
+
+// ValidInitID reports whether id has the form InitID gives.
+func ValidInitID(id string) bool {
+	if len(id) != InitIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // IngestPath is the upload path of one segment.
 func IngestPath(source string) string { return IngestPathPrefix + source }

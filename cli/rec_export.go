@@ -31,8 +31,9 @@ func (*RecExportCmd) Help() string {
 	return `Downloads a recording's segments, in order, through its playback URL and
 writes them as one file, with no transcoding. A FILE ending in .mp4, .mkv or
 .mov is remuxed by ffmpeg (-c copy), which must be on PATH; any other name
-gets the MPEG-TS as recorded. An active recording exports what it holds so
-far.
+gets the MPEG-TS as recorded. An fMP4 recording is first remuxed to
+MPEG-TS by ffmpeg (each run with its init segment), so it needs ffmpeg
+whatever the name. An active recording exports what it holds so far.
 
 The file appears only once complete (it is written as FILE.part, then
 renamed), and an existing FILE is kept unless --force is given.
@@ -90,16 +91,23 @@ func (c *RecExportCmd) Run(ctx context.Context, client Client, out Stdout, log *
 		return fmt.Errorf("recording %s holds no segments yet: nothing to export", c.ID)
 	}
 	log.Debug("exporting recording", "id", c.ID, "playlist", rec.PlaybackURL, "segments", len(pl.Segments), "output", c.Output)
+	if isFMP4(pl) && ffmpeg == "" {
+		// fMP4 segments become MPEG-TS by remux too.
+		if ffmpeg, err = exec.LookPath("ffmpeg"); err != nil {
+			return fmt.Errorf("recording %s is fMP4: %w", c.ID, errNoFFmpeg)
+		}
+	}
+	x := exporter{f: f, base: base, pl: pl, ffmpeg: ffmpeg, log: log}
 
 	var res exportResult
 	if format == "" {
 		err = replaceFile(c.Output, func(part string) error {
 			var werr error
-			res, werr = writeSegmentsTo(ctx, f, base, pl, part, log)
+			res, werr = x.writeTS(ctx, part)
 			return werr
 		})
 	} else {
-		res, err = c.remux(ctx, f, base, pl, ffmpeg, format, log)
+		res, err = c.remux(ctx, x, format)
 	}
 	if err != nil {
 		return err
@@ -109,7 +117,8 @@ func (c *RecExportCmd) Run(ctx context.Context, client Client, out Stdout, log *
 
 // remux downloads the segments to a temporary .ts next to the output, then
 // has ffmpeg copy its streams into the output's container.
-func (c *RecExportCmd) remux(ctx context.Context, f fetcher, base *url.URL, pl *hls.MediaPlaylist, ffmpeg, format string, log *slog.Logger) (exportResult, error) {
+func (c *RecExportCmd) remux(ctx context.Context, x exporter, format string) (exportResult, error) {
+	ffmpeg, log := x.ffmpeg, x.log
 	// Next to the output rather than in $TMPDIR: the same file system, so
 	// there is room for it if there is room for the result (/tmp is often
 	// a small tmpfs).
@@ -121,29 +130,12 @@ func (c *RecExportCmd) remux(ctx context.Context, f fetcher, base *url.URL, pl *
 	tmp.Close()
 	defer os.Remove(tmpName)
 
-	res, err := writeSegmentsTo(ctx, f, base, pl, tmpName, log)
+	res, err := x.writeTS(ctx, tmpName)
 	if err != nil {
 		return res, err
 	}
 	err = replaceFile(c.Output, func(part string) error {
-		cmd := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-y", "-i", tmpName, "-c", "copy", "-f", format, part)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		log.Debug("remuxing", "cmd", cmd.String())
-		if err := cmd.Run(); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			msg := strings.TrimSpace(stderr.String())
-			if len(msg) > 2000 {
-				msg = "…" + msg[len(msg)-2000:]
-			}
-			if msg != "" {
-				msg = ":\n" + msg
-			}
-			return fmt.Errorf("ffmpeg could not remux the recording to %s (%v)%s", c.Output, err, msg)
-		}
-		return nil
+		return runRemux(ctx, ffmpeg, tmpName, format, part, c.Output, log)
 	})
 	if err != nil {
 		return res, err
@@ -154,15 +146,48 @@ func (c *RecExportCmd) remux(ctx context.Context, f fetcher, base *url.URL, pl *
 	return res, nil
 }
 
+// runRemux has ffmpeg copy the streams of in into out, in container
+// format; name is the file the user asked for, for the error.
+// extra are output options put before out.
+func runRemux(ctx context.Context, ffmpeg, in, format, out, name string, log *slog.Logger, extra ...string) error {
+	args := append([]string{"-v", "error", "-y", "-i", in, "-c", "copy", "-f", format}, extra...)
+	cmd := exec.CommandContext(ctx, ffmpeg, append(args, out)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	log.Debug("remuxing", "cmd", cmd.String())
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if len(msg) > 2000 {
+			msg = "…" + msg[len(msg)-2000:]
+		}
+		if msg != "" {
+			msg = ":\n" + msg
+		}
+		return fmt.Errorf("ffmpeg could not remux the recording to %s (%v)%s", name, err, msg)
+	}
+	return nil
+}
+
 // report prints what was written, and what the file lacks.
 func (c *RecExportCmd) report(out Stdout, rec api.Recording, pl *hls.MediaPlaylist, res exportResult, remuxed bool) error {
 	how := ""
-	if remuxed {
+	switch {
+	case res.fmp4:
+		how = fmt.Sprintf(" (remuxed by ffmpeg from %s of fMP4 in %d runs)", byteSize(res.bytes), res.runs)
+	case remuxed:
 		how = fmt.Sprintf(" (remuxed by ffmpeg from %s of MPEG-TS)", byteSize(res.bytes))
 	}
 	fmt.Fprintf(out, "wrote %s: %s (%d bytes), %s in %d segments%s\n",
 		c.Output, byteSize(res.fileBytes), res.fileBytes, mediaDuration(res.seconds), res.segments, how)
-	if res.discontinuities > 0 {
+	switch {
+	case res.discontinuities > 0 && res.fmp4:
+		// The runs were remuxed one after the other, timestamps made to follow on.
+		fmt.Fprintf(out, "note: %d discontinuities (gaps or encoder restarts): the media jumps there; see lmx rec show %s\n",
+			res.discontinuities, c.ID)
+	case res.discontinuities > 0:
 		fmt.Fprintf(out, "note: %d discontinuities (gaps or encoder restarts): timestamps jump there; see lmx rec show %s\n",
 			res.discontinuities, c.ID)
 	}
@@ -220,6 +245,10 @@ type exportResult struct {
 	// discontinuities counts the segments after the first marked
 	// EXT-X-DISCONTINUITY.
 	discontinuities int
+	// fmp4 says the segments were fMP4, runs how many init segments
+	// they followed.
+	fmp4 bool
+	runs int
 }
 
 // fetcher gets the body of a URL. Export takes one so tests can serve or

@@ -201,6 +201,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		Defaults: mgmt.SourceDefaults{Idle: cfg.Idle, RecordChunk: cfg.RecordChunk.D(), Retain: cfg.Retain.D()}}, deps, logger.With("component", "api"))
 	ingestCfg.MaxSegmentBytes = cfg.MaxSegmentBytes
 	ingestCfg.OnDemand = s.demand
+	ingestCfg.Inits = s.live // fMP4 init segments, for the live window and recordings
 	in = ingest.New(ingestCfg, s.edges, s.live, s.recs, emitter, api,
 		ingest.Series{In: m.SegmentsIn, BytesIn: m.BytesIn, Dropped: m.SegmentsDropped}, logger.With("component", "ingest"))
 	in.UseFeeds(s.feeds)

@@ -1,43 +1,30 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
-// TestFMP4PushRefused: ffmpeg pushing fMP4 segments (-hls_segment_type
-// fmp4), which lmx does not carry yet, is refused at the edge with a 415
-// that says so and what to push instead, and nothing reaches the control
-// node: no source is registered, no segment is listed.
-func TestFMP4PushRefused(t *testing.T) {
+// TestMultivariantPushRefused: a multivariant playlist (adaptive bitrate),
+// which lmx does not carry yet, is refused at the edge with a 415 that
+// says so and what to push instead, pushed as the playlist or beside it
+// (where ffmpeg -master_pl_name sends it), and nothing reaches the control
+// node: no source is registered. (fMP4 pushes are carried: TestFMP4.)
+func TestMultivariantPushRefused(t *testing.T) {
 	cn := startControld(t)
 	dir := t.TempDir()
-	edge := startEdge(t, lmxEdgeBin, "edge-fmp4", cn, dir)
-	const name = "cam-fmp4"
-	ff := startProc(t, "ffmpeg "+name, false, ffmpegBin,
-		"-hide_banner", "-nostdin", "-loglevel", "error",
-		"-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-		"-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", "-an",
-		"-f", "hls", "-hls_time", "1", "-hls_list_size", "5", "-hls_segment_type", "fmp4",
-		"-hls_flags", "delete_segments",
-		"-hls_segment_filename", dir+"/"+name+"-%d.m4s",
-		"-headers", "Video-Source-Name: "+name+"\r\nMPEG-TS-URI-Prefix: file://"+dir+"\r\n",
-		"-method", "POST", edge.pushURL())
-	eventually(t, 20*time.Second, 250*time.Millisecond, "the edge refuses the fMP4 push", func() (bool, string) {
-		out := edge.proc.Output()
-		return strings.Contains(out, "playlist form not carried") && strings.Contains(out, "fMP4"), out
-	})
-	// Let ffmpeg push a few more playlists (one per segment it writes).
-	eventually(t, 15*time.Second, 250*time.Millisecond, "ffmpeg pushing on", func() (bool, string) {
-		segs, _ := filepath.Glob(filepath.Join(dir, name+"-*.m4s"))
-		return len(segs) >= 4 && !ff.Exited(), fmt.Sprintf("%d segments written", len(segs))
-	})
-	// Neither the edge nor the control node took the source.
+	edge := startEdge(t, lmxEdgeBin, "edge-abr", cn, dir)
+	const name = "cam-abr"
+	master := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=1140800,RESOLUTION=640x360,CODECS=\"avc1.64001e\"\nvid_0.m3u8\n"
+	hdr := http.Header{"Video-Source-Name": {name}, "MPEG-TS-URI-Prefix": {"file://" + dir}}
+	for _, path := range []string{"/v1/playlist", "/v1/master.m3u8"} {
+		r := mustDo(t, http.MethodPost, edge.url+path, hdr, strings.NewReader(master))
+		if r.Status != http.StatusUnsupportedMediaType || !strings.Contains(string(r.Body), "multivariant") || !strings.Contains(string(r.Body), "one media playlist per source") {
+			t.Errorf("POST %s of a multivariant playlist: %s, want 415 naming the form and what to push", path, r)
+		}
+	}
 	r := mustDo(t, http.MethodGet, edge.url+"/v1/status", nil, nil)
 	if r.Status != http.StatusOK || strings.Contains(string(r.Body), name) {
 		t.Errorf("the edge's status lists the refused source: %s", r)

@@ -73,6 +73,11 @@ type sourceState struct {
 	// recheckAt is when a registered name missing from the desired state
 	// is asked about again.
 	recheckAt time.Time
+	// inits are the fMP4 init segments ffmpeg pushed, by name, the newest
+	// of each (guarded by pushMu); lastInit is the id of the newest
+	// segment's, "" for MPEG-TS (guarded by the Edge's mu).
+	inits    map[string]*initSegment
+	lastInit string
 }
 
 // New checks cfg, joins the control node if cfg says to (see Config.Join),

@@ -16,6 +16,7 @@ import (
 func (e *Edge) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/playlist", e.handlePlaylist)
+	mux.HandleFunc("/v1/{file}", e.handleInit)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true})
 	})
@@ -37,27 +38,8 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "use POST /v1/playlist with the HLS playlist as the body")
 		return
 	}
-	target, err := parsePushHeaders(r.Header.Get(HeaderSourceName), r.Header.Get(HeaderURIPrefix))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if err := e.checkPullDir(target); err != nil {
-		e.logger.Warn("push refused: another source's pull directory", "source", target.Source, "dir", target.Dir)
-		writeError(w, http.StatusForbidden, err.Error())
-		return
-	}
-	if err := e.allowed.checkDir(target.Dir); err != nil {
-		if errors.Is(err, ErrOutsideAllowed) {
-			e.logger.Warn("push refused: segment directory not allowed", "source", target.Source, "dir", target.Dir)
-			msg := fmt.Sprintf("%s: segments are read only inside --allow-dir %v", err, e.cfg.AllowDirs)
-			if len(e.cfg.AllowDirs) == 0 {
-				msg = fmt.Sprintf("%s: %s", err, ErrNoAllowDir)
-			}
-			writeError(w, http.StatusForbidden, msg)
-			return
-		}
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %s: %v", HeaderURIPrefix, target.Dir, err))
+	target, ok := e.checkPush(w, r)
+	if !ok {
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, int64(e.cfg.MaxPlaylistBytes))
@@ -70,7 +52,7 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		}
 		if errors.Is(err, hls.ErrUnsupported) {
 			// Taken, it would be served as segments no player decodes.
-			e.refuseFormat(target.Source, err)
+			e.refuseFormat(target.Source, "playlist form not carried", err)
 			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("source %q: playlist: %v", target.Source, err))
 			return
 		}
@@ -93,9 +75,49 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src.pushMu.Lock()
-	taken, skipped := e.take(src, target, pl, names)
+	inits, err := initsOf(src, pl)
+	if err != nil {
+		src.pushMu.Unlock()
+		code := http.StatusBadRequest
+		if errors.Is(err, errInitMissing) {
+			code = http.StatusFailedDependency
+			e.refuseFormat(target.Source, "fMP4 init segment missing", err)
+		}
+		writeError(w, code, fmt.Sprintf("source %q: playlist: %v", target.Source, err))
+		return
+	}
+	taken, skipped := e.take(src, target, pl, names, inits)
 	src.pushMu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "source": target.Source, "taken": taken, "skipped": skipped})
+}
+
+// checkPush checks a push's LiveMix headers and that its segment directory
+// may be read; it answers the refusal itself and returns false then.
+func (e *Edge) checkPush(w http.ResponseWriter, r *http.Request) (pushTarget, bool) {
+	target, err := parsePushHeaders(r.Header.Get(HeaderSourceName), r.Header.Get(HeaderURIPrefix))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return pushTarget{}, false
+	}
+	if err := e.checkPullDir(target); err != nil {
+		e.logger.Warn("push refused: another source's pull directory", "source", target.Source, "dir", target.Dir)
+		writeError(w, http.StatusForbidden, err.Error())
+		return pushTarget{}, false
+	}
+	if err := e.allowed.checkDir(target.Dir); err != nil {
+		if errors.Is(err, ErrOutsideAllowed) {
+			e.logger.Warn("push refused: segment directory not allowed", "source", target.Source, "dir", target.Dir)
+			msg := fmt.Sprintf("%s: segments are read only inside --allow-dir %v", err, e.cfg.AllowDirs)
+			if len(e.cfg.AllowDirs) == 0 {
+				msg = fmt.Sprintf("%s: %s", err, ErrNoAllowDir)
+			}
+			writeError(w, http.StatusForbidden, msg)
+			return pushTarget{}, false
+		}
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %s: %v", HeaderURIPrefix, target.Dir, err))
+		return pushTarget{}, false
+	}
+	return target, true
 }
 
 // segmentName turns a playlist URI into a file name inside dir. ffmpeg
@@ -112,10 +134,17 @@ func segmentName(uri, dir string) (string, error) {
 
 // take reads the new segments of pl into the ring buffer. A missing or
 // unreadable file is skipped, counted and logged; the rest still flow.
-func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, names []string) (taken, skipped int) {
+//
+// A segment follows the init segment its EXT-X-MAP names (inits, by
+// playlist position); one whose init segment differs from the previous
+// segment's starts new media and is a discontinuity, whatever the tracker
+// saw.
+func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, names []string, inits []*initSegment) (taken, skipped int) {
 	index := map[string]string{}
+	initOf := map[string]*initSegment{}
 	for i, s := range pl.Segments {
 		index[s.URI] = names[i]
+		initOf[s.URI] = inits[i]
 	}
 	pendingDisc := false
 	for _, ns := range src.track.next(pl) {
@@ -135,9 +164,12 @@ func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, 
 		if start.IsZero() {
 			start = now.Add(-time.Duration(ns.Duration * float64(time.Second)))
 		}
+		iseg := initOf[ns.URI]
 		e.mu.Lock()
+		newInit := src.nextSeq > 0 && initID(iseg) != src.lastInit
 		src.nextSeq++
-		seg := &segment{Seq: src.nextSeq, Name: index[ns.URI], Duration: ns.Duration, Start: start.UTC(), Discontinuity: ns.Discontinuity || pendingDisc, Data: data}
+		src.lastInit = initID(iseg)
+		seg := &segment{Seq: src.nextSeq, Name: index[ns.URI], Duration: ns.Duration, Start: start.UTC(), Discontinuity: ns.Discontinuity || pendingDisc || newInit, Data: data, Init: iseg}
 		src.lastAt = now
 		st, rl := src.stream, src.recorder
 		pull := e.pullerForLocked(src.name, target.Dir)

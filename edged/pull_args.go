@@ -74,7 +74,7 @@ func decidePull(streams []probeStream) pullPlan {
 	case "h264":
 	case "hevc", "h265":
 		p.video = "h265"
-		p.refused = "the camera sends H.265 (HEVC) video: Apple players need fMP4 segments for H.265 and lmx does not carry fMP4 yet; set the camera's stream to H.264"
+		p.refused = "the camera sends H.265 (HEVC) video: Apple players need fMP4 segments for H.265 and camera pulls are written as MPEG-TS (pulling into fMP4 is not built yet); set the camera's stream to H.264"
 		return p
 	case "":
 		p.refused = "the camera sends no video stream"

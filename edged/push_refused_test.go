@@ -46,9 +46,10 @@ func TestPushWithoutAllowDir(t *testing.T) {
 	}
 }
 
-// TestPushOfFormNotCarried: an fMP4 push (ffmpeg -hls_segment_type fmp4) or
-// a multivariant playlist is refused with a 415 that names the form and
-// what to push instead, before any segment is read, and logged once.
+// TestPushOfFormNotCarried: an fMP4 push with its init segment inside the
+// media file (ffmpeg -hls_flags single_file) or a multivariant playlist is
+// refused with a 415 that names the form and what to push instead, before
+// any segment is read, and logged once.
 func TestPushOfFormNotCarried(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "seg0.m4s"), []byte("moof"), 0o600); err != nil {
@@ -66,15 +67,15 @@ func TestPushOfFormNotCarried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.ln.Close()
-	fmp4 := "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2.0,\nseg0.m4s\n"
+	single := "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI=\"seg0.m4s\",BYTERANGE=\"720@0\"\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:100@720\nseg0.m4s\n"
 	for range 3 {
-		req := httptest.NewRequest(http.MethodPost, "/v1/playlist", strings.NewReader(fmp4))
+		req := httptest.NewRequest(http.MethodPost, "/v1/playlist", strings.NewReader(single))
 		req.Header.Set("Video-Source-Name", "cam")
 		req.Header.Set("MPEG-TS-URI-Prefix", dir+"/")
 		rec := httptest.NewRecorder()
 		e.routes().ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "fMP4") || !strings.Contains(rec.Body.String(), "mpegts") {
-			t.Fatalf("fMP4 push = %d %q, want 415 naming fMP4 and what to push", rec.Code, rec.Body.String())
+		if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "BYTERANGE") || !strings.Contains(rec.Body.String(), "single_file") {
+			t.Fatalf("single-file fMP4 push = %d %q, want 415 naming the form and what to push", rec.Code, rec.Body.String())
 		}
 	}
 	if n, _, _, _ := e.ring.stats("cam"); n != 0 {

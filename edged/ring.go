@@ -19,6 +19,9 @@ type segment struct {
 	Discontinuity bool
 	// Data is the segment's bytes.
 	Data []byte
+	// Init is the fMP4 init segment it follows, nil for MPEG-TS. It is
+	// not counted in the ring's bytes: one is shared by a whole run.
+	Init *initSegment
 
 	// pending are the recordings that want this segment and have not
 	// acknowledged it; a segment with any is kept past the ring's bounds.

@@ -114,13 +114,42 @@ func (u *uploader) request(ctx context.Context, method, path string, body []byte
 // never sent: one upload serves both, and the recordings get every segment
 // in order whatever live skips. The control node sees the live jump itself,
 // as an edge sequence number that does not follow the previous one.
+//
+// An fMP4 segment goes after its init segment: uploaded first when the
+// control node has not taken it yet, and again when the control node
+// answers that it lacks it (it restarted), so the control node never
+// lists a segment whose init segment it does not hold.
 func (u *uploader) upload(ctx context.Context, source string, seg *segment, live bool, recordings []string) (broker.IngestReply, error) {
+	for try := 0; ; try++ {
+		if seg.Init != nil && !seg.Init.sent.Load() {
+			if err := u.uploadInit(ctx, source, seg.Init); err != nil {
+				return broker.IngestReply{}, err
+			}
+		}
+		out, err := u.uploadSegment(ctx, source, seg, live, recordings)
+		if errors.Is(err, errInitLost) && try == 0 {
+			seg.Init.sent.Store(false)
+			continue
+		}
+		return out, err
+	}
+}
+
+// errInitLost is a segment upload answered broker.StatusInitMissing.
+var errInitLost = errors.New("the control node does not hold the segment's init segment")
+
+// uploadSegment is one PUT of a segment (see upload).
+func (u *uploader) uploadSegment(ctx context.Context, source string, seg *segment, live bool, recordings []string) (broker.IngestReply, error) {
 	var out broker.IngestReply
 	req, err := u.request(ctx, http.MethodPut, broker.IngestPath(url.PathEscape(source)), seg.Data)
 	if err != nil {
 		return out, err
 	}
 	req.Header.Set("Content-Type", "video/mp2t")
+	if seg.Init != nil {
+		req.Header.Set("Content-Type", "video/iso.segment")
+		req.Header.Set(broker.HeaderInit, seg.Init.ID)
+	}
 	req.Header.Set(broker.HeaderSeq, strconv.FormatUint(seg.Seq, 10))
 	req.Header.Set(broker.HeaderDuration, strconv.FormatFloat(seg.Duration, 'f', 6, 64))
 	req.Header.Set(broker.HeaderStart, seg.Start.UTC().Format(time.RFC3339Nano))
@@ -154,10 +183,45 @@ func (u *uploader) upload(ctx context.Context, source string, seg *segment, live
 		return out, nil
 	case isAuthFailure(resp.StatusCode):
 		return out, u.authFailed(resp, msg)
+	case resp.StatusCode == broker.StatusInitMissing && seg.Init != nil:
+		// Not a rejection: the init segment goes again, then the segment.
+		return out, fmt.Errorf("%w: %s: %s", errInitLost, resp.Status, bytes.TrimSpace(msg))
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout:
 		return out, fmt.Errorf("%w: %s: %s", errRejected, resp.Status, bytes.TrimSpace(msg))
 	default:
 		return out, fmt.Errorf("upload: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+}
+
+// uploadInit sends source's init segment iseg and notes that the control
+// node holds it. A refusal is handled as a segment's would be: the
+// segment that needs it is then not uploaded either.
+func (u *uploader) uploadInit(ctx context.Context, source string, iseg *initSegment) error {
+	req, err := u.request(ctx, http.MethodPut, broker.InitPath(url.PathEscape(source)), iseg.Data)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "video/mp4")
+	req.Header.Set(broker.HeaderInit, iseg.ID)
+	req.Header.Set(broker.HeaderInitName, iseg.Name)
+	resp, err := u.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case resp.StatusCode/100 == 2:
+		u.authOK()
+		iseg.sent.Store(true)
+		u.logger.Debug("init segment uploaded", "source", source, "init", iseg.ID, "bytes", len(iseg.Data))
+		return nil
+	case isAuthFailure(resp.StatusCode):
+		return u.authFailed(resp, msg)
+	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout:
+		return fmt.Errorf("%w: init segment: %s: %s", errRejected, resp.Status, bytes.TrimSpace(msg))
+	default:
+		return fmt.Errorf("init upload: %s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 }
 

@@ -8,7 +8,10 @@
 // EXT-X-PLAYLIST-TYPE. Recording playlists are EVENT while recording and
 // VOD with EXT-X-ENDLIST once stopped.
 //
-// Only MPEG-TS segments are modelled: tags for encryption, byte ranges and
-// fMP4 init sections are not produced and are ignored when read, because
-// lmx never transcodes and its ingest is ffmpeg writing .ts files.
+// MPEG-TS and fMP4 (CMAF) segments are modelled: EXT-X-MAP names the init
+// segment of the fMP4 segments after it, and lmx renders it before the
+// first of them and again, after an EXT-X-DISCONTINUITY, where it changes.
+// Tags for encryption and byte ranges are not produced and are ignored when
+// read (an init section given as a byte range is refused), because lmx
+// never transcodes and its ingest is ffmpeg writing one file per segment.
 package hls

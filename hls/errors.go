@@ -31,9 +31,9 @@ var (
 	ErrShortWindow = errors.New("hls: live window shorter than three target durations")
 
 	// ErrUnsupported is wrapped by ParseMediaPlaylist for a well-formed
-	// playlist of a form lmx does not carry end to end yet: fMP4 segments
-	// (EXT-X-MAP) or a multivariant playlist. The concrete error is an
-	// *UnsupportedError.
+	// playlist of a form lmx does not carry end to end yet: a multivariant
+	// playlist, or an fMP4 init section given as a byte range. The
+	// concrete error is an *UnsupportedError.
 	ErrUnsupported = errors.New("hls: playlist form not carried")
 )
 

@@ -42,7 +42,7 @@ func checkParseRoundTrip(t *testing.T, data []byte) {
 
 	segs := make([]LiveSegment, len(p.Segments))
 	for i, s := range p.Segments {
-		segs[i] = LiveSegment{URI: s.URI, Duration: s.Duration, Discontinuity: s.Discontinuity, ProgramDateTime: s.ProgramDateTime}
+		segs[i] = LiveSegment{URI: s.URI, Map: s.Map, Duration: s.Duration, Discontinuity: s.Discontinuity, ProgramDateTime: s.ProgramDateTime}
 	}
 	w := NewLiveWindow(LiveConfig{TargetDuration: p.TargetDuration, FirstSequence: p.MediaSequence})
 	var prev *MediaPlaylist
@@ -61,6 +61,9 @@ func checkParseRoundTrip(t *testing.T, data []byte) {
 		if err := CheckLive(lp); err != nil && w.Overlong() == 0 && !errors.Is(err, ErrShortWindow) {
 			t.Fatalf("our live playlist breaks a rule: %v\n%s", err, body)
 		}
+		if err := checkMaps(lp, w.Segments()); err != nil {
+			t.Fatalf("live playlist: %v\n%s", err, body)
+		}
 		if prev != nil {
 			if err := CheckLiveTransition(prev, lp); err != nil {
 				t.Fatalf("our live playlists break a rule between reloads: %v\n%s", err, body)
@@ -77,7 +80,32 @@ func checkParseRoundTrip(t *testing.T, data []byte) {
 		if len(rp.Segments) != len(segs) || rp.EndList != ended {
 			t.Fatalf("recording lists %d segments, want %d", len(rp.Segments), len(segs))
 		}
+		if err := checkMaps(rp, segs); err != nil {
+			t.Fatalf("recording: %v\n%s", err, body)
+		}
 	}
+}
+
+// checkMaps checks that a rendered playlist gives each segment the init
+// segment it was rendered with, that a change of init segment comes with
+// a discontinuity, and that EXT-X-VERSION is at least 6 where EXT-X-MAP is
+// used (RFC 8216 7).
+func checkMaps(p *MediaPlaylist, segs []LiveSegment) error {
+	if len(p.Segments) != len(segs) {
+		return fmt.Errorf("%d segments, rendered from %d", len(p.Segments), len(segs))
+	}
+	for i, s := range p.Segments {
+		if s.Map != segs[i].Map {
+			return fmt.Errorf("segment %d: map %q, rendered with %q", i, s.Map, segs[i].Map)
+		}
+		if s.Map != "" && p.Version < mapVersion {
+			return fmt.Errorf("EXT-X-MAP under EXT-X-VERSION %d", p.Version)
+		}
+		if i > 0 && s.Map != p.Segments[i-1].Map && !s.Discontinuity {
+			return fmt.Errorf("segment %d: init segment changes from %q to %q without EXT-X-DISCONTINUITY", i, p.Segments[i-1].Map, s.Map)
+		}
+	}
+	return nil
 }
 
 // diffPlaylists describes the first difference between a and b, ignoring
@@ -90,7 +118,7 @@ func diffPlaylists(a, b *MediaPlaylist) string {
 	}
 	for i := range a.Segments {
 		x, y := a.Segments[i], b.Segments[i]
-		if x.URI != y.URI || x.Duration != y.Duration || x.Title != y.Title || x.Discontinuity != y.Discontinuity ||
+		if x.URI != y.URI || x.Map != y.Map || x.Duration != y.Duration || x.Title != y.Title || x.Discontinuity != y.Discontinuity ||
 			!x.ProgramDateTime.Equal(y.ProgramDateTime) {
 			return fmt.Sprintf("segment %d: %+v vs %+v", i, x, y)
 		}

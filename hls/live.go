@@ -46,6 +46,12 @@ type LiveSegment struct {
 	ProgramDateTime time.Time
 	// Bytes is the segment's size; the window only carries it along.
 	Bytes int64
+	// Map, when not "", is the URI of the segment's fMP4 init segment,
+	// written as EXT-X-MAP before the first segment that has it and again
+	// where it changes. A change is a discontinuity: Append and
+	// RenderRecording mark it so. Like URI it must not hold line breaks,
+	// nor '"'.
+	Map string
 }
 
 // LiveWindow is the sliding live playlist of one stream. Append adds a
@@ -69,6 +75,11 @@ type LiveWindow struct {
 	nextSeq uint64
 	target  int    // 0 until the first segment when derived
 	discSeq uint64 // EXT-X-DISCONTINUITY tags that slid out
+	// lastMap is the newest segment's Map, appended is whether there is
+	// one: a segment whose init segment differs from the one before it
+	// starts new media, so it is a discontinuity.
+	lastMap  string
+	appended bool
 }
 
 // liveSnapshot is what readers see, replaced whole on each Append.
@@ -102,6 +113,10 @@ func (w *LiveWindow) Append(seg LiveSegment) (evicted []LiveSegment) {
 
 	seg.Seq = w.nextSeq
 	w.nextSeq++
+	if w.appended && seg.Map != w.lastMap {
+		seg.Discontinuity = true
+	}
+	w.lastMap, w.appended = seg.Map, true
 	seg.Duration = sane(seg.Duration)
 	d := servedDuration(seg.Duration)
 	if w.target == 0 {
@@ -149,14 +164,14 @@ func (w *LiveWindow) keep() int {
 func (w *LiveWindow) render() []byte {
 	r := newWriter(len(w.segs))
 	r.header(header{
-		version:     renderVersion,
+		version:     versionFor(w.segs),
 		target:      w.target,
 		mediaSeq:    w.segs[0].Seq,
 		discSeq:     w.discSeq,
 		independent: true,
 	})
 	for _, s := range w.segs {
-		r.segment(s.URI, "", s.Duration, s.Discontinuity, s.ProgramDateTime, servedFormat)
+		r.segment(s.URI, s.Map, "", s.Duration, s.Discontinuity, s.ProgramDateTime, servedFormat)
 	}
 	return r.bytes()
 }

@@ -31,11 +31,11 @@ const (
 	tagInf             = "#EXTINF"
 	tagDiscontinuity   = "#EXT-X-DISCONTINUITY"
 	tagProgramDateTime = "#EXT-X-PROGRAM-DATE-TIME"
+	tagMap             = "#EXT-X-MAP"
 
 	// Tags of forms lmx does not carry yet: ParseMediaPlaylist refuses
 	// them with an *UnsupportedError rather than pass on a playlist no
 	// player could play from what lmx serves.
-	tagMap          = "#EXT-X-MAP"
 	tagStreamInf    = "#EXT-X-STREAM-INF"
 	tagIFrameStream = "#EXT-X-I-FRAME-STREAM-INF"
 	tagMedia        = "#EXT-X-MEDIA"
@@ -92,6 +92,8 @@ type parser struct {
 	next    Segment
 	infLine int    // line of the pending EXTINF, 0 when none
 	infText string // that line, for the error if no URI follows
+	// mapURI is the URI of the EXT-X-MAP in effect, "" before any.
+	mapURI string
 }
 
 func (p *parser) errorf(line int, format string, args ...any) error {
@@ -219,11 +221,43 @@ func (p *parser) tag(n int, s string) error {
 	case tagInf:
 		return p.extinf(n, s, value, hasValue)
 	case tagMap:
-		return &UnsupportedError{Line: n, Msg: "EXT-X-MAP: fMP4/CMAF segments (ffmpeg -hls_segment_type fmp4) are not carried yet; push MPEG-TS segments (ffmpeg's default, -hls_segment_type mpegts)"}
+		return p.extMap(n, s, value, hasValue)
 	case tagStreamInf, tagIFrameStream, tagMedia:
 		return &UnsupportedError{Line: n, Msg: name[1:] + ": a multivariant playlist (adaptive bitrate, ffmpeg -var_stream_map/-master_pl_name) is not carried yet; push one media playlist per source"}
 	}
 	// Anything else starting with #EXT is a tag we do not model.
+	return nil
+}
+
+// extMap handles "#EXT-X-MAP:URI="<uri>"[,BYTERANGE=...]": the media
+// initialization section (an fMP4 init segment) of the segments after it,
+// until the next EXT-X-MAP.
+func (p *parser) extMap(n int, s, value string, hasValue bool) error {
+	if !hasValue || value == "" {
+		return p.errorf(n, "EXT-X-MAP without attributes: %s", quote(s))
+	}
+	attrs, err := parseAttributes(value)
+	if err != nil {
+		return p.errorf(n, "EXT-X-MAP: %v: %s", err, quote(s))
+	}
+	uri := ""
+	for _, a := range attrs {
+		switch a.name {
+		case "URI":
+			if !a.quoted || a.value == "" {
+				return p.errorf(n, "EXT-X-MAP URI must be a non-empty quoted string: %s", quote(s))
+			}
+			uri = a.value
+		case "BYTERANGE":
+			// One file holding init and segments at offsets (ffmpeg
+			// -hls_flags single_file): the edge reads whole files.
+			return &UnsupportedError{Line: n, Msg: "EXT-X-MAP with BYTERANGE: an init section inside a larger file (ffmpeg -hls_flags single_file) is not carried; push one file per segment (drop single_file)"}
+		}
+	}
+	if uri == "" {
+		return p.errorf(n, "EXT-X-MAP without a URI attribute: %s", quote(s))
+	}
+	p.mapURI = uri
 	return nil
 }
 
@@ -274,6 +308,7 @@ func (p *parser) uri(n int, s string) error {
 	}
 	p.next.URI = s
 	p.next.Line = n
+	p.next.Map = p.mapURI
 	p.pl.Segments = append(p.pl.Segments, p.next)
 	p.next = Segment{}
 	p.infLine, p.infText = 0, ""

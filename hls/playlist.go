@@ -36,6 +36,9 @@ type Segment struct {
 	// ProgramDateTime is EXT-X-PROGRAM-DATE-TIME, zero when absent. It keeps
 	// the UTC offset it was written with; compare with time.Time.Equal.
 	ProgramDateTime time.Time
+	// Map is the URI of the EXT-X-MAP in effect for the segment (its fMP4
+	// init segment), "" for a segment that needs none (MPEG-TS).
+	Map string
 	// Line is the 1-based line number of the URI line, so that callers
 	// rejecting a segment (say, with ValidateSegmentURI) can point at it.
 	Line int
@@ -67,7 +70,7 @@ func (p *MediaPlaylist) encode() []byte {
 		playlistType: p.PlaylistType,
 	})
 	for _, s := range p.Segments {
-		w.segment(s.URI, s.Title, s.Duration, s.Discontinuity, s.ProgramDateTime, exactFormat)
+		w.segment(s.URI, s.Map, s.Title, s.Duration, s.Discontinuity, s.ProgramDateTime, exactFormat)
 	}
 	if p.EndList {
 		w.endList()

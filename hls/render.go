@@ -6,10 +6,25 @@ import (
 	"time"
 )
 
-// renderVersion is the EXT-X-VERSION lmx serves: 3 is the lowest version
-// allowing decimal EXTINF durations, and nothing else we emit needs more,
-// so the oldest players still accept our playlists.
+// renderVersion is the EXT-X-VERSION lmx serves for MPEG-TS segments: 3 is
+// the lowest version allowing decimal EXTINF durations, and nothing else
+// those playlists carry needs more, so the oldest players still accept them.
 const renderVersion = 3
+
+// mapVersion is the EXT-X-VERSION of a playlist with EXT-X-MAP (fMP4
+// segments): RFC 8216 7 asks for 6 when EXT-X-MAP is used in a media
+// playlist without EXT-X-I-FRAMES-ONLY.
+const mapVersion = 6
+
+// versionFor is the EXT-X-VERSION a playlist of segs needs.
+func versionFor(segs []LiveSegment) int {
+	for _, s := range segs {
+		if s.Map != "" {
+			return mapVersion
+		}
+	}
+	return renderVersion
+}
 
 // segFormat says how precisely durations and times are written.
 type segFormat struct {
@@ -41,7 +56,12 @@ type header struct {
 }
 
 // writer renders a media playlist into a buffer.
-type writer struct{ b bytes.Buffer }
+type writer struct {
+	b bytes.Buffer
+	// mapURI is the EXT-X-MAP written last, so it is written again only
+	// when it changes.
+	mapURI string
+}
 
 // newWriter returns a writer sized for n segments, so rendering a playlist
 // normally allocates once.
@@ -79,10 +99,19 @@ func (w *writer) tagInt(tag string, v uint64) {
 
 // segment writes one segment. EXT-X-PROGRAM-DATE-TIME goes before EXTINF
 // (ffmpeg writes it after; both attach it to the next URI, and
-// before-EXTINF is the order the RFC's examples use).
-func (w *writer) segment(uri, title string, dur float64, disc bool, pdt time.Time, f segFormat) {
+// before-EXTINF is the order the RFC's examples use). EXT-X-MAP is written
+// before the first segment that has one and again where it changes, after
+// the segment's EXT-X-DISCONTINUITY; mapURI must not hold '"' or a line
+// break (URIs from ParseMediaPlaylist never do).
+func (w *writer) segment(uri, mapURI, title string, dur float64, disc bool, pdt time.Time, f segFormat) {
 	if disc {
 		w.b.WriteString("#EXT-X-DISCONTINUITY\n")
+	}
+	if mapURI != "" && mapURI != w.mapURI {
+		w.b.WriteString(`#EXT-X-MAP:URI="`)
+		w.b.WriteString(mapURI)
+		w.b.WriteString("\"\n")
+		w.mapURI = mapURI
 	}
 	if !pdt.IsZero() {
 		if f.utc {

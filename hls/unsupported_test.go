@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestParseRefusesFormsNotCarried: fMP4 segments and multivariant
-// playlists are refused with an error naming the line, the form and what
+// TestParseRefusesFormsNotCarried: multivariant playlists and an fMP4 init
+// section inside a larger file are refused with an error naming the line, the form and what
 // to push instead, not taken and served as something no player decodes.
 func TestParseRefusesFormsNotCarried(t *testing.T) {
 	for name, c := range map[string]struct {
@@ -15,10 +15,10 @@ func TestParseRefusesFormsNotCarried(t *testing.T) {
 		line       int
 		wantInText []string
 	}{
-		"fmp4 (ffmpeg -hls_segment_type fmp4)": {
-			body:       "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2.000000,\nseg0.m4s\n",
+		"fmp4 in one file (ffmpeg -hls_flags single_file)": {
+			body:       "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI=\"vid.mp4\",BYTERANGE=\"720@0\"\n#EXTINF:2.000000,\n#EXT-X-BYTERANGE:9000@720\nvid.mp4\n",
 			line:       5,
-			wantInText: []string{"EXT-X-MAP", "fMP4", "-hls_segment_type mpegts"},
+			wantInText: []string{"EXT-X-MAP", "BYTERANGE", "single_file"},
 		},
 		"multivariant (ffmpeg -master_pl_name)": {
 			body:       "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=1140800,RESOLUTION=640x360,CODECS=\"avc1.64001e\"\nvid_0.m3u8\n",

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -223,7 +225,7 @@ func (s *Store) DeleteRecording(ctx context.Context, id string) (orphanKeys []st
 func deleteRecordingTx(ctx context.Context, tx *sql.Tx, id string) (orphanKeys []string, freed int64, err error) {
 	orphanKeys = []string{}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT s.source_id, s.seq, s.object_key, s.bytes
+		SELECT s.source_id, s.seq, s.object_key, s.bytes, s.init_key
 		FROM recording_segments rs
 		JOIN segments s ON s.source_id = rs.source_id AND s.seq = rs.seq
 		WHERE rs.recording_id = ?1
@@ -239,17 +241,21 @@ func deleteRecordingTx(ctx context.Context, tx *sql.Tx, id string) (orphanKeys [
 		seq    int64
 	}
 	var orphans []segKey
+	inits := map[string]bool{}
 	for rows.Next() {
 		var k segKey
-		var key string
+		var key, initKey string
 		var n int64
-		if err := rows.Scan(&k.source, &k.seq, &key, &n); err != nil {
+		if err := rows.Scan(&k.source, &k.seq, &key, &n, &initKey); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("sqlstore: delete recording %q: %w", id, err)
 		}
 		orphans = append(orphans, k)
 		orphanKeys = append(orphanKeys, key)
 		freed += n
+		if initKey != "" {
+			inits[initKey] = true
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -262,6 +268,16 @@ func deleteRecordingTx(ctx context.Context, tx *sql.Tx, id string) (orphanKeys [
 	for _, k := range orphans {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE source_id = ? AND seq = ?`, k.source, k.seq); err != nil {
 			return nil, 0, fmt.Errorf("sqlstore: delete recording %q: segment %d: %w", id, k.seq, err)
+		}
+	}
+	// An init object goes with the last segment that follows it.
+	for _, key := range slices.Sorted(maps.Keys(inits)) {
+		var used bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM segments WHERE init_key = ?)`, key).Scan(&used); err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: delete recording %q: init object %q: %w", id, key, err)
+		}
+		if !used {
+			orphanKeys = append(orphanKeys, key)
 		}
 	}
 	return orphanKeys, freed, nil

@@ -29,16 +29,20 @@ type RecordedSegment struct {
 	// CreatedAt is when the segment was first stored, in UTC; AddSegment
 	// assigns it.
 	CreatedAt time.Time
+	// InitKey names the object of the fMP4 init segment the segment
+	// follows, "" for an MPEG-TS segment. Deleting the last segment that
+	// follows it releases it with the segment objects.
+	InitKey string
 }
 
 // segmentCols are the columns scanSegment reads, in order.
-const segmentCols = `source_id, seq, object_key, duration, bytes, start_at, discontinuity, created_at`
+const segmentCols = `source_id, seq, object_key, duration, bytes, start_at, discontinuity, created_at, init_key`
 
 // scanSegment reads one row of segmentCols.
 func scanSegment(r rowScanner) (RecordedSegment, error) {
 	var seg RecordedSegment
 	var seq, start, created int64
-	if err := r.Scan(&seg.SourceID, &seq, &seg.ObjectKey, &seg.Duration, &seg.Bytes, &start, &seg.Discontinuity, &created); err != nil {
+	if err := r.Scan(&seg.SourceID, &seq, &seg.ObjectKey, &seg.Duration, &seg.Bytes, &start, &seg.Discontinuity, &created, &seg.InitKey); err != nil {
 		return RecordedSegment{}, err
 	}
 	seg.Seq = uint64(seq)
@@ -56,6 +60,8 @@ func validateSegment(seg RecordedSegment, recordingIDs []string) error {
 		return fmt.Errorf("%w %s: sequence number above %d", ErrInvalid, name, int64(math.MaxInt64))
 	case seg.ObjectKey == "":
 		return fmt.Errorf("%w %s: object key is empty", ErrInvalid, name)
+	case seg.InitKey == seg.ObjectKey:
+		return fmt.Errorf("%w %s: init key is its own object key", ErrInvalid, name)
 	case math.IsNaN(seg.Duration) || math.IsInf(seg.Duration, 0) || seg.Duration < 0:
 		return fmt.Errorf("%w %s: duration %v", ErrInvalid, name, seg.Duration)
 	case seg.Bytes < 0:
@@ -100,9 +106,9 @@ func (s *Store) AddSegment(ctx context.Context, seg RecordedSegment, recordingID
 			}
 		}
 
-		res, err := tx.ExecContext(ctx, `INSERT INTO segments (`+segmentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO segments (`+segmentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source_id, seq) DO NOTHING`,
-			seg.SourceID, seq, seg.ObjectKey, seg.Duration, seg.Bytes, toNanos(seg.StartAt), seg.Discontinuity, toNanos(s.now()))
+			seg.SourceID, seq, seg.ObjectKey, seg.Duration, seg.Bytes, toNanos(seg.StartAt), seg.Discontinuity, toNanos(s.now()), seg.InitKey)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%s: %w: object key %q is already used by another segment", name, ErrConflict, seg.ObjectKey)
 		}
@@ -142,7 +148,7 @@ func (s *Store) RecordingSegments(ctx context.Context, id string) ([]RecordedSeg
 		}
 		var err error
 		out, err = queryAll(ctx, tx, scanSegment, `
-			SELECT s.source_id, s.seq, s.object_key, s.duration, s.bytes, s.start_at, s.discontinuity, s.created_at
+			SELECT s.source_id, s.seq, s.object_key, s.duration, s.bytes, s.start_at, s.discontinuity, s.created_at, s.init_key
 			FROM recording_segments rs
 			JOIN segments s ON s.source_id = rs.source_id AND s.seq = rs.seq
 			WHERE rs.recording_id = ?
@@ -184,4 +190,17 @@ func (s *Store) RecordingStats(ctx context.Context, id string) (segments int, du
 		return 0, 0, 0, time.Time{}, time.Time{}, err
 	}
 	return segments, duration, bytes, first, last, nil
+}
+
+// InitKeyInUse reports whether any stored segment follows the init object
+// key, so that an init object is deleted only once nothing needs it.
+func (s *Store) InitKeyInUse(ctx context.Context, key string) (bool, error) {
+	var used bool
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM segments WHERE init_key = ?)`, key).Scan(&used)
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: init object %q in use: %w", key, err)
+	}
+	return used, nil
 }

@@ -34,6 +34,8 @@ type Segment struct {
 	Recordings []string
 	// Data is the segment's bytes; Admit keeps a copy of a held one.
 	Data []byte
+	// Init is the id of the fMP4 init segment it follows ("" for MPEG-TS).
+	Init string
 }
 
 // end is where the segment ends on its edge's clock.

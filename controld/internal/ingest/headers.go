@@ -26,6 +26,8 @@ type Meta struct {
 	Live bool
 	// Recordings are the recording ids it is sent for.
 	Recordings []string
+	// Init is the id of the fMP4 init segment it follows, "" for MPEG-TS.
+	Init string
 }
 
 // ParseHeaders checks an upload's metadata headers (broker.Header*).
@@ -54,6 +56,9 @@ func ParseHeaders(get func(string) string) (Meta, error) {
 		}
 	}
 	m.Discontinuity = get(broker.HeaderDiscontinuity) == "1"
+	if m.Init = get(broker.HeaderInit); m.Init != "" && !broker.ValidInitID(m.Init) {
+		return m, fmt.Errorf("header %s %q: want the %d hex digits of an init segment's id", broker.HeaderInit, m.Init, broker.InitIDLen)
+	}
 	purpose := get(broker.HeaderPurpose)
 	m.Live = purpose == ""
 	for _, p := range strings.Split(purpose, ",") {

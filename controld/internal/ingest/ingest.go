@@ -92,6 +92,8 @@ type Config struct {
 	// would otherwise open a window of stale media that players would be
 	// served without waking the source.
 	OnDemand Awake
+	// Inits holds fMP4 init segments (see AcceptInit); nil refuses them.
+	Inits Inits
 }
 
 // Series are the metrics ingest keeps.
@@ -314,11 +316,16 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 	if meta.Start.IsZero() {
 		meta.Start = up.Arrived.Add(-time.Duration(meta.Duration * float64(time.Second)))
 	}
+	iseg, err := s.initFor(src.ID, src.Name, meta.Init)
+	if err != nil {
+		return out, err
+	}
 	if s.feeds != nil && src.StandbyFeeds != "" {
 		fs := feeds.Source{ID: src.ID, Name: src.Name, Feeds: src.Feeds(), Prefer: src.Prefer, SegmentLen: src.SegmentLen,
 			Streaming: src.Streaming, OnDemand: src.OnDemand}
 		seg := feeds.Segment{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start,
-			Discontinuity: meta.Discontinuity, Arrived: up.Arrived, Live: meta.Live, Recordings: meta.Recordings, Data: body}
+			Discontinuity: meta.Discontinuity, Arrived: up.Arrived, Live: meta.Live, Recordings: meta.Recordings, Data: body,
+			Init: meta.Init}
 		if s.feeds.Admit(fs, seg) == feeds.Held {
 			// A standby feed's: held for a failover, recorded only if
 			// listed then. The edge may forget it: the active feed's copy
@@ -334,6 +341,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		seg := recording.Segment{
 			SourceID: src.ID, Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq,
 			Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Arrived: up.Arrived,
+			Init: iseg,
 		}
 		out.Acked, out.Rejected, err = s.rec.Record(ctx, seg, meta.Recordings, body)
 		if err != nil {
@@ -343,7 +351,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		}
 	}
 	if meta.Live && src.Streaming && (!src.OnDemand || s.cfg.OnDemand == nil || s.cfg.OnDemand.Awake(src.ID)) {
-		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity}
+		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Init: meta.Init}
 		var err error
 		list := func() { _, err = s.live.Append(src.ID, src.Name, src.SegmentLen, a, body) }
 		if s.feeds != nil && src.StandbyFeeds != "" {

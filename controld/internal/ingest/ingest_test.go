@@ -457,8 +457,8 @@ func TestAcceptSourceOfAnotherEdge(t *testing.T) {
 	up.Authorization = "Bearer " + credEdge1
 	_, err := h.svc.Accept(t.Context(), up)
 	ie := refusal(t, err, http.StatusConflict, `belongs to edge "edge-2"`)
-	if !strings.Contains(ie.Detail, "lmx source set cam --edge") {
-		t.Errorf("detail %q does not say how to move it", ie.Detail)
+	if !strings.Contains(ie.Detail, "lmx source set cam --feeds") || !strings.Contains(ie.Detail, "--edge") {
+		t.Errorf("detail %q does not say how to add the edge as a feed or move the source", ie.Detail)
 	}
 	if want := []bindCall{{"edge-1", "cam"}}; fmt.Sprint(h.binder.calls) != fmt.Sprint(want) {
 		t.Errorf("bind calls %v, want %v (the credential's edge)", h.binder.calls, want)

@@ -24,7 +24,7 @@ func (s *Service) ListSwitched(src feeds.Source, segs []feeds.Segment) {
 		if !seg.Live || !src.Streaming || src.OnDemand && s.cfg.OnDemand != nil && !s.cfg.OnDemand.Awake(src.ID) {
 			continue
 		}
-		a := live.Arrival{Edge: seg.Edge, Boot: seg.Boot, EdgeSeq: seg.EdgeSeq, Duration: seg.Duration, Start: seg.Start, Discontinuity: seg.Discontinuity}
+		a := live.Arrival{Edge: seg.Edge, Boot: seg.Boot, EdgeSeq: seg.EdgeSeq, Duration: seg.Duration, Start: seg.Start, Discontinuity: seg.Discontinuity, Init: seg.Init}
 		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, seg.Data)
 		if err != nil && !errors.Is(err, live.ErrStreamingOff) && !errors.Is(err, live.ErrAlreadyListed) {
 			s.drop("live_refused")
@@ -38,9 +38,15 @@ func (s *Service) ListSwitched(src feeds.Source, segs []feeds.Segment) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		for _, seg := range record {
+			iseg, err := s.initFor(src.ID, src.Name, seg.Init)
+			if err != nil {
+				s.logger.Error("held segment of the new active feed not recorded: its init segment is gone", "source", src.Name, "edge", seg.Edge, "edge_seq", seg.EdgeSeq, "err", err)
+				continue
+			}
 			rs := recording.Segment{
 				SourceID: src.ID, Edge: seg.Edge, Boot: seg.Boot, EdgeSeq: seg.EdgeSeq,
 				Duration: seg.Duration, Start: seg.Start, Discontinuity: seg.Discontinuity, Arrived: seg.Arrived,
+				Init: iseg,
 			}
 			if _, _, err := s.rec.Record(ctx, rs, seg.Recordings, seg.Data); err != nil {
 				s.drop("spool_failed")

@@ -74,6 +74,9 @@ type Registry struct {
 	// floor is above every sequence number a closed window used, so a
 	// window reopened within the same millisecond never reuses one.
 	floor uint64
+
+	// inits are the fMP4 init segments of each source (see init.go).
+	inits initStore
 }
 
 // New returns an empty registry. It keeps segments in memfds where the
@@ -155,6 +158,7 @@ func (r *Registry) Close(id string) {
 		delete(r.streams, id)
 	}
 	r.mu.Unlock()
+	r.inits.forget(id)
 	if ok {
 		next := ls.releaseAll()
 		r.mu.Lock()

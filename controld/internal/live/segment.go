@@ -17,6 +17,8 @@ type Segment struct {
 	Seq uint64
 	// Size is its length in bytes.
 	Size int64
+	// Init is the id of the fMP4 init segment it follows, "" for MPEG-TS.
+	Init string
 
 	mu     sync.RWMutex // held for reading while a request opens the memory
 	closed bool

@@ -21,6 +21,9 @@ type Arrival struct {
 	// Discontinuity is the edge's flag: the media does not follow the
 	// previous segment.
 	Discontinuity bool
+	// Init is the id of the fMP4 init segment the segment follows (held
+	// with PutInit before), "" for MPEG-TS.
+	Init string
 }
 
 // Stream is one source's live window and the segments it holds.
@@ -114,7 +117,7 @@ func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	}
 	ls.reg.account(0, 1)
 	seq := ls.nextSeq
-	seg := &Segment{Seq: seq, Size: int64(len(data)), mem: mem}
+	seg := &Segment{Seq: seq, Size: int64(len(data)), Init: a.Init, mem: mem}
 	old := ls.held.Load()
 	next := &heldSet{first: old.first, segs: append(old.segs[:len(old.segs):len(old.segs)], seg)}
 	if len(old.segs) == 0 {
@@ -124,7 +127,8 @@ func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	// Listed only now that its bytes are all held.
 	disc := a.Discontinuity || a.Edge != ls.edge || a.Boot != ls.boot || a.EdgeSeq != ls.edgeSeq+1
 	evicted := ls.window.Append(hls.LiveSegment{
-		URI:             strconv.FormatUint(seq, 10) + ".ts",
+		URI:             strconv.FormatUint(seq, 10) + segmentExt(a.Init),
+		Map:             initURI(a.Init),
 		Duration:        a.Duration,
 		Discontinuity:   disc && ls.edge != "",
 		ProgramDateTime: a.Start,

@@ -38,10 +38,14 @@ func GapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
 	return end, missing > 1500*time.Millisecond
 }
 
-// keyRun splits an object key {source}/{edge}-{boot}-{seq}.ts into the edge
-// run ({edge}-{boot}) and the edge's sequence number.
+// keyRun splits an object key {source}/{edge}-{boot}-{seq}.ts (or .m4s,
+// for fMP4) into the edge run ({edge}-{boot}) and the edge's sequence
+// number.
 func keyRun(key string) (string, uint64, bool) {
 	name, ok := strings.CutSuffix(path.Base(key), ".ts")
+	if !ok {
+		name, ok = strings.CutSuffix(path.Base(key), ".m4s")
+	}
 	i := strings.LastIndexByte(name, '-')
 	if !ok || i < 0 {
 		return "", 0, false

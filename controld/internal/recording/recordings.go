@@ -36,6 +36,7 @@ type Store interface {
 	GetRecording(ctx context.Context, id string) (sqlstore.Recording, error)
 	AddSegment(ctx context.Context, seg sqlstore.RecordedSegment, recordingIDs []string) error
 	RecordingSegments(ctx context.Context, id string) ([]sqlstore.RecordedSegment, error)
+	InitKeyInUse(ctx context.Context, key string) (bool, error)
 }
 
 // Config sizes recording and replay.
@@ -73,6 +74,12 @@ type Recordings struct {
 	prefetch chan string
 	// chunkEnds, when set, bounds active chunks of continuous recording.
 	chunkEnds atomic.Pointer[ChunkEnds]
+	// initMu orders linking fMP4 segments to their init objects against
+	// deleting init objects nothing follows any more (see recordInit);
+	// inits are the init objects spooled since start, which need not be
+	// spooled again.
+	initMu sync.Mutex
+	inits  map[string]bool
 }
 
 // New opens the spool. objects is where recordings go.
@@ -83,7 +90,7 @@ func New(cfg Config, store Store, objects objstore.Store, series Series, logger 
 	}
 	return &Recordings{
 		store: store, objects: objects, spool: sp, cache: newSegmentCache(cfg.CacheSize),
-		series: series, logger: logger, prefetch: make(chan string, 64),
+		series: series, logger: logger, prefetch: make(chan string, 64), inits: map[string]bool{},
 	}, nil
 }
 
@@ -136,6 +143,8 @@ type Segment struct {
 	Discontinuity bool
 	// Arrived is when its upload reached the control node.
 	Arrived time.Time
+	// Init is the fMP4 init segment it follows, nil for MPEG-TS.
+	Init *Init
 }
 
 // Record stores data for the recordings (ids) that want it: spooled
@@ -164,7 +173,7 @@ func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data
 	}
 	// The key names the segment by its edge run and the edge's sequence, never
 	// by ffmpeg's file name, which a restarted ffmpeg reuses.
-	key := fmt.Sprintf("%s/%s-%s-%d.ts", seg.SourceID, seg.Edge, safeBoot(seg.Boot), seg.EdgeSeq)
+	key := fmt.Sprintf("%s/%s-%s-%d%s", seg.SourceID, seg.Edge, safeBoot(seg.Boot), seg.EdgeSeq, segmentExt(seg.Init))
 	if err := r.spool.put(ctx, key, data, seg.Arrived); err != nil {
 		return nil, nil, err
 	}
@@ -174,6 +183,14 @@ func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data
 		// Sequence numbers order a recording's segments by time: the start in
 		// milliseconds, moved up a step if another segment already has it.
 		Seq: uint64(seg.Start.UnixMilli()),
+	}
+	if seg.Init != nil {
+		row.InitKey = InitKey(seg.SourceID, seg.Init.ID)
+		r.initMu.Lock()
+		defer r.initMu.Unlock()
+		if err := r.recordInit(ctx, row.InitKey, seg.Init.Data, seg.Arrived); err != nil {
+			return nil, nil, err
+		}
 	}
 	for try := 0; ; try++ {
 		err = r.store.AddSegment(ctx, row, want)
@@ -222,6 +239,12 @@ func (r *Recordings) SetChunkEnds(c ChunkEnds) { r.chunkEnds.Store(&c) }
 func (r *Recordings) RemoveObjects(ctx context.Context, keys []string) int {
 	n := 0
 	for _, key := range keys {
+		if isInitKey(key) {
+			if r.removeInit(ctx, key) {
+				n++
+			}
+			continue
+		}
 		if err := r.spool.remove(ctx, key); err != nil {
 			r.logger.Warn("could not delete recorded object", "key", key, "err", err)
 			continue

@@ -38,6 +38,12 @@ func (r *Recordings) Playlist(ctx context.Context, id string) (Playlist, error) 
 			disc = disc || gap
 		}
 		list[i] = hls.LiveSegment{Seq: seg.Seq, URI: strconv.FormatUint(seg.Seq, 10) + ".ts", Duration: seg.Duration, Discontinuity: disc && i > 0, ProgramDateTime: seg.StartAt, Bytes: seg.Bytes}
+		if seg.InitKey != "" {
+			// A change of init segment is a discontinuity: RenderRecording
+			// marks it.
+			list[i].URI = strconv.FormatUint(seg.Seq, 10) + ".m4s"
+			list[i].Map = InitURI(seg.InitKey)
+		}
 	}
 	r.hint(segs[:min(len(segs), prefetchAhead)])
 	return Playlist{Body: hls.RenderRecording(list, !rec.Active), Active: rec.Active}, nil
@@ -47,7 +53,9 @@ func (r *Recordings) Playlist(ctx context.Context, id string) (Playlist, error) 
 type Body struct {
 	*bytes.Reader
 	// Size is the segment's length.
-	Size    int
+	Size int
+	// FMP4 is true for an fMP4 media segment (or init segment).
+	FMP4    bool
 	release func()
 	once    sync.Once
 }
@@ -79,8 +87,17 @@ func (r *Recordings) Segment(ctx context.Context, id string, seq uint64) (*Body,
 	if i < 0 {
 		return nil, fmt.Errorf("%w: recording has no segment %d", ErrNotFound, seq)
 	}
-	key := segs[i].ObjectKey
 	r.hint(segs[i+1 : min(len(segs), i+1+prefetchAhead)])
+	b, err := r.object(ctx, segs[i].ObjectKey)
+	if err == nil {
+		b.FMP4 = segs[i].InitKey != ""
+	}
+	return b, err
+}
+
+// object returns a recorded object from the cache, else the spool or the
+// store.
+func (r *Recordings) object(ctx context.Context, key string) (*Body, error) {
 	if bp, ok := r.cache.get(objectCacheKey(key)); ok {
 		r.series.CacheHits.Inc()
 		return &Body{Reader: bytes.NewReader(*bp), Size: len(*bp), release: func() { r.cache.release(bp) }}, nil

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
 
@@ -44,12 +43,16 @@ func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
 
 // liveSegment answers a segment the live window holds.
 func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, file []byte) {
-	num, ok := cutTS(file)
-	seq, err := strconv.ParseUint(string(num), 10, 64)
-	if !ok || err != nil {
-		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: live segments are named {sequence}.ts", file), "")
+	mf, ok := parseMediaFile(file)
+	if !ok {
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: live %s", file, mediaFileHelp), "")
 		return
 	}
+	if mf.init != "" {
+		s.liveInit(ctx, name, mf.init)
+		return
+	}
+	seq := mf.seq
 	ls, ok := s.live.Get(string(name))
 	if !ok {
 		s.liveNotAvailable(ctx, string(name), false) // a segment request never wakes a source
@@ -59,25 +62,20 @@ func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, file []byte) {
 		return
 	}
 	seg, ok := ls.Segment(seq)
-	if !ok {
+	if !ok || (seg.Init != "") != mf.fmp4 {
+		// Asked for as .ts when it is fMP4, or the other way: not the
+		// URI the playlist lists.
 		s.m.LiveMisses.Inc()
 		s.segmentGone(ctx)
 		return
 	}
 	open := func() (readCloser, error) { return seg.Open() }
-	if s.serveSegment(ctx, int(seg.Size), open, seg.ReadAt) {
+	if s.serveSegment(ctx, segmentTypeOf(mf.fmp4), int(seg.Size), open, seg.ReadAt) {
 		s.m.LiveSegments.Inc()
 		s.m.LiveSegmentBytes.Add(float64(seg.Size))
 	} else {
 		s.m.LiveMisses.Inc()
 	}
-}
-
-func cutTS(file []byte) ([]byte, bool) {
-	if len(file) > len(suffixTS) && string(file[len(file)-len(suffixTS):]) == ".ts" {
-		return file[:len(file)-len(suffixTS)], true
-	}
-	return nil, false
 }
 
 // isPublic reports whether anyone may watch the source.

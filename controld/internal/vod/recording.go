@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
 
@@ -38,23 +37,31 @@ func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
 
 // recordingSegment answers one recorded segment.
 func (s *Server) recordingSegment(ctx *fasthttp.RequestCtx, id string, file []byte) {
-	num, ok := cutTS(file)
-	seq, err := strconv.ParseUint(string(num), 10, 64)
-	if !ok || err != nil {
-		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: recorded segments are named {sequence}.ts", file), "")
+	mf, ok := parseMediaFile(file)
+	if !ok {
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: recorded %s", file, mediaFileHelp), "")
+		return
+	}
+	if mf.init != "" {
+		s.recordingInit(ctx, id, mf.init)
 		return
 	}
 	if _, ok := s.mayWatch(ctx, grant.RecordingScope(id), false); !ok {
 		return
 	}
-	body, err := s.recs.Segment(s.base, id, seq)
+	body, err := s.recs.Segment(s.base, id, mf.seq)
 	if err != nil {
 		s.recordingError(ctx, id, err)
 		return
 	}
 	opened := false
 	open := func() (readCloser, error) { opened = true; return body, nil }
-	if s.serveSegment(ctx, body.Size, open, body.ReadAt) {
+	if body.FMP4 != mf.fmp4 {
+		body.Close()
+		s.recordingError(ctx, id, fmt.Errorf("%w: segment %d is not %s", recording.ErrNotFound, mf.seq, file))
+		return
+	}
+	if s.serveSegment(ctx, segmentTypeOf(mf.fmp4), body.Size, open, body.ReadAt) {
 		s.m.SegmentsServed.WithLabelValues("recording").Inc()
 		s.m.BytesServed.WithLabelValues("recording").Add(float64(body.Size))
 	}

@@ -81,13 +81,14 @@ func setPlaylist(ctx *fasthttp.RequestCtx, pl []byte, g string) {
 	}
 }
 
-// serveSegment answers a segment held in memory or opened as a file. open
+// serveSegment answers a segment (or init segment, of content type ctype)
+// held in memory or opened as a file. open
 // returns the whole segment as a reader of its own; readAt reads part of
 // it for a Range request. Segment names are never reused, so the bytes
 // behind a URL never change: immutable.
-func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, size int, open func() (readCloser, error), readAt func([]byte, int64) (int, error)) bool {
+func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, ctype []byte, size int, open func() (readCloser, error), readAt func([]byte, int64) (int, error)) bool {
 	h := &ctx.Response.Header
-	h.SetContentTypeBytes(segmentType)
+	h.SetContentTypeBytes(ctype)
 	h.SetCanonical(hCacheControl, vImmutable)
 	if rng := ctx.Request.Header.PeekBytes(hRange); len(rng) > 0 {
 		start, end, err := fasthttp.ParseByteRange(rng, size)

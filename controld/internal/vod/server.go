@@ -43,12 +43,14 @@ type Sources interface {
 type Recordings interface {
 	Playlist(ctx context.Context, id string) (recording.Playlist, error)
 	Segment(ctx context.Context, id string, seq uint64) (*recording.Body, error)
+	InitSegment(ctx context.Context, id, initID string) (*recording.Body, error)
 }
 
 // Ingest takes uploads from edges.
 type Ingest interface {
 	Accept(ctx context.Context, up ingest.Upload) (broker.IngestReply, error)
 	Register(ctx context.Context, r ingest.Registration) (api.Source, error)
+	AcceptInit(ctx context.Context, up ingest.InitUpload) (ingest.InitReply, error)
 }
 
 // Config is the listener's behaviour.
@@ -201,6 +203,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 		if len(rest) > 0 && bytes.IndexByte(rest, '/') < 0 && ctx.IsPut() {
 			s.upload(ctx, string(rest))
+			return
+		}
+		if name, ok := bytes.CutSuffix(rest, suffixIni); ok && ctx.IsPut() && len(name) > 0 && bytes.IndexByte(name, '/') < 0 {
+			s.uploadInit(ctx, string(name))
 			return
 		}
 	case bytes.Equal(path, pathJoin) && ctx.IsPost():
