@@ -42,7 +42,39 @@ const (
 	// HeaderInitName is the file name ffmpeg gave the init segment
 	// (informational).
 	HeaderInitName = "Lmx-Init-Name"
+	// HeaderRendition names the rendition of an adaptive-bitrate source a
+	// segment is of (ffmpeg's %v: "0", "1", or a var_stream_map name);
+	// absent or "" for a source pushed as one media playlist, as LiveMix
+	// knows them. See ValidRendition.
+	HeaderRendition = "Lmx-Rendition"
+	// HeaderRenditionSeq is the segment's number within its rendition in
+	// the edge's run (rising by one), with HeaderRendition: HeaderSeq stays
+	// the edge's number of the segment among all the source's renditions.
+	HeaderRenditionSeq = "Lmx-Rendition-Seq"
+	// HeaderVariant is what ffmpeg's multivariant playlist says of the
+	// segment's rendition, as its EXT-X-STREAM-INF attribute list
+	// (BANDWIDTH=800000,RESOLUTION=640x360,CODECS="avc1.64001e"), when the
+	// edge received one with attributes.
+	HeaderVariant = "Lmx-Variant"
 )
+
+// MaxRenditions bounds the renditions of one source.
+const MaxRenditions = 8
+
+// ValidRendition reports whether name may name a rendition: 1 to 32
+// letters, digits, '_' or '-', so it is a path segment as it is.
+func ValidRendition(name string) bool {
+	if name == "" || len(name) > 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // fMP4 (CMAF) segments need their init segment, which the edge uploads
 // once per change, before the first segment that follows it: PUT

@@ -143,6 +143,11 @@ type Segment struct {
 	Discontinuity bool
 	// Arrived is when its upload reached the control node.
 	Arrived time.Time
+	// Rendition is the adaptive-bitrate rendition it is of ("" for a
+	// source of one), and RenditionSeq its number within it in the edge's
+	// run (broker.HeaderRendition, HeaderRenditionSeq).
+	Rendition    string
+	RenditionSeq uint64
 	// Init is the fMP4 init segment it follows, nil for MPEG-TS.
 	Init *Init
 }
