@@ -78,6 +78,12 @@ type sourceState struct {
 	// segment's, "" for MPEG-TS (guarded by the Edge's mu).
 	inits    map[string]*initSegment
 	lastInit string
+	// renditions are the named renditions of an adaptive-bitrate source
+	// (the map guarded by pushMu, each one's variant by the Edge's mu);
+	// variants is what ffmpeg's last multivariant playlist said of them
+	// (guarded by both).
+	renditions map[string]*renditionState
+	variants   map[string]string
 }
 
 // New checks cfg, joins the control node if cfg says to (see Config.Join),

@@ -1,13 +1,17 @@
 package edged
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/hls"
 )
 
@@ -16,6 +20,8 @@ import (
 func (e *Edge) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/playlist", e.handlePlaylist)
+	// Adaptive bitrate: ffmpeg's output URL .../v1/playlist/%v.
+	mux.HandleFunc("/v1/playlist/{rendition}", e.handlePlaylist)
 	mux.HandleFunc("/v1/{file}", e.handleInit)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true})
@@ -42,18 +48,43 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, int64(e.cfg.MaxPlaylistBytes))
-	pl, err := hls.ParseMediaPlaylist(body, int64(e.cfg.MaxPlaylistBytes))
+	tooLarge := func() {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("playlist body is over %s (--max-playlist-bytes)", e.cfg.MaxPlaylistBytes))
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(e.cfg.MaxPlaylistBytes)))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || errors.Is(err, hls.ErrTooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("playlist body is over %s (--max-playlist-bytes)", e.cfg.MaxPlaylistBytes))
+		if errors.As(err, &mbe) {
+			tooLarge()
+			return
+		}
+		writeError(w, http.StatusBadRequest, "playlist: "+err.Error())
+		return
+	}
+	rendition := r.PathValue("rendition")
+	if rendition != "" && isMultivariant(raw) {
+		e.handleVariants(w, target, raw)
+		return
+	}
+	rendition = strings.TrimSuffix(rendition, ".m3u8")
+	if r.PathValue("rendition") != "" && !broker.ValidRendition(rendition) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("rendition %q in the path: want 1 to 32 letters, digits, '_' or '-' (ffmpeg's %%v)", r.PathValue("rendition")))
+		return
+	}
+	pl, err := hls.ParseMediaPlaylist(bytes.NewReader(raw), int64(e.cfg.MaxPlaylistBytes))
+	if err != nil {
+		if errors.Is(err, hls.ErrTooLarge) {
+			tooLarge()
 			return
 		}
 		if errors.Is(err, hls.ErrUnsupported) {
 			// Taken, it would be served as segments no player decodes.
 			e.refuseFormat(target.Source, "playlist form not carried", err)
-			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("source %q: playlist: %v", target.Source, err))
+			msg := fmt.Sprintf("source %q: playlist: %v", target.Source, err)
+			if bytes.Contains(raw, []byte("#EXT-X-STREAM-INF")) {
+				msg += "; for adaptive bitrate push each rendition to /v1/playlist/{rendition} (ffmpeg's output URL http://EDGE/v1/playlist/%v) with -master_pl_name"
+			}
+			writeError(w, http.StatusUnsupportedMediaType, msg)
 			return
 		}
 		writeError(w, http.StatusBadRequest, "playlist: "+err.Error())
@@ -75,6 +106,14 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src.pushMu.Lock()
+	var rs *renditionState
+	if rendition != "" {
+		if rs, err = src.rendition(rendition); err != nil {
+			src.pushMu.Unlock()
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
 	inits, err := initsOf(src, pl)
 	if err != nil {
 		src.pushMu.Unlock()
@@ -86,9 +125,29 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code, fmt.Sprintf("source %q: playlist: %v", target.Source, err))
 		return
 	}
-	taken, skipped := e.take(src, target, pl, names, inits)
+	taken, skipped := e.take(src, rs, rendition, target, pl, names, inits)
 	src.pushMu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "source": target.Source, "taken": taken, "skipped": skipped})
+}
+
+// handleVariants takes ffmpeg's multivariant playlist of an
+// adaptive-bitrate push: what it says of each rendition goes with the
+// rendition's next uploads.
+func (e *Edge) handleVariants(w http.ResponseWriter, target pushTarget, raw []byte) {
+	vs, err := parseVariants(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("source %q: multivariant playlist: %v", target.Source, err))
+		return
+	}
+	src := e.source(target.Source)
+	if code, msg := e.admit(src); code != 0 {
+		writeError(w, code, msg)
+		return
+	}
+	src.pushMu.Lock()
+	e.takeVariants(src, vs)
+	src.pushMu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "source": target.Source, "variants": len(vs)})
 }
 
 // checkPush checks a push's LiveMix headers and that its segment directory
@@ -139,7 +198,14 @@ func segmentName(uri, dir string) (string, error) {
 // playlist position); one whose init segment differs from the previous
 // segment's starts new media and is a discontinuity, whatever the tracker
 // saw.
-func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, names []string, inits []*initSegment) (taken, skipped int) {
+//
+// rs is the named rendition the playlist is of (nil for a plain push): its
+// tracker and numbering are its own.
+func (e *Edge) take(src *sourceState, rs *renditionState, rendition string, target pushTarget, pl *hls.MediaPlaylist, names []string, inits []*initSegment) (taken, skipped int) {
+	track, lastInit, taken0 := &src.track, &src.lastInit, src.nextSeq > 0
+	if rs != nil {
+		track, lastInit, taken0 = &rs.track, &rs.lastInit, rs.nextSeq > 0
+	}
 	index := map[string]string{}
 	initOf := map[string]*initSegment{}
 	for i, s := range pl.Segments {
@@ -147,7 +213,7 @@ func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, 
 		initOf[s.URI] = inits[i]
 	}
 	pendingDisc := false
-	for _, ns := range src.track.next(pl) {
+	for _, ns := range track.next(pl) {
 		path := target.path(index[ns.URI])
 		data, err := e.allowed.readFile(path, int64(e.cfg.MaxSegmentBytes))
 		if err != nil {
@@ -166,10 +232,14 @@ func (e *Edge) take(src *sourceState, target pushTarget, pl *hls.MediaPlaylist, 
 		}
 		iseg := initOf[ns.URI]
 		e.mu.Lock()
-		newInit := src.nextSeq > 0 && initID(iseg) != src.lastInit
+		newInit := taken0 && initID(iseg) != *lastInit
 		src.nextSeq++
-		src.lastInit = initID(iseg)
+		*lastInit, taken0 = initID(iseg), true
 		seg := &segment{Seq: src.nextSeq, Name: index[ns.URI], Duration: ns.Duration, Start: start.UTC(), Discontinuity: ns.Discontinuity || pendingDisc || newInit, Data: data, Init: iseg}
+		if rs != nil {
+			rs.nextSeq++
+			seg.Rendition, seg.RSeq, seg.Variant = rendition, rs.nextSeq, rs.variant
+		}
 		src.lastAt = now
 		st, rl := src.stream, src.recorder
 		pull := e.pullerForLocked(src.name, target.Dir)

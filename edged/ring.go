@@ -22,6 +22,12 @@ type segment struct {
 	// Init is the fMP4 init segment it follows, nil for MPEG-TS. It is
 	// not counted in the ring's bytes: one is shared by a whole run.
 	Init *initSegment
+	// Rendition is the adaptive-bitrate rendition it is of ("" for a
+	// source pushed as one playlist), RSeq its number within it and
+	// Variant what ffmpeg's multivariant playlist said of the rendition.
+	Rendition string
+	RSeq      uint64
+	Variant   string
 
 	// pending are the recordings that want this segment and have not
 	// acknowledged it; a segment with any is kept past the ring's bounds.

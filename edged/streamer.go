@@ -66,12 +66,18 @@ func (e *Edge) stopStream(src *sourceState) *streamer {
 // streamLoop uploads src's segments from a few buffered ones on, or from
 // those of the last backfill (a woken on-demand source: the control node
 // asks for a playable window of buffered media at once), then each new one.
+//
+// The segments of an adaptive-bitrate source's renditions are numbered
+// together, so the counts are per rendition: three segments of each.
 func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer, backfill time.Duration) {
 	var last, caughtUp uint64
+	src.pushMu.Lock()
+	per := uint64(src.renditionCount())
+	src.pushMu.Unlock()
 	if n := e.ring.newest(src.name); n != nil {
 		caughtUp = n.Seq
-		if n.Seq > liveStartSegments {
-			last = n.Seq - liveStartSegments
+		if n.Seq > liveStartSegments*per {
+			last = n.Seq - liveStartSegments*per
 		}
 		if backfill > 0 {
 			last = min(last, e.ring.seqBefore(src.name, time.Now().Add(-backfill)))
@@ -91,9 +97,9 @@ func (e *Edge) streamLoop(ctx context.Context, src *sourceState, st *streamer, b
 		}
 		// The buffered segments sent at the start are no backlog to skip:
 		// the lag counts from the newest segment there was then.
-		if newest.Seq > max(last, caughtUp)+liveMaxLag {
-			e.logger.Info("live upload fell behind; skipping to the newest segments", "source", src.name, "skipped", newest.Seq-last-2)
-			last = newest.Seq - 2
+		if newest.Seq > max(last, caughtUp)+liveMaxLag*per {
+			e.logger.Info("live upload fell behind; skipping to the newest segments", "source", src.name, "skipped", newest.Seq-last-2*per)
+			last = newest.Seq - 2*per
 		}
 		// If the ring buffer let the next one go, the oldest after it goes.
 		seg := e.ring.after(src.name, last)

@@ -168,6 +168,13 @@ func (u *uploader) uploadSegment(ctx context.Context, source string, seg *segmen
 	if seg.Discontinuity {
 		req.Header.Set(broker.HeaderDiscontinuity, "1")
 	}
+	if seg.Rendition != "" {
+		req.Header.Set(broker.HeaderRendition, seg.Rendition)
+		req.Header.Set(broker.HeaderRenditionSeq, strconv.FormatUint(seg.RSeq, 10))
+		if seg.Variant != "" {
+			req.Header.Set(broker.HeaderVariant, seg.Variant)
+		}
+	}
 	resp, err := u.hc.Do(req)
 	if err != nil {
 		return out, err

@@ -33,7 +33,8 @@ type Emitter interface {
 
 // Config is how the selector behaves.
 type Config struct {
-	// Held is how many segments of each standby feed are held (at least 2).
+	// Held is how many segments of each standby feed are held (at least
+	// 2; 8 by default: four of each of two adaptive-bitrate renditions).
 	Held int
 	// Grace is the part of a segment's length the active feed's next one
 	// may be late before a standby is listed in its place: the jitter of
@@ -47,7 +48,7 @@ type Config struct {
 // Defaults fills what c leaves zero.
 func (c Config) withDefaults() Config {
 	if c.Held < 2 {
-		c.Held = 4
+		c.Held = 8
 	}
 	if c.Grace <= 0 || c.Grace > 0.5 {
 		c.Grace = 0.25

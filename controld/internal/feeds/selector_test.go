@@ -261,14 +261,14 @@ func TestHeldIsBoundedAndCopied(t *testing.T) {
 	r := newRig(t, "gw-1", "gw-2")
 	buf := []byte("xxxx")
 	r.upload("gw-1", r.now, 0, r.now.Add(time.Second))
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 12; i++ {
 		r.advance(r.now.Add(10 * time.Millisecond))
 		r.sel.Admit(r.src, Segment{Edge: "gw-2", Boot: "b", EdgeSeq: uint64(i), Duration: 2, Start: r.now.Add(-3 * time.Second), Arrived: r.now, Data: buf})
 	}
 	copy(buf, "yyyy")
 	feeds, _ := r.sel.View(r.src)
-	if feeds[1].Held != 4 {
-		t.Errorf("held %d, want the default 4", feeds[1].Held)
+	if feeds[1].Held != 8 {
+		t.Errorf("held %d, want the default 8", feeds[1].Held)
 	}
 	st := r.sel.lookup("id-1")
 	if got := string(st.feeds["gw-2"].held[0].Data); got != "xxxx" {

@@ -36,6 +36,12 @@ type Segment struct {
 	Data []byte
 	// Init is the id of the fMP4 init segment it follows ("" for MPEG-TS).
 	Init string
+	// Rendition and RenditionSeq name its adaptive-bitrate rendition (""
+	// for a source of one); Variant is what ingest knows of the rendition,
+	// handed back to the Lister as it is.
+	Rendition    string
+	RenditionSeq uint64
+	Variant      any
 }
 
 // end is where the segment ends on its edge's clock.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/controld/internal/live"
 )
 
 // Meta is what an upload's headers say about its segment.
@@ -28,6 +29,12 @@ type Meta struct {
 	Recordings []string
 	// Init is the id of the fMP4 init segment it follows, "" for MPEG-TS.
 	Init string
+	// Rendition, RenditionSeq and Variant say which adaptive-bitrate
+	// rendition it is of ("" for a source of one), its number within it,
+	// and what ffmpeg said of the rendition.
+	Rendition    string
+	RenditionSeq uint64
+	Variant      live.Variant
 }
 
 // ParseHeaders checks an upload's metadata headers (broker.Header*).
@@ -53,6 +60,17 @@ func ParseHeaders(get func(string) string) (Meta, error) {
 		// The zero time is an edge that does not know the start.
 		if m.Start, err = time.Parse(time.RFC3339Nano, v); err != nil || !m.Start.IsZero() && !time.Unix(0, m.Start.UnixNano()).Equal(m.Start) {
 			return m, fmt.Errorf("header %s %q: want an RFC 3339 time between the years 1678 and 2262", broker.HeaderStart, v)
+		}
+	}
+	if m.Rendition = get(broker.HeaderRendition); m.Rendition != "" {
+		if !broker.ValidRendition(m.Rendition) {
+			return m, fmt.Errorf("header %s %q: want 1 to 32 letters, digits, '_' or '-'", broker.HeaderRendition, m.Rendition)
+		}
+		if m.RenditionSeq, err = strconv.ParseUint(get(broker.HeaderRenditionSeq), 10, 64); err != nil {
+			return m, fmt.Errorf("header %s %q: want a whole number with %s", broker.HeaderRenditionSeq, get(broker.HeaderRenditionSeq), broker.HeaderRendition)
+		}
+		if m.Variant, err = parseVariant(get(broker.HeaderVariant)); err != nil {
+			return m, fmt.Errorf("header %s: %v", broker.HeaderVariant, err)
 		}
 	}
 	m.Discontinuity = get(broker.HeaderDiscontinuity) == "1"

@@ -325,7 +325,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 			Streaming: src.Streaming, OnDemand: src.OnDemand}
 		seg := feeds.Segment{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start,
 			Discontinuity: meta.Discontinuity, Arrived: up.Arrived, Live: meta.Live, Recordings: meta.Recordings, Data: body,
-			Init: meta.Init}
+			Init: meta.Init, Rendition: meta.Rendition, RenditionSeq: meta.RenditionSeq, Variant: meta.Variant}
 		if s.feeds.Admit(fs, seg) == feeds.Held {
 			// A standby feed's: held for a failover, recorded only if
 			// listed then. The edge may forget it: the active feed's copy
@@ -341,7 +341,7 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		seg := recording.Segment{
 			SourceID: src.ID, Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq,
 			Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Arrived: up.Arrived,
-			Init: iseg,
+			Init: iseg, Rendition: meta.Rendition, RenditionSeq: meta.RenditionSeq,
 		}
 		out.Acked, out.Rejected, err = s.rec.Record(ctx, seg, meta.Recordings, body)
 		if err != nil {
@@ -351,7 +351,8 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		}
 	}
 	if meta.Live && src.Streaming && (!src.OnDemand || s.cfg.OnDemand == nil || s.cfg.OnDemand.Awake(src.ID)) {
-		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Init: meta.Init}
+		a := live.Arrival{Edge: meta.Edge, Boot: meta.Boot, EdgeSeq: meta.Seq, Duration: meta.Duration, Start: meta.Start, Discontinuity: meta.Discontinuity, Init: meta.Init,
+			Rendition: meta.Rendition, RenditionSeq: meta.RenditionSeq, Variant: meta.Variant}
 		var err error
 		list := func() { _, err = s.live.Append(src.ID, src.Name, src.SegmentLen, a, body) }
 		if s.feeds != nil && src.StandbyFeeds != "" {

@@ -24,7 +24,9 @@ func (s *Service) ListSwitched(src feeds.Source, segs []feeds.Segment) {
 		if !seg.Live || !src.Streaming || src.OnDemand && s.cfg.OnDemand != nil && !s.cfg.OnDemand.Awake(src.ID) {
 			continue
 		}
-		a := live.Arrival{Edge: seg.Edge, Boot: seg.Boot, EdgeSeq: seg.EdgeSeq, Duration: seg.Duration, Start: seg.Start, Discontinuity: seg.Discontinuity, Init: seg.Init}
+		v, _ := seg.Variant.(live.Variant)
+		a := live.Arrival{Edge: seg.Edge, Boot: seg.Boot, EdgeSeq: seg.EdgeSeq, Duration: seg.Duration, Start: seg.Start, Discontinuity: seg.Discontinuity, Init: seg.Init,
+			Rendition: seg.Rendition, RenditionSeq: seg.RenditionSeq, Variant: v}
 		_, err := s.live.Append(src.ID, src.Name, src.SegmentLen, a, seg.Data)
 		if err != nil && !errors.Is(err, live.ErrStreamingOff) && !errors.Is(err, live.ErrAlreadyListed) {
 			s.drop("live_refused")
@@ -46,7 +48,7 @@ func (s *Service) ListSwitched(src feeds.Source, segs []feeds.Segment) {
 			rs := recording.Segment{
 				SourceID: src.ID, Edge: seg.Edge, Boot: seg.Boot, EdgeSeq: seg.EdgeSeq,
 				Duration: seg.Duration, Start: seg.Start, Discontinuity: seg.Discontinuity, Arrived: seg.Arrived,
-				Init: iseg,
+				Init: iseg, Rendition: seg.Rendition, RenditionSeq: seg.RenditionSeq,
 			}
 			if _, _, err := s.rec.Record(ctx, rs, seg.Recordings, seg.Data); err != nil {
 				s.drop("spool_failed")

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func newTestRegistry() *Registry {
@@ -22,8 +23,8 @@ func TestAppendToAClosedWindow(t *testing.T) {
 	if _, err := r.Append("id", "cam", 1, Arrival{Duration: 1}, []byte("first")); err != nil {
 		t.Fatal(err)
 	}
-	ls := r.open("id", "cam", 1) // the upload has its window...
-	r.Close("id")                // ...when streaming is turned off
+	ls := r.open("id", "cam", "", 1, time.Now(), 1) // the upload has its window...
+	r.Close("id")                                   // ...when streaming is turned off
 	if _, err := ls.append(Arrival{Duration: 1}, []byte("late")); !errors.Is(err, ErrStreamingOff) {
 		t.Errorf("append to a closed window: %v, want ErrStreamingOff", err)
 	}

@@ -71,6 +71,11 @@ type Registry struct {
 	streams map[string]*Stream // by source id
 	byName  map[string]*Stream
 	off     map[string]bool // sources whose streaming was turned off
+	// renditionsOf are the windows of named renditions, by source id and
+	// rendition.
+	renditionsOf map[string]map[string]*Stream
+	// renditionSource is the id of a source with rendition windows, by name.
+	renditionSource map[string]string
 	// floor is above every sequence number a closed window used, so a
 	// window reopened within the same millisecond never reuses one.
 	floor uint64
@@ -82,7 +87,8 @@ type Registry struct {
 // New returns an empty registry. It keeps segments in memfds where the
 // kernel allows, else on the heap (and says so).
 func New(cfg Config, gauges Gauges, logger *slog.Logger) *Registry {
-	r := &Registry{cfg: cfg, gauges: gauges, logger: logger, streams: map[string]*Stream{}, byName: map[string]*Stream{}, off: map[string]bool{}}
+	r := &Registry{cfg: cfg, gauges: gauges, logger: logger, streams: map[string]*Stream{}, byName: map[string]*Stream{}, off: map[string]bool{},
+		renditionsOf: map[string]map[string]*Stream{}, renditionSource: map[string]string{}}
 	if err := memfdWorks(); err != nil {
 		logger.Info("live segments kept on the heap, served with a copy", "reason", err)
 	} else {
@@ -113,30 +119,57 @@ func (r *Registry) Get(idOrName string) (*Stream, bool) {
 // segment URIs are never reused, and players that kept the old playlist
 // never see the sequence go back. (The numbers stay below 2^53, so
 // JavaScript players read them exactly.)
-func (r *Registry) open(id, name string, target int) *Stream {
+func (r *Registry) open(id, name, rendition string, target int, start time.Time, duration float64) *Stream {
+	key := streamKey(id, rendition)
+	r.mu.RLock()
+	ls, ok := r.streams[key]
+	var sibs []*Stream
+	for name, sib := range r.renditionsOf[id] {
+		if name != rendition {
+			sibs = append(sibs, sib)
+		}
+	}
+	r.mu.RUnlock()
+	if ok {
+		return ls
+	}
+	// Lined up with a sibling rendition (see rendition.go), found without
+	// r.mu: an appending window takes its own lock, then r.mu.
+	aligned, hasSib := firstSeqOf(sibs, start, duration)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ls, ok := r.streams[id]; ok {
+	if ls, ok := r.streams[key]; ok {
 		return ls
 	}
 	if r.off[id] {
 		return nil
 	}
 	first := max(uint64(time.Now().UnixMilli()), r.floor)
-	ls := &Stream{
-		SourceID: id,
-		Name:     name,
-		reg:      r,
-		nextSeq:  first,
-		window:   hls.NewLiveWindow(hls.LiveConfig{Size: r.cfg.Segments, TargetDuration: target, FirstSequence: first}),
+	if hasSib {
+		first = aligned
+	}
+	ls = &Stream{
+		SourceID:  id,
+		Name:      name,
+		Rendition: rendition,
+		reg:       r,
+		nextSeq:   first,
+		window:    hls.NewLiveWindow(hls.LiveConfig{Size: r.cfg.Segments, TargetDuration: target, FirstSequence: first}),
 		// RFC 8216 6.2.1 asks clients to reload about once per target
 		// duration; a cache must not serve an older playlist for longer
 		// than half of one. The target never changes for a window.
 		cacheControl: []byte("max-age=" + strconv.Itoa(max(target/2, 0))),
 	}
 	ls.held.Store(&heldSet{first: first})
-	r.streams[id] = ls
-	r.byName[name] = ls
+	r.streams[key] = ls
+	r.byName[streamKey(name, rendition)] = ls
+	if rendition != "" {
+		if r.renditionsOf[id] == nil {
+			r.renditionsOf[id] = map[string]*Stream{}
+		}
+		r.renditionsOf[id][rendition] = ls
+		r.renditionSource[name] = id
+	}
 	return ls
 }
 
@@ -152,14 +185,21 @@ func (r *Registry) Allow(id string) {
 func (r *Registry) Close(id string) {
 	r.mu.Lock()
 	r.off[id] = true
-	ls, ok := r.streams[id]
-	if ok {
-		delete(r.byName, ls.Name)
-		delete(r.streams, id)
+	var gone []*Stream
+	if ls, ok := r.streams[id]; ok {
+		gone = append(gone, ls)
+	}
+	for _, ls := range r.renditionsOf[id] {
+		gone = append(gone, ls)
+	}
+	delete(r.renditionsOf, id)
+	for _, ls := range gone {
+		delete(r.renditionSource, ls.Name)
+		delete(r.byName, streamKey(ls.Name, ls.Rendition))
+		delete(r.streams, streamKey(id, ls.Rendition))
 	}
 	r.mu.Unlock()
-	r.inits.forget(id)
-	if ok {
+	for _, ls := range gone {
 		next := ls.releaseAll()
 		r.mu.Lock()
 		r.floor = max(r.floor, next)
@@ -171,7 +211,7 @@ func (r *Registry) Close(id string) {
 // length segmentLen) and then lists it in its live window, returning its
 // media sequence number.
 func (r *Registry) Append(id, name string, segmentLen int, a Arrival, data []byte) (uint64, error) {
-	ls := r.open(id, name, TargetHint(segmentLen, a.Duration))
+	ls := r.open(id, name, a.Rendition, TargetHint(segmentLen, a.Duration), a.Start, a.Duration)
 	if ls == nil {
 		return 0, ErrStreamingOff
 	}

@@ -24,12 +24,31 @@ type Arrival struct {
 	// Init is the id of the fMP4 init segment the segment follows (held
 	// with PutInit before), "" for MPEG-TS.
 	Init string
+	// Rendition is the adaptive-bitrate rendition the segment is of (""
+	// for a source of one), RenditionSeq its number within it in the
+	// edge's run, Variant what ffmpeg's multivariant playlist said of the
+	// rendition (zero when it said nothing).
+	Rendition    string
+	RenditionSeq uint64
+	Variant      Variant
+}
+
+// runSeq is the number continuity is judged by: the rendition's own for a
+// rendition's segment, else the edge's.
+func (a Arrival) runSeq() uint64 {
+	if a.Rendition != "" {
+		return a.RenditionSeq
+	}
+	return a.EdgeSeq
 }
 
 // Stream is one source's live window and the segments it holds.
 type Stream struct {
 	// SourceID and Name identify the source.
 	SourceID, Name string
+	// Rendition is the adaptive-bitrate rendition the window lists (""
+	// for a source of one).
+	Rendition string
 
 	reg          *Registry
 	window       *hls.LiveWindow
@@ -47,6 +66,12 @@ type Stream struct {
 	boot    string
 	edgeSeq uint64
 	lastAt  time.Time
+	// recent are the newest segments' times and sizes, for a rendition's
+	// bandwidth and for lining up a sibling rendition's numbers.
+	recent []recentSegment
+	// variant is what ffmpeg said of the rendition, probed what its first
+	// segment showed (both fixed once set, read without a lock).
+	variant atomic.Pointer[Variant]
 }
 
 // heldSet is a run of held segments with consecutive sequence numbers.
@@ -103,7 +128,7 @@ func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	if ls.closed {
 		return 0, ErrStreamingOff
 	}
-	if !ls.lastAt.IsZero() && a.Edge == ls.edge && a.Boot == ls.boot && a.EdgeSeq <= ls.edgeSeq {
+	if !ls.lastAt.IsZero() && a.Edge == ls.edge && a.Boot == ls.boot && a.runSeq() <= ls.edgeSeq {
 		// A re-sent upload would be listed twice, with a discontinuity.
 		return 0, ErrAlreadyListed
 	}
@@ -125,7 +150,7 @@ func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	}
 	ls.held.Store(next)
 	// Listed only now that its bytes are all held.
-	disc := a.Discontinuity || a.Edge != ls.edge || a.Boot != ls.boot || a.EdgeSeq != ls.edgeSeq+1
+	disc := a.Discontinuity || a.Edge != ls.edge || a.Boot != ls.boot || a.runSeq() != ls.edgeSeq+1
 	evicted := ls.window.Append(hls.LiveSegment{
 		URI:             strconv.FormatUint(seq, 10) + segmentExt(a.Init),
 		Map:             initURI(a.Init),
@@ -136,7 +161,8 @@ func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	})
 	ls.listed = ls.listed + 1 - len(evicted)
 	ls.nextSeq++
-	ls.edge, ls.boot, ls.edgeSeq, ls.lastAt = a.Edge, a.Boot, a.EdgeSeq, time.Now()
+	ls.edge, ls.boot, ls.edgeSeq, ls.lastAt = a.Edge, a.Boot, a.runSeq(), time.Now()
+	ls.noteRecentLocked(seq, a, int64(len(data)))
 	// Segments that slid out stay for as many again, for players that
 	// fetched the playlist just before the slide.
 	ls.trimTailLocked(max(ls.reg.cfg.Segments, ls.listed))

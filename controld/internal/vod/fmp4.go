@@ -72,9 +72,13 @@ func segmentTypeOf(fmp4 bool) []byte {
 const mediaFileHelp = "segments are named {sequence}.ts (MPEG-TS) or {sequence}.m4s (fMP4), init segments init-{id}.mp4, as the playlist lists them"
 
 // liveInit answers an init segment a source's live segments follow.
-func (s *Server) liveInit(ctx *fasthttp.RequestCtx, name []byte, id string) {
-	ls, ok := s.live.Get(string(name))
+func (s *Server) liveInit(ctx *fasthttp.RequestCtx, name, rendition []byte, id string) {
+	ls, ok := s.live.GetRendition(string(name), string(rendition))
 	if !ok {
+		if len(rendition) > 0 {
+			s.renditionNotAvailable(ctx, name, rendition)
+			return
+		}
 		s.liveNotAvailable(ctx, string(name), false)
 		return
 	}

@@ -13,14 +13,26 @@ import (
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
-// livePlaylist answers the pre-rendered live playlist of a source.
-func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
-	ls, ok := s.live.Get(string(name))
+// livePlaylist answers the pre-rendered live playlist of a source (of its
+// rendition, for an adaptive-bitrate source's media playlist), or the
+// multivariant playlist of an adaptive-bitrate source.
+func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name, rendition []byte) {
+	ls, ok := s.live.GetRendition(string(name), string(rendition))
 	var pl []byte
 	if ok {
 		pl = ls.Playlist()
 	}
+	if pl == nil && len(rendition) == 0 {
+		if rs := s.live.Renditions(string(name)); len(rs) > 0 {
+			s.multivariant(ctx, rs)
+			return
+		}
+	}
 	if pl == nil {
+		if len(rendition) > 0 {
+			s.renditionNotAvailable(ctx, name, rendition)
+			return
+		}
 		s.liveNotAvailable(ctx, string(name), true)
 		return
 	}
@@ -42,19 +54,23 @@ func (s *Server) livePlaylist(ctx *fasthttp.RequestCtx, name []byte) {
 }
 
 // liveSegment answers a segment the live window holds.
-func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, file []byte) {
+func (s *Server) liveSegment(ctx *fasthttp.RequestCtx, name, rendition, file []byte) {
 	mf, ok := parseMediaFile(file)
 	if !ok {
 		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("no segment %q: live %s", file, mediaFileHelp), "")
 		return
 	}
 	if mf.init != "" {
-		s.liveInit(ctx, name, mf.init)
+		s.liveInit(ctx, name, rendition, mf.init)
 		return
 	}
 	seq := mf.seq
-	ls, ok := s.live.Get(string(name))
+	ls, ok := s.live.GetRendition(string(name), string(rendition))
 	if !ok {
+		if len(rendition) > 0 {
+			s.renditionNotAvailable(ctx, name, rendition)
+			return
+		}
 		s.liveNotAvailable(ctx, string(name), false) // a segment request never wakes a source
 		return
 	}

@@ -32,6 +32,10 @@ import (
 // LiveWindows finds a source's live window by id or name.
 type LiveWindows interface {
 	Get(idOrName string) (*live.Stream, bool)
+	// GetRendition and Renditions are an adaptive-bitrate source's
+	// windows, one per rendition.
+	GetRendition(idOrName, rendition string) (*live.Stream, bool)
+	Renditions(idOrName string) []*live.Stream
 }
 
 // Sources says why a source has no live window.
@@ -179,9 +183,18 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		if rest, ok := bytes.CutPrefix(path, pathLive); ok {
 			if name, file, ok := splitFile(rest); ok {
 				if bytes.Equal(file, playlistName) {
-					s.livePlaylist(ctx, name)
+					s.livePlaylist(ctx, name, nil)
 				} else {
-					s.liveSegment(ctx, name, file)
+					s.liveSegment(ctx, name, nil, file)
+				}
+				return
+			}
+			// An adaptive-bitrate source's rendition: {source}/{rendition}/{file}.
+			if name, rendition, file, ok := splitRenditionFile(rest); ok {
+				if bytes.Equal(file, playlistName) {
+					s.livePlaylist(ctx, name, rendition)
+				} else {
+					s.liveSegment(ctx, name, rendition, file)
 				}
 				return
 			}

@@ -1,0 +1,117 @@
+package vod
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/lmx-video/lmx/api"
+	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/grant"
+	"github.com/lmx-video/lmx/controld/internal/live"
+)
+
+// Adaptive bitrate: a source pushed as several renditions answers its live
+// playlist URL with a multivariant playlist naming each rendition's media
+// playlist, {rendition}/vid.m3u8, relative to it; those list the
+// rendition's segments, relative again ({source}/{rendition}/{seq}.ts).
+// A grant in the request reaches every URI, as for a media playlist.
+
+// splitRenditionFile splits "{name}/{rendition}/{file}", no part empty
+// or nested.
+func splitRenditionFile(rest []byte) (name, rendition, file []byte, ok bool) {
+	i := bytes.IndexByte(rest, '/')
+	if i <= 0 {
+		return nil, nil, nil, false
+	}
+	rendition, file, ok = splitFile(rest[i+1:])
+	if !ok {
+		return nil, nil, nil, false
+	}
+	return rest[:i], rendition, file, true
+}
+
+// multivariant answers an adaptive-bitrate source's multivariant playlist.
+func (s *Server) multivariant(ctx *fasthttp.RequestCtx, rs []*live.Stream) {
+	src := rs[0]
+	g, ok := s.mayWatch(ctx, grant.SourceScope(src.SourceID), s.isPublic(src.SourceID))
+	if !ok {
+		return
+	}
+	var listed []*live.Stream
+	for _, ls := range rs {
+		if ls.Playlist() != nil {
+			listed = append(listed, ls)
+		}
+	}
+	if len(listed) == 0 {
+		envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q has no live segments yet", src.Name), "waiting for its edge to upload; see `lmx edge ls`")
+		return
+	}
+	h := &ctx.Response.Header
+	h.SetContentTypeBytes(playlistType)
+	// The bandwidths follow what arrives: no longer than a segment.
+	h.SetCanonical(hCacheControl, listed[0].CacheControl())
+	setPlaylist(ctx, renderMultivariant(listed), g)
+	s.m.LivePlaylists.Inc()
+	listed[0].Viewed(ctx.Time())
+	if s.demand != nil {
+		s.demand.Touch(src.SourceID)
+	}
+}
+
+// renderMultivariant is the multivariant playlist of a source's rendition
+// windows: each one's bandwidth (what ffmpeg said, else measured),
+// resolution, codecs and frame rate when known.
+func renderMultivariant(rs []*live.Stream) []byte {
+	b := []byte("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	for _, ls := range rs {
+		v := ls.Variant()
+		b = append(b, "#EXT-X-STREAM-INF:BANDWIDTH="...)
+		b = strconv.AppendInt(b, max(v.Bandwidth, 1), 10)
+		if v.AverageBandwidth > 0 {
+			b = append(b, ",AVERAGE-BANDWIDTH="...)
+			b = strconv.AppendInt(b, v.AverageBandwidth, 10)
+		}
+		if v.Resolution != "" {
+			b = append(b, ",RESOLUTION="...)
+			b = append(b, v.Resolution...)
+		}
+		if v.Codecs != "" {
+			b = append(b, `,CODECS="`...)
+			b = append(b, v.Codecs...)
+			b = append(b, '"')
+		}
+		if v.FrameRate > 0 {
+			b = append(b, ",FRAME-RATE="...)
+			b = strconv.AppendFloat(b, v.FrameRate, 'f', 3, 64)
+		}
+		b = append(b, '\n')
+		b = append(b, ls.Rendition...)
+		b = append(b, '/')
+		b = append(b, api.PlaylistName...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// renditionNotAvailable answers a request for a rendition the source has
+// no window of, to a caller who may watch the source.
+func (s *Server) renditionNotAvailable(ctx *fasthttp.RequestCtx, name, rendition []byte) {
+	rs := s.live.Renditions(string(name))
+	if len(rs) == 0 {
+		s.liveNotAvailable(ctx, string(name), false)
+		return
+	}
+	if _, ok := s.mayWatch(ctx, grant.SourceScope(rs[0].SourceID), s.isPublic(rs[0].SourceID)); !ok {
+		return
+	}
+	names := make([]string, len(rs))
+	for i, ls := range rs {
+		names[i] = ls.Rendition
+	}
+	envelope.FailFast(ctx, http.StatusNotFound, fmt.Sprintf("source %q has no rendition %q", name, rendition), fmt.Sprintf("its renditions: %v, listed in %s", names, api.LivePlaylistPath(string(name))))
+}

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lmx-video/lmx/hls"
+)
+
+// startFFmpegABR has ffmpeg push two renditions of one source to the edge,
+// as its own multivariant HLS output: 640x360 and 1280x720, 2 s segments,
+// the output URL .../v1/playlist/%v and -master_pl_name. With bitrates,
+// ffmpeg's master names BANDWIDTH, RESOLUTION and CODECS; without, it
+// names nothing and the control node measures the bandwidth.
+func startFFmpegABR(t *testing.T, e *edgeNode, name, dir string, withBitrates bool) *proc {
+	t.Helper()
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error",
+		"-re", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=25",
+		"-filter_complex", "[0:v]split=2[a][b];[a]scale=640:360[lo];[b]null[hi]",
+		"-map", "[lo]", "-map", "[hi]",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+		"-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+	}
+	if withBitrates {
+		args = append(args, "-b:v:0", "600k", "-b:v:1", "1500k")
+	}
+	args = append(args,
+		"-f", "hls", "-hls_time", "2", "-hls_list_size", "5",
+		"-hls_flags", "delete_segments+independent_segments",
+		"-var_stream_map", "v:0 v:1", "-master_pl_name", "master.m3u8",
+		"-hls_segment_filename", dir+"/"+name+"_%v_%d.ts",
+		"-headers", "Video-Source-Name: "+name+"\r\nMPEG-TS-URI-Prefix: file://"+dir+"\r\n",
+		"-method", "POST", e.url+"/v1/playlist/%v",
+	)
+	return startProc(t, "ffmpeg "+name, false, ffmpegBin, args...)
+}
+
+// variantLines are the EXT-X-STREAM-INF lines of a multivariant playlist
+// and the URIs after them.
+func variantLines(body []byte) (infs, uris []string) {
+	lines := strings.Split(string(body), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#EXT-X-STREAM-INF:") && i+1 < len(lines) {
+			infs = append(infs, l)
+			uris = append(uris, strings.TrimSpace(lines[i+1]))
+		}
+	}
+	return infs, uris
+}
+
+func TestABRLive(t *testing.T) {
+	t.Parallel()
+	cn := startControld(t)
+	edge := startEdge(t, lmxEdgeBin, "edge-abr", cn, t.TempDir())
+	for _, tc := range []struct {
+		src          string
+		withBitrates bool
+	}{{"cam-abr", true}, {"cam-abr-nobw", false}} {
+		startFFmpegABR(t, edge, tc.src, edge.allowDir, tc.withBitrates)
+		waitSourceKnown(t, cn, tc.src, 30*time.Second)
+		mustLMX(t, cn, "source", "stream", "on", tc.src, "--timeout", "30s")
+	}
+	for _, tc := range []struct {
+		src          string
+		withBitrates bool
+	}{{"cam-abr", true}, {"cam-abr-nobw", false}} {
+		t.Run(tc.src, func(t *testing.T) {
+			live := cn.liveURL(tc.src)
+			var infs, uris []string
+			eventually(t, 40*time.Second, 250*time.Millisecond, "a multivariant playlist with two variants", func() (bool, string) {
+				r, err := get(live)
+				if err != nil {
+					return false, err.Error()
+				}
+				infs, uris = variantLines(r.Body)
+				return r.Status == 200 && len(infs) == 2, r.String()
+			})
+			t.Logf("multivariant: %q %q", infs, uris)
+			if uris[0] != "0/vid.m3u8" || uris[1] != "1/vid.m3u8" {
+				t.Errorf("variant URIs %q, want 0/vid.m3u8 and 1/vid.m3u8", uris)
+			}
+			for i, inf := range infs {
+				if !strings.Contains(inf, "BANDWIDTH=") {
+					t.Errorf("variant %d has no BANDWIDTH: %s", i, inf)
+				}
+				if tc.withBitrates && (!strings.Contains(inf, "RESOLUTION=") || !strings.Contains(inf, `CODECS="avc1.`)) {
+					t.Errorf("variant %d lacks what ffmpeg's master said (RESOLUTION, CODECS): %s", i, inf)
+				}
+			}
+			sizes := []string{"640x360", "1280x720"}
+			var pls []*hls.MediaPlaylist
+			for i := range uris {
+				u := resolve(live, uris[i])
+				pl := waitLive(t, u, 30*time.Second)
+				pls = append(pls, pl)
+				streams, err := ffprobe(t, u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(streams) != 1 || streams[0].CodecName != "h264" || fmt.Sprintf("%dx%d", streams[0].Width, streams[0].Height) != sizes[i] {
+					t.Errorf("rendition %s: ffprobe %+v, want h264 %s", uris[i], streams, sizes[i])
+				}
+				if tc.withBitrates && !strings.Contains(infs[i], "RESOLUTION="+sizes[i]) {
+					t.Errorf("variant %d: %s, want RESOLUTION=%s", i, infs[i], sizes[i])
+				}
+			}
+			// Lined up: the same number is the same moment in both.
+			byPDT := func(pl *hls.MediaPlaylist) map[uint64]time.Time {
+				m := map[uint64]time.Time{}
+				for j, s := range pl.Segments {
+					m[pl.MediaSequence+uint64(j)] = s.ProgramDateTime
+				}
+				return m
+			}
+			a, b := byPDT(pls[0]), byPDT(pls[1])
+			common := 0
+			for seq, ta := range a {
+				if tb, ok := b[seq]; ok {
+					common++
+					if d := ta.Sub(tb); d < -time.Second || d > time.Second {
+						t.Errorf("segment %d starts at %s in one rendition and %s in the other", seq, ta, tb)
+					}
+				}
+			}
+			if common < 2 {
+				t.Errorf("the renditions share %d media sequence numbers, want their windows lined up: %d… and %d…", common, pls[0].MediaSequence, pls[1].MediaSequence)
+			}
+			// A player of the multivariant URL reads both programs.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			args := append([]string{"-v", "error"}, playerAuth(live)...)
+			args = append(args, "-show_entries", "stream=width,height", "-of", "csv=p=0", live)
+			out, err := exec.CommandContext(ctx, ffprobeBin, args...).Output()
+			if err != nil {
+				t.Fatalf("ffprobe of the multivariant playlist: %v", err)
+			}
+			for _, sz := range []string{"640,360", "1280,720"} {
+				if !bytes.Contains(out, []byte(sz)) {
+					t.Errorf("ffprobe of the multivariant playlist: %q lacks %s", out, sz)
+				}
+			}
+		})
+	}
+	// An unknown rendition is a 404 that names the renditions.
+	r, err := get(cn.vodURL + "/v1/vod/live/cam-abr/7/vid.m3u8")
+	if err != nil || r.Status != 404 || !strings.Contains(string(r.Body), "[0 1]") {
+		t.Errorf("unknown rendition: %v %v, want 404 naming the renditions", r, err)
+	}
+}
