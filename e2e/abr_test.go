@@ -152,3 +152,38 @@ func TestABRLive(t *testing.T) {
 		t.Errorf("unknown rendition: %v %v, want 404 naming the renditions", r, err)
 	}
 }
+
+// TestBrowserABR plays an adaptive-bitrate live source in headless
+// Chromium with hls.js, from its signed multivariant URL: hls.js lists
+// both renditions as levels with what the playlist says of them, starts
+// on the lower one, and switches to the 1280x720 one when told, which the
+// video element then shows.
+func TestBrowserABR(t *testing.T) {
+	t.Parallel()
+	browserDeps(t)
+	const src = "cam-abr-browser"
+	cn := startControld(t)
+	edge := startEdge(t, lmxEdgeBin, "edge-abr-browser", cn, t.TempDir())
+	startFFmpegABR(t, edge, src, edge.allowDir, true)
+	waitSourceKnown(t, cn, src, 30*time.Second)
+	mustLMX(t, cn, "source", "stream", "on", src, "--timeout", "30s")
+	waitLive(t, resolve(cn.liveURL(src), "1/vid.m3u8"), 30*time.Second)
+	live := sourceURL(t, cn, src, "--ttl", "10m")
+	res := playInBrowser(t, live, browserOpts{PlaySeconds: 6, SwitchLevel: 1, Timeout: 60 * time.Second})
+	t.Logf("hls.js: %s", res)
+	if res.FatalError != "" {
+		t.Fatalf("fatal error: %s (HTTP status %d)", res.FatalError, res.HTTPStatus)
+	}
+	if len(res.Levels) != 2 || res.Levels[0].Height != 360 || res.Levels[1].Height != 720 || res.Levels[0].Bitrate >= res.Levels[1].Bitrate {
+		t.Errorf("levels %v, want 360p then 720p, the lower bitrate first", res.Levels)
+	}
+	if res.LevelSwitched != 1 {
+		t.Errorf("level switched %d, want 1", res.LevelSwitched)
+	}
+	if res.VideoHeight != 720 {
+		t.Errorf("after the switch the video is %dx%d, want 1280x720", res.VideoWidth, res.VideoHeight)
+	}
+	if res.PlayedSeconds < 5 {
+		t.Errorf("played %.2f s, want at least 5", res.PlayedSeconds)
+	}
+}

@@ -303,3 +303,38 @@ func TestHeldSegmentSentTwiceKeepsBothPurposes(t *testing.T) {
 		t.Errorf("listed %+v, want segment 99 for live and rec-1", got)
 	}
 }
+
+// An adaptive-bitrate source's renditions switch together: the held
+// segments of every rendition from the switch point on are listed.
+func TestRenditionsSwitchTogether(t *testing.T) {
+	r := newRig(t, "gw-1", "gw-2")
+	t0 := r.now
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 2 * time.Second) }
+	seq := map[string]uint64{}
+	up := func(edge string, i int, rendition string, delay time.Duration) Role {
+		r.advance(at(i + 1).Add(delay))
+		seq[edge+rendition]++
+		return r.sel.Admit(r.src, Segment{Edge: edge, Boot: "b", EdgeSeq: seq[edge+rendition]*2 + uint64(rendition[0]-'0'), Duration: 2, Start: at(i),
+			Arrived: r.now, Live: true, Rendition: rendition, RenditionSeq: seq[edge+rendition]})
+	}
+	for i := 0; i < 4; i++ {
+		up("gw-1", i, "0", 0)
+		up("gw-1", i, "1", time.Millisecond)
+		up("gw-2", i, "0", 2*time.Millisecond)
+		up("gw-2", i, "1", 3*time.Millisecond)
+	}
+	for i := 4; i < 6; i++ {
+		up("gw-2", i, "0", 2*time.Millisecond)
+		up("gw-2", i, "1", 3*time.Millisecond)
+	}
+	byRendition := map[string]int{}
+	for _, s := range r.list.segs {
+		byRendition[s.Rendition]++
+		if s.Start.Before(at(4).Add(-time.Second)) {
+			t.Errorf("listed rendition %s from %v, before where gw-1's media ended (%v)", s.Rendition, s.Start, at(4))
+		}
+	}
+	if byRendition["0"] == 0 || byRendition["0"] != byRendition["1"] {
+		t.Errorf("listed per rendition %v, want both renditions, as many of each", byRendition)
+	}
+}
