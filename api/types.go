@@ -110,6 +110,27 @@ type Source struct {
 	Prefer string `json:"prefer,omitempty"`
 	// Switches are the last changes of the active feed, newest last.
 	Switches []FeedSwitch `json:"switches,omitempty"`
+
+	// Renditions are the live renditions of a source pushed as adaptive
+	// bitrate (absent for one pushed as one playlist).
+	Renditions []Rendition `json:"renditions,omitempty"`
+}
+
+// Rendition is one rendition of an adaptive-bitrate source, as its
+// multivariant playlist names it.
+type Rendition struct {
+	// Name is ffmpeg's %v: the path of its playlist under the source's.
+	Name string `json:"name"`
+	// BandwidthBPS is its peak bitrate, AverageBPS its mean.
+	BandwidthBPS int64 `json:"bandwidth_bps"`
+	// AverageBPS is the mean bitrate.
+	AverageBPS int64 `json:"average_bps,omitempty"`
+	// Resolution is WIDTHxHEIGHT, when known.
+	Resolution string `json:"resolution,omitempty"`
+	// Codecs is the RFC 6381 codec list, when known.
+	Codecs string `json:"codecs,omitempty"`
+	// LiveSegments is how many segments its playlist lists now.
+	LiveSegments int `json:"live_segments"`
 }
 
 // Feed is one edge feeding a source.

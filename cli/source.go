@@ -79,6 +79,7 @@ func writeSource(w io.Writer, s api.Source, now time.Time) error {
 	}
 	rows = append(rows, pullRows(s, now)...)
 	rows = append(rows, feedRows(s, now)...)
+	rows = append(rows, renditionRows(s)...)
 	for _, r := range rows {
 		if r[0] == "" {
 			fmt.Fprintf(tw, "\t%s\n", r[1])

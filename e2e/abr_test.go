@@ -146,6 +146,12 @@ func TestABRLive(t *testing.T) {
 			}
 		})
 	}
+	show := mustLMX(t, cn, "source", "show", "cam-abr")
+	for _, want := range []string{"Renditions:", "0  640x360  avc1.", "1  1280x720  avc1."} {
+		if !strings.Contains(show, want) {
+			t.Errorf("lmx source show lacks %q:\n%s", want, show)
+		}
+	}
 	// An unknown rendition is a 404 that names the renditions.
 	r, err := get(cn.vodURL + "/v1/vod/live/cam-abr/7/vid.m3u8")
 	if err != nil || r.Status != 404 || !strings.Contains(string(r.Body), "[0 1]") {

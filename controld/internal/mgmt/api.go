@@ -54,6 +54,8 @@ type Edges interface {
 // LiveWindows is what the API needs of the live windows.
 type LiveWindows interface {
 	Get(idOrName string) (*live.Stream, bool)
+	// Renditions are an adaptive-bitrate source's windows.
+	Renditions(idOrName string) []*live.Stream
 	Allow(id string)
 	Close(id string)
 }

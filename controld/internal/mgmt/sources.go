@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/broker"
@@ -236,6 +237,15 @@ func (a *API) Source(ctx context.Context, src sqlstore.Source) api.Source {
 		}
 	}
 	a.renderCamera(&out, src, es)
+	for _, ls := range a.d.Live.Renditions(src.ID) {
+		v, st := ls.Variant(), ls.Stats(a.now())
+		out.Renditions = append(out.Renditions, api.Rendition{Name: ls.Rendition, BandwidthBPS: v.Bandwidth, AverageBPS: v.AverageBandwidth,
+			Resolution: v.Resolution, Codecs: v.Codecs, LiveSegments: st.Listed})
+		// An adaptive-bitrate source's live state is its renditions'.
+		out.LastSegmentAt = later(out.LastSegmentAt, st.LastSegmentAt.UTC())
+		out.LiveSegments = max(out.LiveSegments, st.Listed)
+		out.PlaylistRequestsPerMin += st.PlaylistRequestsPerMin
+	}
 	if ls, ok := a.d.Live.Get(src.ID); ok {
 		st := ls.Stats(a.now())
 		out.LastSegmentAt = st.LastSegmentAt.UTC()
@@ -338,4 +348,11 @@ func (a *API) pokeContinuous() {
 	if a.d.Continuous != nil {
 		a.d.Continuous.Poke()
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
