@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/lmx-video/lmx/controld/internal/envelope"
+	"github.com/lmx-video/lmx/controld/internal/live"
 	"github.com/lmx-video/lmx/sqlstore"
 )
 
@@ -78,6 +79,15 @@ func (s *Server) wakeAndServe(ctx *fasthttp.RequestCtx, src sqlstore.Source, g s
 				return
 			}
 		}
+		// An adaptive-bitrate source: its multivariant playlist once every
+		// rendition it has so far is playable.
+		if rs := s.live.Renditions(src.ID); len(rs) > 0 && renditionsReady(rs, now, !now.Before(deadline)) {
+			s.multivariant(ctx, rs)
+			if woken && s.m.WakeSeconds != nil {
+				s.m.WakeSeconds.Observe(time.Since(start).Seconds())
+			}
+			return
+		}
 		if !now.Before(deadline) {
 			break
 		}
@@ -101,4 +111,17 @@ func (s *Server) notWoken(ctx *fasthttp.RequestCtx, src sqlstore.Source, msg, de
 	s.logger.Info("on-demand playlist not ready", "source", src.Name, "reason", msg)
 	ctx.Response.Header.Set("Retry-After", strconv.Itoa(wakeRetryAfter))
 	envelope.FailFast(ctx, http.StatusServiceUnavailable, msg, detail)
+}
+
+// renditionsReady reports whether every rendition window lists what a
+// woken source's single window would (see wakeAndServe).
+func renditionsReady(rs []*live.Stream, now time.Time, late bool) bool {
+	for _, ls := range rs {
+		st := ls.Stats(now)
+		settled := !st.LastSegmentAt.IsZero() && now.Sub(st.LastSegmentAt) >= wakeSettle
+		if ls.Playlist() == nil || st.Listed == 0 || !(st.Listed >= wakeWant || settled || late) {
+			return false
+		}
+	}
+	return true
 }
