@@ -212,11 +212,11 @@ func TestMigrateAppliesNewOnesInOrderAndRollsBackFailures(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	fsys := fstest.MapFS{
-		"migrations/0001_init.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
-		"migrations/0002_access.sql":  {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
-		"migrations/0003_cameras.sql": {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE removed_sources (x);")},
-		"migrations/0004_feeds.sql":   {Data: []byte("-- already applied; would fail if re-run\nALTER TABLE sources ADD COLUMN prefer TEXT;")},
-		"migrations/0005_fmp4.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE INDEX segments_by_init ON segments (x);")},
+		"migrations/0001_init.sql":       {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
+		"migrations/0002_access.sql":     {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
+		"migrations/0003_cameras.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE removed_sources (x);")},
+		"migrations/0004_feeds.sql":      {Data: []byte("-- already applied; would fail if re-run\nALTER TABLE sources ADD COLUMN prefer TEXT;")},
+		"migrations/0005_fmp4.sql":       {Data: []byte("-- already applied; would fail if re-run\nCREATE INDEX segments_by_init ON segments (x);")},
 		"migrations/0006_renditions.sql": {Data: []byte("-- already applied; would fail if re-run\nALTER TABLE segments ADD COLUMN rendition TEXT;")},
 		"migrations/0008_third.sql":      {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
 		"migrations/0007_second.sql":     {Data: []byte("CREATE TABLE second (a INTEGER);")},
