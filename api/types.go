@@ -307,8 +307,14 @@ type Recording struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Gaps are the stretches with no media between its first and last
 	// segment (source offline, edge restarted); only GET /v1/recording/{id}
-	// fills them.
+	// fills them. A recording of several renditions lists each
+	// rendition's, rendition by rendition.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// Renditions name the adaptive-bitrate renditions it holds, in the
+	// order its multivariant playlist lists them; none for a source pushed
+	// as one media playlist. With two or more it plays as a multivariant
+	// playlist, and DurationSeconds is the first rendition's media.
+	Renditions []string `json:"renditions,omitempty"`
 }
 
 // Gap is a stretch of a recording with no media.
@@ -319,6 +325,9 @@ type Gap struct {
 	To time.Time `json:"to"`
 	// Seconds is the gap's length.
 	Seconds float64 `json:"seconds"`
+	// Rendition is the rendition it is a gap of, in a recording of
+	// several ("" otherwise).
+	Rendition string `json:"rendition,omitempty"`
 }
 
 // IsActive reports whether the recording is still recording.

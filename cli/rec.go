@@ -149,7 +149,7 @@ func recKept(r api.Recording) string {
 }
 
 // writeRecording prints one recording's details, one field a line, and
-// one line per gap.
+// one line per gap (named by rendition in a recording of several).
 func writeRecording(w io.Writer, r api.Recording, now time.Time) error {
 	source := recSource(r)
 	if r.SourceName != "" && r.Source != "" {
@@ -181,6 +181,9 @@ func writeRecording(w io.Writer, r api.Recording, now time.Time) error {
 		{"Segments", strconv.Itoa(r.Segments)},
 		{"Size", size},
 	}
+	if len(r.Renditions) > 0 {
+		rows = append(rows, [2]string{"Renditions", strings.Join(r.Renditions, ", ")})
+	}
 	if r.Pinned || r.Continuous || !r.ExpiresAt.IsZero() {
 		rows = append(rows, [2]string{"Kept", recKept(r)})
 	}
@@ -192,7 +195,11 @@ func writeRecording(w io.Writer, r api.Recording, now time.Time) error {
 		if i == 0 {
 			label = "Gaps"
 		}
-		rows = append(rows, [2]string{label, gapRange(g)})
+		gap := gapRange(g)
+		if g.Rendition != "" {
+			gap = "rendition " + g.Rendition + ": " + gap
+		}
+		rows = append(rows, [2]string{label, gap})
 	}
 	rows = append(rows,
 		[2]string{"Playback", orNone(r.PlaybackURL)},

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/lmx-video/lmx/api"
 	"github.com/lmx-video/lmx/hls"
 )
@@ -24,6 +26,8 @@ type RecExportCmd struct {
 	ID     string `arg:"" help:"Recording id."`
 	Output string `short:"o" required:"" placeholder:"FILE" help:"File to write: MPEG-TS as recorded, or .mp4, .mkv, .mov remuxed by ffmpeg."`
 	Force  bool   `help:"Overwrite FILE if it exists."`
+	// Rendition picks one rendition of a recording of several.
+	Rendition string `placeholder:"NAME" help:"Rendition to export, of a recording of several (adaptive bitrate); the highest bandwidth when not given."`
 }
 
 // Help is the detail under the usage line.
@@ -35,13 +39,18 @@ gets the MPEG-TS as recorded. An fMP4 recording is first remuxed to
 MPEG-TS by ffmpeg (each run with its init segment), so it needs ffmpeg
 whatever the name. An active recording exports what it holds so far.
 
+A recording of an adaptive-bitrate source holds several renditions (lmx
+rec show lists them): one is exported, the one --rendition names, else the
+one of the highest bandwidth, which is said on stderr.
+
 The file appears only once complete (it is written as FILE.part, then
 renamed), and an existing FILE is kept unless --force is given.
 
 Examples:
 
     lmx rec export 0190f3a2-7c4e-7b1a-9d2e-5f6a7b8c9d0e -o clip.ts
-    lmx rec export "$id" -o clip.mp4 --force`
+    lmx rec export "$id" -o clip.mp4 --force
+    lmx rec export "$id" --rendition 0 -o low.ts`
 }
 
 // remuxFormats maps the extensions ffmpeg remuxes to to its -f names: the
@@ -60,7 +69,7 @@ var errNoFFmpeg = errors.New("ffmpeg not found on PATH: install it (Debian: apt-
 const maxExportPlaylist = 64 << 20
 
 // Run exports the recording.
-func (c *RecExportCmd) Run(ctx context.Context, client Client, out Stdout, log *slog.Logger) error {
+func (c *RecExportCmd) Run(ctx context.Context, client Client, out Stdout, log *slog.Logger, kctx *kong.Context) error {
 	// Everything that can be refused before downloading is, so a mistake
 	// costs no time and leaves no file behind.
 	format := remuxFormats[strings.ToLower(filepath.Ext(c.Output))]
@@ -83,9 +92,12 @@ func (c *RecExportCmd) Run(ctx context.Context, client Client, out Stdout, log *
 	}
 
 	f := httpFetcher{client: exportHTTPClient()}
-	pl, base, err := fetchPlaylist(ctx, f, rec.PlaybackURL)
+	pl, base, note, err := fetchRecordingPlaylist(ctx, f, c.ID, rec.PlaybackURL, c.Rendition, rec.Renditions)
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintln(kctx.Stderr, note)
 	}
 	if len(pl.Segments) == 0 {
 		return fmt.Errorf("recording %s holds no segments yet: nothing to export", c.ID)
@@ -307,6 +319,12 @@ func (h httpFetcher) fetch(ctx context.Context, u string) (io.ReadCloser, error)
 // fetchPlaylist gets and parses the media playlist at playlistURL, and
 // returns the URL its segment URIs are relative to.
 func fetchPlaylist(ctx context.Context, f fetcher, playlistURL string) (*hls.MediaPlaylist, *url.URL, error) {
+	return fetchPlaylistOr(ctx, f, playlistURL, nil)
+}
+
+// fetchPlaylistOr is fetchPlaylist, but a multivariant playlist goes to
+// multivariant (when not nil), and no media playlist is returned for it.
+func fetchPlaylistOr(ctx context.Context, f fetcher, playlistURL string, multivariant func(io.Reader) error) (*hls.MediaPlaylist, *url.URL, error) {
 	base, err := url.Parse(playlistURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("playback URL %q: %w", playlistURL, err)
@@ -320,7 +338,17 @@ func fetchPlaylist(ctx context.Context, f fetcher, playlistURL string) (*hls.Med
 		return nil, nil, fmt.Errorf("fetching the recording's playlist: %w", err)
 	}
 	defer body.Close()
-	pl, err := hls.ParseMediaPlaylist(body, maxExportPlaylist)
+	b, err := io.ReadAll(io.LimitReader(body, maxExportPlaylist+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetching the recording's playlist %s: %w", playlistURL, err)
+	}
+	if multivariant != nil && hls.IsMultivariant(b) {
+		if err := multivariant(bytes.NewReader(b)); err != nil {
+			return nil, nil, fmt.Errorf("reading the recording's playlist %s: %w", playlistURL, err)
+		}
+		return nil, base, nil
+	}
+	pl, err := hls.ParseMediaPlaylist(bytes.NewReader(b), maxExportPlaylist)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the recording's playlist %s: %w", playlistURL, err)
 	}

@@ -12,8 +12,9 @@ type RecShowCmd struct {
 func (*RecShowCmd) Help() string {
 	return `Shows one recording: its source, alias and description, whether it still
 records, when it starts and ends, the media it holds (first and last media
-time, duration, segments, size), the stretches with no media in it (source
-offline, edge restarted), and how to play it.
+time, duration, segments, size), the renditions of an adaptive-bitrate
+source, the stretches with no media in it (source offline, edge
+restarted; each rendition's), and how to play it.
 
 Examples:
 

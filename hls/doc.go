@@ -6,7 +6,11 @@
 // media, only ever slides forward (EXT-X-MEDIA-SEQUENCE and
 // EXT-X-DISCONTINUITY-SEQUENCE never go back), and carries no
 // EXT-X-PLAYLIST-TYPE. Recording playlists are EVENT while recording and
-// VOD with EXT-X-ENDLIST once stopped.
+// VOD with EXT-X-ENDLIST once stopped. A recording of several renditions
+// of an adaptive-bitrate source is served as a multivariant playlist
+// naming each rendition's media playlist (RenderRecordingMultivariant);
+// ParseMediaPlaylist still refuses multivariant playlists, which
+// ParseRecordingMultivariant reads.
 //
 // MPEG-TS and fMP4 (CMAF) segments are modelled: EXT-X-MAP names the init
 // segment of the fMP4 segments after it, and lmx renders it before the

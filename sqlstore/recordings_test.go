@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,6 +249,8 @@ func TestAddSegmentErrors(t *testing.T) {
 		"negative": func(g *RecordedSegment) { g.Duration = -1 },
 		"bytes":    func(g *RecordedSegment) { g.Bytes = -1 },
 		"start":    func(g *RecordedSegment) { g.StartAt = time.Time{} },
+		"long":     func(g *RecordedSegment) { g.Rendition = strings.Repeat("r", 33) },
+		"path":     func(g *RecordedSegment) { g.Rendition = "a/b" },
 	} {
 		g := seg(a.ID, 9)
 		bad(&g)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -33,22 +34,29 @@ type RecordedSegment struct {
 	// follows, "" for an MPEG-TS segment. Deleting the last segment that
 	// follows it releases it with the segment objects.
 	InitKey string
+	// Rendition names the adaptive-bitrate rendition the segment is of,
+	// "" for a source of one (see broker.ValidRendition).
+	Rendition string
 }
 
 // segmentCols are the columns scanSegment reads, in order.
-const segmentCols = `source_id, seq, object_key, duration, bytes, start_at, discontinuity, created_at, init_key`
+const segmentCols = `source_id, seq, object_key, duration, bytes, start_at, discontinuity, created_at, init_key, rendition`
 
 // scanSegment reads one row of segmentCols.
 func scanSegment(r rowScanner) (RecordedSegment, error) {
 	var seg RecordedSegment
 	var seq, start, created int64
-	if err := r.Scan(&seg.SourceID, &seq, &seg.ObjectKey, &seg.Duration, &seg.Bytes, &start, &seg.Discontinuity, &created, &seg.InitKey); err != nil {
+	if err := r.Scan(&seg.SourceID, &seq, &seg.ObjectKey, &seg.Duration, &seg.Bytes, &start, &seg.Discontinuity, &created, &seg.InitKey, &seg.Rendition); err != nil {
 		return RecordedSegment{}, err
 	}
 	seg.Seq = uint64(seq)
 	seg.StartAt, seg.CreatedAt = fromNanos(start), fromNanos(created)
 	return seg, nil
 }
+
+// maxRenditionLen bounds a rendition's name (broker.ValidRendition holds
+// the whole rule; the store only keeps a name from being a path).
+const maxRenditionLen = 32
 
 // validateSegment checks what AddSegment stores.
 func validateSegment(seg RecordedSegment, recordingIDs []string) error {
@@ -66,6 +74,8 @@ func validateSegment(seg RecordedSegment, recordingIDs []string) error {
 		return fmt.Errorf("%w %s: duration %v", ErrInvalid, name, seg.Duration)
 	case seg.Bytes < 0:
 		return fmt.Errorf("%w %s: size %d is negative", ErrInvalid, name, seg.Bytes)
+	case len(seg.Rendition) > maxRenditionLen || strings.ContainsAny(seg.Rendition, "/\\\x00\n"):
+		return fmt.Errorf("%w %s: rendition %q is not a name", ErrInvalid, name, seg.Rendition)
 	case seg.StartAt.IsZero():
 		return fmt.Errorf("%w %s: start time is missing", ErrInvalid, name)
 	case len(recordingIDs) == 0:
@@ -106,9 +116,9 @@ func (s *Store) AddSegment(ctx context.Context, seg RecordedSegment, recordingID
 			}
 		}
 
-		res, err := tx.ExecContext(ctx, `INSERT INTO segments (`+segmentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO segments (`+segmentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source_id, seq) DO NOTHING`,
-			seg.SourceID, seq, seg.ObjectKey, seg.Duration, seg.Bytes, toNanos(seg.StartAt), seg.Discontinuity, toNanos(s.now()), seg.InitKey)
+			seg.SourceID, seq, seg.ObjectKey, seg.Duration, seg.Bytes, toNanos(seg.StartAt), seg.Discontinuity, toNanos(s.now()), seg.InitKey, seg.Rendition)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%s: %w: object key %q is already used by another segment", name, ErrConflict, seg.ObjectKey)
 		}
@@ -148,7 +158,7 @@ func (s *Store) RecordingSegments(ctx context.Context, id string) ([]RecordedSeg
 		}
 		var err error
 		out, err = queryAll(ctx, tx, scanSegment, `
-			SELECT s.source_id, s.seq, s.object_key, s.duration, s.bytes, s.start_at, s.discontinuity, s.created_at, s.init_key
+			SELECT s.source_id, s.seq, s.object_key, s.duration, s.bytes, s.start_at, s.discontinuity, s.created_at, s.init_key, s.rendition
 			FROM recording_segments rs
 			JOIN segments s ON s.source_id = rs.source_id AND s.seq = rs.seq
 			WHERE rs.recording_id = ?

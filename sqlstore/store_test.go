@@ -212,31 +212,32 @@ func TestMigrateAppliesNewOnesInOrderAndRollsBackFailures(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	fsys := fstest.MapFS{
-		"migrations/0001_init.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
-		"migrations/0002_access.sql":  {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
-		"migrations/0003_cameras.sql": {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE removed_sources (x);")},
-		"migrations/0004_feeds.sql":   {Data: []byte("-- already applied; would fail if re-run\nALTER TABLE sources ADD COLUMN prefer TEXT;")},
-		"migrations/0005_fmp4.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE INDEX segments_by_init ON segments (x);")},
-		"migrations/0007_third.sql":   {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
-		"migrations/0006_second.sql":  {Data: []byte("CREATE TABLE second (a INTEGER);")},
+		"migrations/0001_init.sql":       {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE edges (x);")},
+		"migrations/0002_access.sql":     {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE tokens (x);")},
+		"migrations/0003_cameras.sql":    {Data: []byte("-- already applied; would fail if re-run\nCREATE TABLE removed_sources (x);")},
+		"migrations/0004_feeds.sql":      {Data: []byte("-- already applied; would fail if re-run\nALTER TABLE sources ADD COLUMN prefer TEXT;")},
+		"migrations/0005_fmp4.sql":       {Data: []byte("-- already applied; would fail if re-run\nCREATE INDEX segments_by_init ON segments (x);")},
+		"migrations/0006_renditions.sql": {Data: []byte("-- already applied; would fail if re-run\nALTER TABLE segments ADD COLUMN rendition TEXT;")},
+		"migrations/0008_third.sql":      {Data: []byte("CREATE TABLE third (a INTEGER); INSERT INTO third SELECT count(*) FROM second;")},
+		"migrations/0007_second.sql":     {Data: []byte("CREATE TABLE second (a INTEGER);")},
 	}
 	if err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	var n int
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 7 {
-		t.Fatalf("schema_migrations rows = %d (%v), want 7", n, err)
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 8 {
+		t.Fatalf("schema_migrations rows = %d (%v), want 8", n, err)
 	}
 
-	fsys["migrations/0008_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fifth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
+	fsys["migrations/0009_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE fifth (a INTEGER); INSERT INTO nosuch VALUES (1);")}
 	err := migrate(ctx, s.w, fsys, slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), "0008_bad.sql") {
+	if err == nil || !strings.Contains(err.Error(), "0009_bad.sql") {
 		t.Fatalf("migrate with a bad migration: err = %v", err)
 	}
 	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'fifth'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration left table fifth behind (%d, %v)", n, err)
 	}
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 8`).Scan(&n); err != nil || n != 0 {
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 9`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration was recorded (%d, %v)", n, err)
 	}
 }

@@ -179,18 +179,37 @@ func (a *API) recording(ctx context.Context, rec sqlstore.Recording, sourceName 
 		a.logger.Warn("recording segments", "recording", rec.ID, "err", err)
 		return out
 	}
-	for i, seg := range segs {
+	out.Renditions = recording.Renditions(segs)
+	for _, seg := range segs {
 		out.Segments++
-		out.DurationSeconds += seg.Duration
 		out.Bytes += seg.Bytes
 		end := seg.StartAt.Add(time.Duration(seg.Duration * float64(time.Second)))
-		if i == 0 {
+		if out.FirstSegmentAt.IsZero() || seg.StartAt.Before(out.FirstSegmentAt) {
 			out.FirstSegmentAt = seg.StartAt
-		} else if from, gap := recording.GapAfter(segs[i-1], seg); withGaps && gap {
-			out.Gaps = append(out.Gaps, api.Gap{From: from, To: seg.StartAt, Seconds: seg.StartAt.Sub(from).Seconds()})
 		}
 		if end.After(out.LastSegmentEnd) {
 			out.LastSegmentEnd = end
+		}
+	}
+	// The media is what one playlist plays: every rendition holds the
+	// same stretch of time, so the duration is the first's; gaps are each
+	// rendition's own.
+	tracks := recording.Tracks(segs)
+	for ti, t := range tracks {
+		for i, seg := range t.Segments {
+			if ti == 0 {
+				out.DurationSeconds += seg.Duration
+			}
+			if i == 0 || !withGaps {
+				continue
+			}
+			if from, gap := recording.GapAfter(t.Segments[i-1], seg); gap {
+				g := api.Gap{From: from, To: seg.StartAt, Seconds: seg.StartAt.Sub(from).Seconds()}
+				if len(tracks) > 1 {
+					g.Rendition = t.Rendition
+				}
+				out.Gaps = append(out.Gaps, g)
+			}
 		}
 	}
 	return out

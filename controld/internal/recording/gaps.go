@@ -17,12 +17,18 @@ import (
 // Consecutive segments still have a gap when the edge flagged a break (the
 // source went offline, ffmpeg restarted, a file was unreadable) and the
 // stamps show media missing. Keys of another form fall back to time alone.
+// prev and next are of one rendition's track (see Tracks): a rendition's
+// keys number its own segments.
 func GapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
 	end := prev.StartAt.Add(time.Duration(prev.Duration * float64(time.Second)))
 	missing := next.StartAt.Sub(end)
 	prun, pseq, ok1 := keyRun(prev.ObjectKey)
 	nrun, nseq, ok2 := keyRun(next.ObjectKey)
 	switch {
+	case prev.Rendition != next.Rendition:
+		// The source began or stopped pushing renditions: the keys count
+		// apart, and only the stamps can tell whether media is missing.
+		return end, missing > time.Duration(prev.Duration*float64(time.Second)/2)
 	case ok1 && ok2 && runEdge(prun) != runEdge(nrun):
 		// Another feed of the source took over (a failover): two encoders,
 		// two cuts; its first segment starts within half a segment of
@@ -39,7 +45,7 @@ func GapAfter(prev, next sqlstore.RecordedSegment) (time.Time, bool) {
 }
 
 // keyRun splits an object key {source}/{edge}-{boot}-{seq}.ts (or .m4s,
-// for fMP4) into the edge run ({edge}-{boot}) and the edge's sequence
+// for fMP4; {source}/{rendition}/… for a rendition's segment) into the edge run ({edge}-{boot}) and the edge's sequence
 // number.
 func keyRun(key string) (string, uint64, bool) {
 	name, ok := strings.CutSuffix(path.Base(key), ".ts")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/sqlstore"
 )
 
 // Init is an fMP4 init segment, as the edge uploaded it.
@@ -94,6 +95,11 @@ func (r *Recordings) InitSegment(ctx context.Context, id, initID string) (*Body,
 	if err != nil {
 		return nil, err
 	}
+	return r.initIn(ctx, segs, initID)
+}
+
+// initIn returns init segment initID, which one of segs must follow.
+func (r *Recordings) initIn(ctx context.Context, segs []sqlstore.RecordedSegment, initID string) (*Body, error) {
 	key := ""
 	for _, seg := range segs {
 		if seg.InitKey != "" && initIDOf(seg.InitKey) == initID {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/objstore"
 	"github.com/lmx-video/lmx/sqlstore"
 )
@@ -29,6 +30,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrUnavailable means the object store did not give a segment back.
 	ErrUnavailable = errors.New("recorded segment unavailable: the recordings store did not answer")
+	// ErrBadRendition means a segment names a rendition that is not a
+	// rendition's name (broker.ValidRendition).
+	ErrBadRendition = errors.New("not a rendition name")
 )
 
 // Store is the state recording and replay read and write.
@@ -45,6 +49,9 @@ type Config struct {
 	SpoolDir string
 	// CacheSize bounds the replay cache.
 	CacheSize int64
+	// Prober, when not nil, tells the RESOLUTION and CODECS of a
+	// multivariant playlist's renditions; without one they are left out.
+	Prober Prober
 }
 
 // Series are the metrics recording and replay keep.
@@ -80,6 +87,10 @@ type Recordings struct {
 	// spooled again.
 	initMu sync.Mutex
 	inits  map[string]bool
+	// prober probes renditions for the multivariant playlist (nil: none);
+	// probed keeps what it said.
+	prober Prober
+	probed probes
 }
 
 // New opens the spool. objects is where recordings go.
@@ -91,6 +102,7 @@ func New(cfg Config, store Store, objects objstore.Store, series Series, logger 
 	return &Recordings{
 		store: store, objects: objects, spool: sp, cache: newSegmentCache(cfg.CacheSize),
 		series: series, logger: logger, prefetch: make(chan string, 64), inits: map[string]bool{},
+		prober: cfg.Prober,
 	}, nil
 }
 
@@ -156,6 +168,9 @@ type Segment struct {
 // durably, then linked to each in the store. It returns the recordings that
 // now hold it and those that never will.
 func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data []byte) (acked, rejected []string, err error) {
+	if seg.Rendition != "" && !broker.ValidRendition(seg.Rendition) {
+		return nil, nil, fmt.Errorf("recording a segment: %w: %q", ErrBadRendition, seg.Rendition)
+	}
 	end := seg.Start.Add(time.Duration(seg.Duration * float64(time.Second)))
 	var want []string
 	for _, id := range ids {
@@ -176,15 +191,13 @@ func (r *Recordings) Record(ctx context.Context, seg Segment, ids []string, data
 	if len(want) == 0 {
 		return nil, rejected, nil
 	}
-	// The key names the segment by its edge run and the edge's sequence, never
-	// by ffmpeg's file name, which a restarted ffmpeg reuses.
-	key := fmt.Sprintf("%s/%s-%s-%d%s", seg.SourceID, seg.Edge, safeBoot(seg.Boot), seg.EdgeSeq, segmentExt(seg.Init))
+	key := objectKey(seg)
 	if err := r.spool.put(ctx, key, data, seg.Arrived); err != nil {
 		return nil, nil, err
 	}
 	row := sqlstore.RecordedSegment{
 		SourceID: seg.SourceID, ObjectKey: key, Duration: seg.Duration, Bytes: int64(len(data)),
-		StartAt: seg.Start, Discontinuity: seg.Discontinuity,
+		StartAt: seg.Start, Discontinuity: seg.Discontinuity, Rendition: seg.Rendition,
 		// Sequence numbers order a recording's segments by time: the start in
 		// milliseconds, moved up a step if another segment already has it.
 		Seq: uint64(seg.Start.UnixMilli()),
@@ -257,6 +270,19 @@ func (r *Recordings) RemoveObjects(ctx context.Context, keys []string) int {
 		n++
 	}
 	return n
+}
+
+// objectKey is the object key of a recorded segment. It names the
+// segment by its edge run and the edge's sequence, never by ffmpeg's file
+// name, which a restarted ffmpeg reuses: {source}/{edge}-{boot}-{seq}.ts
+// (.m4s for fMP4). A rendition's segment is under the rendition, numbered
+// within it, {source}/{rendition}/{edge}-{boot}-{renditionSeq}.ts, so
+// that GapAfter sees consecutive numbers between a rendition's segments.
+func objectKey(seg Segment) string {
+	if seg.Rendition != "" {
+		return fmt.Sprintf("%s/%s/%s-%s-%d%s", seg.SourceID, seg.Rendition, seg.Edge, safeBoot(seg.Boot), seg.RenditionSeq, segmentExt(seg.Init))
+	}
+	return fmt.Sprintf("%s/%s-%s-%d%s", seg.SourceID, seg.Edge, safeBoot(seg.Boot), seg.EdgeSeq, segmentExt(seg.Init))
 }
 
 func safeBoot(b string) string {

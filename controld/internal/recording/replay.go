@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,19 +18,63 @@ import (
 // Playlist is a recording's rendered playlist.
 type Playlist struct {
 	// Body is the playlist: EVENT while the recording is active, VOD with
-	// EXT-X-ENDLIST once it stopped.
+	// EXT-X-ENDLIST once it stopped; for a recording of several
+	// renditions, the multivariant playlist naming theirs.
 	Body []byte
 	// Active says which.
 	Active bool
+	// Multivariant says Body lists renditions, not segments.
+	Multivariant bool
 }
 
+// playlistName is the name of a playlist under a recording's path, and
+// under its renditions' (api.PlaylistName).
+const playlistName = "vid.m3u8"
+
 // Playlist renders recording id's playlist from the store (recordings are
-// small) and asks for its first segments to be prefetched.
+// small) and asks for its first segments to be prefetched. A recording of
+// two renditions or more (see Tracks) answers with a multivariant
+// playlist: one variant per rendition, {rendition}/vid.m3u8, in rendition
+// order.
 func (r *Recordings) Playlist(ctx context.Context, id string) (Playlist, error) {
 	rec, segs, err := r.segments(ctx, id)
 	if err != nil {
 		return Playlist{}, err
 	}
+	tracks := Tracks(segs)
+	if len(tracks) == 1 {
+		r.hint(segs[:min(len(segs), prefetchAhead)])
+		return Playlist{Body: renderTrack(tracks[0].Segments, !rec.Active), Active: rec.Active}, nil
+	}
+	vs := make([]hls.RecordingVariant, len(tracks))
+	for i, t := range tracks {
+		peak, avg := Bandwidth(t.Segments)
+		res, codecs := r.probeTrack(ctx, t)
+		vs[i] = hls.RecordingVariant{URI: t.Rendition + "/" + playlistName, Bandwidth: peak, AverageBandwidth: avg, Resolution: res, Codecs: codecs}
+		// Which one the player starts with is its choice: the first
+		// segment of each.
+		r.hint(t.Segments[:min(len(t.Segments), 1)])
+	}
+	return Playlist{Body: hls.RenderRecordingMultivariant(vs), Active: rec.Active, Multivariant: true}, nil
+}
+
+// RenditionPlaylist renders the media playlist of one rendition of
+// recording id: its segments only, with their discontinuities and gaps.
+// Segment URIs are relative, {seq}.ts, so they resolve under the
+// rendition's path. A rendition the recording does not have is
+// ErrNotFound, naming those it has.
+func (r *Recordings) RenditionPlaylist(ctx context.Context, id, rendition string) (Playlist, error) {
+	rec, t, err := r.track(ctx, id, rendition)
+	if err != nil {
+		return Playlist{}, err
+	}
+	r.hint(t.Segments[:min(len(t.Segments), prefetchAhead)])
+	return Playlist{Body: renderTrack(t.Segments, !rec.Active), Active: rec.Active}, nil
+}
+
+// renderTrack renders one track's media playlist: a segment after a gap
+// (GapAfter) or one the edge flagged follows an EXT-X-DISCONTINUITY.
+func renderTrack(segs []sqlstore.RecordedSegment, ended bool) []byte {
 	list := make([]hls.LiveSegment, len(segs))
 	for i, seg := range segs {
 		disc := seg.Discontinuity
@@ -45,8 +90,25 @@ func (r *Recordings) Playlist(ctx context.Context, id string) (Playlist, error) 
 			list[i].Map = InitURI(seg.InitKey)
 		}
 	}
-	r.hint(segs[:min(len(segs), prefetchAhead)])
-	return Playlist{Body: hls.RenderRecording(list, !rec.Active), Active: rec.Active}, nil
+	return hls.RenderRecording(list, ended)
+}
+
+// track returns a recording and its track of rendition.
+func (r *Recordings) track(ctx context.Context, id, rendition string) (sqlstore.Recording, Track, error) {
+	rec, segs, err := r.segments(ctx, id)
+	if err != nil {
+		return rec, Track{}, err
+	}
+	tracks := Tracks(segs)
+	t, ok := trackOf(tracks, rendition)
+	if !ok {
+		names := Renditions(segs)
+		if len(names) == 0 {
+			return rec, Track{}, fmt.Errorf("%w: recording %s has no renditions (its source pushed one media playlist): play %s", ErrNotFound, rec.ID, playlistName)
+		}
+		return rec, Track{}, fmt.Errorf("%w: recording %s has no rendition %q: it has %s", ErrNotFound, rec.ID, rendition, strings.Join(names, ", "))
+	}
+	return rec, t, nil
 }
 
 // Body is a recorded segment's bytes, to be closed once written.
@@ -71,26 +133,69 @@ func (b *Body) Close() error {
 var _ io.ReadCloser = (*Body)(nil)
 
 // Segment returns segment seq of recording id, from the cache, else the
-// spool or the store, and prefetches the ones after it.
+// spool or the store, and prefetches the ones after it (of its rendition).
 func (r *Recordings) Segment(ctx context.Context, id string, seq uint64) (*Body, error) {
 	_, segs, err := r.segments(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	i := -1
-	for j, seg := range segs {
-		if seg.Seq == seq {
-			i = j
-			break
-		}
-	}
+	i := indexOfSeq(segs, seq)
 	if i < 0 {
 		return nil, fmt.Errorf("%w: recording has no segment %d", ErrNotFound, seq)
 	}
-	r.hint(segs[i+1 : min(len(segs), i+1+prefetchAhead)])
-	b, err := r.object(ctx, segs[i].ObjectKey)
+	var next []sqlstore.RecordedSegment
+	for _, s := range segs[i+1:] {
+		if len(next) == prefetchAhead {
+			break
+		}
+		if s.Rendition == "" || s.Rendition == segs[i].Rendition {
+			next = append(next, s)
+		}
+	}
+	r.hint(next)
+	return r.segmentBody(ctx, segs[i])
+}
+
+// RenditionSegment returns segment seq of rendition's track of recording
+// id; a segment of another rendition is ErrNotFound.
+func (r *Recordings) RenditionSegment(ctx context.Context, id, rendition string, seq uint64) (*Body, error) {
+	_, t, err := r.track(ctx, id, rendition)
+	if err != nil {
+		return nil, err
+	}
+	i := indexOfSeq(t.Segments, seq)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: rendition %q of the recording has no segment %d", ErrNotFound, rendition, seq)
+	}
+	r.hint(t.Segments[i+1 : min(len(t.Segments), i+1+prefetchAhead)])
+	return r.segmentBody(ctx, t.Segments[i])
+}
+
+// RenditionInitSegment returns init segment initID of rendition's track
+// of recording id.
+func (r *Recordings) RenditionInitSegment(ctx context.Context, id, rendition, initID string) (*Body, error) {
+	_, t, err := r.track(ctx, id, rendition)
+	if err != nil {
+		return nil, err
+	}
+	return r.initIn(ctx, t.Segments, initID)
+}
+
+// indexOfSeq is the index of segment seq in segs, -1 if none.
+func indexOfSeq(segs []sqlstore.RecordedSegment, seq uint64) int {
+	for j, seg := range segs {
+		if seg.Seq == seq {
+			return j
+		}
+	}
+	return -1
+}
+
+// segmentBody returns a recorded segment's bytes.
+func (r *Recordings) segmentBody(ctx context.Context, seg sqlstore.RecordedSegment) (*Body, error) {
+	b, err := r.object(ctx, seg.ObjectKey)
 	if err == nil {
-		b.FMP4 = segs[i].InitKey != ""
+		b.FMP4 = seg.InitKey != ""
 	}
 	return b, err
 }

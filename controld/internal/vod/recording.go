@@ -13,7 +13,8 @@ import (
 )
 
 // recordingPlaylist answers a recording: EVENT while it records (a viewer
-// can follow it), VOD with EXT-X-ENDLIST once stopped.
+// can follow it), VOD with EXT-X-ENDLIST once stopped; a recording of
+// several renditions with the multivariant playlist naming theirs.
 func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
 	g, ok := s.mayWatch(ctx, grant.RecordingScope(id), false)
 	if !ok {
@@ -24,6 +25,14 @@ func (s *Server) recordingPlaylist(ctx *fasthttp.RequestCtx, id string) {
 		s.recordingError(ctx, id, err)
 		return
 	}
+	s.writeRecordingPlaylist(ctx, pl, g)
+}
+
+// writeRecordingPlaylist answers a recording's playlist (or a
+// rendition's, or the multivariant one naming them) with grant g in its
+// URIs: a player that opened it with a grant carries it to the
+// renditions' playlists and to every segment.
+func (s *Server) writeRecordingPlaylist(ctx *fasthttp.RequestCtx, pl recording.Playlist, g string) {
 	h := &ctx.Response.Header
 	h.SetContentTypeBytes(playlistType)
 	if pl.Active {

@@ -48,6 +48,9 @@ type Recordings interface {
 	Playlist(ctx context.Context, id string) (recording.Playlist, error)
 	Segment(ctx context.Context, id string, seq uint64) (*recording.Body, error)
 	InitSegment(ctx context.Context, id, initID string) (*recording.Body, error)
+	RenditionPlaylist(ctx context.Context, id, rendition string) (recording.Playlist, error)
+	RenditionSegment(ctx context.Context, id, rendition string, seq uint64) (*recording.Body, error)
+	RenditionInitSegment(ctx context.Context, id, rendition, initID string) (*recording.Body, error)
 }
 
 // Ingest takes uploads from edges.
@@ -205,6 +208,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 				} else {
 					s.recordingSegment(ctx, string(id), file)
 				}
+				return
+			}
+			if id, rendition, file, ok := splitRenditionFile(rest); ok {
+				s.recordingRendition(ctx, string(id), rendition, file)
 				return
 			}
 		}
