@@ -1,7 +1,6 @@
 package vod
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -19,20 +18,6 @@ import (
 // playlist, {rendition}/vid.m3u8, relative to it; those list the
 // rendition's segments, relative again ({source}/{rendition}/{seq}.ts).
 // A grant in the request reaches every URI, as for a media playlist.
-
-// splitRenditionFile splits "{name}/{rendition}/{file}", no part empty
-// or nested.
-func splitRenditionFile(rest []byte) (name, rendition, file []byte, ok bool) {
-	i := bytes.IndexByte(rest, '/')
-	if i <= 0 {
-		return nil, nil, nil, false
-	}
-	rendition, file, ok = splitFile(rest[i+1:])
-	if !ok {
-		return nil, nil, nil, false
-	}
-	return rest[:i], rendition, file, true
-}
 
 // multivariant answers an adaptive-bitrate source's multivariant playlist.
 func (s *Server) multivariant(ctx *fasthttp.RequestCtx, rs []*live.Stream) {

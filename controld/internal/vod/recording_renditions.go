@@ -13,8 +13,9 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/recording"
 )
 
-// splitRenditionFile splits "{id}/{rendition}/{file}", none of the three
-// empty or nested: a path under one rendition of a recording of several.
+// splitRenditionFile splits "{id or source}/{rendition}/{file}", none of
+// the three empty or nested: a path under one rendition of a recording, or
+// of a live source, of several.
 func splitRenditionFile(rest []byte) (id, rendition, file []byte, ok bool) {
 	i := bytes.IndexByte(rest, '/')
 	if i <= 0 {

@@ -502,7 +502,7 @@ func TestMethodsAndPaths(t *testing.T) {
 		t.Errorf("preflight body %q", pre.body)
 	}
 
-	for _, p := range []string{"/nope", "/v1/vod/live/cam", "/v1/vod/live/cam/a/b.ts", "/v1/vod/other/x/vid.m3u8", "/v1/ingest/"} {
+	for _, p := range []string{"/nope", "/v1/vod/live/cam", "/v1/vod/live/cam/a/b/c.ts", "/v1/vod/other/x/vid.m3u8", "/v1/ingest/"} {
 		env := n.get(t, p).envelope(t, http.StatusNotFound, "no such playback path GET "+p)
 		if !strings.Contains(env.Error.Detail, api.PathLivePrefix) {
 			t.Errorf("%s: detail %q does not say where playlists are", p, env.Error.Detail)
