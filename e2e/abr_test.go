@@ -152,6 +152,42 @@ func TestABRLive(t *testing.T) {
 			t.Errorf("lmx source show lacks %q:\n%s", want, show)
 		}
 	}
+	// A recording keeps both renditions and replays as a multivariant
+	// VOD; export picks one.
+	t.Run("record", func(t *testing.T) {
+		rec := recStart(t, cn, "cam-abr", "-4s")
+		time.Sleep(6 * time.Second)
+		recStop(t, cn, rec.ID)
+		got := getRecording(t, cn, rec.ID)
+		t.Logf("recording: %d segments, %.1f s, gaps %+v", got.Segments, got.DurationSeconds, got.Gaps)
+		if len(got.Gaps) != 0 {
+			t.Errorf("gaps %+v", got.Gaps)
+		}
+		vod := cn.vodURL + "/v1/vod/recording/" + rec.ID + "/vid.m3u8"
+		r := mustDo(t, "GET", vod, nil, nil)
+		infs, uris := variantLines(r.Body)
+		if len(infs) != 2 {
+			t.Fatalf("recording playlist: %s, want a multivariant playlist of two", r)
+		}
+		sizes := []string{"640x360", "1280x720"}
+		for i, u := range uris {
+			streams, err := ffprobe(t, resolve(vod, u))
+			if err != nil || len(streams) != 1 || fmt.Sprintf("%dx%d", streams[0].Width, streams[0].Height) != sizes[i] {
+				t.Errorf("recorded rendition %s: %+v, %v; want %s", u, streams, err, sizes[i])
+			}
+		}
+		file := t.TempDir() + "/hi.ts"
+		mustLMX(t, cn, "rec", "export", rec.ID, "--rendition", "1", "-o", file)
+		streams, err := ffprobe(t, file)
+		if err != nil || len(streams) != 1 || streams[0].Width != 1280 {
+			t.Errorf("export --rendition 1: %+v, %v; want 1280x720", streams, err)
+		}
+		res := runLMX(t, cn, "rec", "export", rec.ID, "--rendition", "9", "-o", file)
+		if res.Code == 0 || !strings.Contains(res.Stderr, "0") || !strings.Contains(res.Stderr, "1") {
+			t.Errorf("export --rendition 9: exit %d, %q; want an error naming the renditions", res.Code, res.Stderr)
+		}
+	})
+
 	// An unknown rendition is a 404 that names the renditions.
 	r, err := get(cn.vodURL + "/v1/vod/live/cam-abr/7/vid.m3u8")
 	if err != nil || r.Status != 404 || !strings.Contains(string(r.Body), "[0 1]") {
