@@ -22,8 +22,11 @@ var (
 	// (missing, truncated, or failing its CRC).
 	ErrNoProgram = errors.New("hls: no program table in segment")
 
-	// ErrNoVideo is wrapped when the program lists no video stream.
-	ErrNoVideo = errors.New("hls: no video stream in segment")
+	// ErrNoMedia is wrapped when the program lists neither a video nor an
+	// audio stream. (A segment with audio only, as ffmpeg writes for an
+	// audio rendition of an -var_stream_map agroup, probes fine: its
+	// StreamInfo has no video codec.)
+	ErrNoMedia = errors.New("hls: no video or audio stream in segment")
 
 	// ErrUnsupportedCodec is wrapped when the program's video or audio is
 	// a codec lmx does not describe in a multivariant playlist (HEVC in
