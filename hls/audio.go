@@ -18,7 +18,7 @@ var (
 // adtsCodec returns the codec of the ADTS header (ISO/IEC 13818-7 6.2)
 // at the start of an AAC elementary stream, as ffmpeg starts every audio
 // PES packet with a frame. When the frame is followed by more bytes, they
-// must start another ADTS header, so a PES that merely contains 0xFFF
+// must start with another ADTS syncword, so a PES that merely contains 0xFFF
 // somewhere is not taken for AAC. The 2-bit profile field is the MPEG-4
 // audio object type minus one, so profile 1 (LC) is "mp4a.40.2", as
 // ffmpeg writes it. ADTS cannot signal SBR or PS: HE-AAC with implicit
@@ -29,7 +29,10 @@ func adtsCodec(es []byte) (audioCodec, bool) {
 		return audioCodec{}, false
 	}
 	frameLen := int(es[3]&0x03)<<11 | int(es[4])<<3 | int(es[5]>>5)
-	if frameLen < 7 || (len(es) > frameLen && !isADTSHeader(es[frameLen:])) {
+	if frameLen < 7 {
+		return audioCodec{}, false
+	}
+	if next := es[min(frameLen, len(es)):]; len(next) >= 2 && (next[0] != 0xff || next[1]&0xf6 != 0xf0) {
 		return audioCodec{}, false
 	}
 	profile := es[2] >> 6
