@@ -151,6 +151,7 @@ func TestProbeTSMatchesFFmpeg(t *testing.T) {
 		{"high 10 640x360 MP2", "640x360", "25", with("-pix_fmt", "yuv420p10le"), []string{"-c:a", "mp2"}, 110, "chroma=1 cropped"},
 		{"high 4:2:2 642x362 (crop rows of one line)", "642x362", "25", with("-pix_fmt", "yuv422p"), nil, 122, "chroma=2 cropped"},
 		{"high 4:4:4 853x479 (odd size)", "853x479", "24", with("-pix_fmt", "yuv444p"), []string{"-c:a", "aac", "-profile:a", "aac_main"}, 244, "chroma=3 cropped"},
+		{"high 4:0:0 (monochrome) 650x370", "650x370", "25", with("-pix_fmt", "gray"), []string{"-c:a", "aac"}, 100, "chroma=0 cropped"},
 		{"interlaced 1920x1080 (field coding, crop in field lines)", "1920x1080", "25", with("-pix_fmt", "yuv420p", "-flags", "+ildct+ilme", "-x264-params", "interlaced=1:tff=1"), []string{"-c:a", "aac"}, 100, "fields cropped"},
 		{"VUI with extended SAR, overscan, colour and chroma location", "720x576", "30000/1001", with("-pix_fmt", "yuv420p", "-vf", "setsar=7/5",
 			"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-x264-params", "overscan=show:chromaloc=1"), []string{"-c:a", "aac"}, 100, "vui"},

@@ -192,24 +192,3 @@ func descriptor(loop []byte, tag byte) ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// pesPayload returns the elementary stream bytes of a PES packet's start
-// (ISO/IEC 13818-1 2.4.3.6), or nil for the stream ids that carry no
-// media (padding, private_stream_2, maps, directories).
-func pesPayload(pes []byte) ([]byte, error) {
-	if len(pes) < 9 || pes[0] != 0 || pes[1] != 0 || pes[2] != 1 {
-		return nil, fmt.Errorf("no PES start code")
-	}
-	switch pes[3] {
-	case 0xbc, 0xbe, 0xbf, 0xf0, 0xf1, 0xf2, 0xf8, 0xff:
-		return nil, nil
-	}
-	if pes[6]&0xc0 != 0x80 {
-		return nil, fmt.Errorf("PES header marker bits are %#02x, not '10'", pes[6]>>6)
-	}
-	start := 9 + int(pes[8])
-	if start > len(pes) {
-		return nil, fmt.Errorf("PES header of %d bytes runs past the packet", start)
-	}
-	return pes[start:], nil
-}
