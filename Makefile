@@ -34,6 +34,8 @@ e2e: test-deps
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./hls -run '^$$' -fuzz FuzzParseMediaPlaylist -fuzztime $(FUZZTIME)
+	$(GO) test ./hls -run '^$$' -fuzz FuzzParseMultivariantPlaylist -fuzztime $(FUZZTIME)
+	$(GO) test ./hls -run '^$$' -fuzz FuzzProbeTS -fuzztime $(FUZZTIME)
 	$(GO) test ./edged -run '^$$' -fuzz FuzzParsePushHeaders -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/secret -run '^$$' -fuzz FuzzParseJoin -fuzztime $(FUZZTIME)
 	$(GO) test ./controld/internal/grant -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
