@@ -96,7 +96,7 @@ func TestRecExportRendition(t *testing.T) {
 	t.Run("bad multivariant playlist", func(t *testing.T) {
 		srv := newRecServer(t, "#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=1x1\n0/vid.m3u8\n", nil)
 		wantErr(t, runCLI(t, exportFake(srv), "rec", "export", recStopped, "-o", filepath.Join(t.TempDir(), "clip.ts")), 1,
-			"reading the recording's playlist "+srv.playlistURL()+": hls: playlist syntax error: line 2: EXT-X-STREAM-INF has no BANDWIDTH (RFC 8216 4.3.4.2 requires it)")
+			"reading the recording's playlist "+srv.playlistURL()+": hls: playlist syntax error: line 2: EXT-X-STREAM-INF: BANDWIDTH is missing (RFC 8216 requires it)")
 	})
 }
 

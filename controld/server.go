@@ -34,6 +34,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/recording"
 	"github.com/lmx-video/lmx/controld/internal/retention"
 	"github.com/lmx-video/lmx/controld/internal/vod"
+	"github.com/lmx-video/lmx/hls"
 	"github.com/lmx-video/lmx/internal/netaddr"
 	"github.com/lmx-video/lmx/internal/tlsca"
 	"github.com/lmx-video/lmx/objstore"
@@ -158,7 +159,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	s.demand = ondemand.New(ondemand.Config{Idle: cfg.Idle}, s.live, s.edges, emitter,
 		ondemand.Series{Wakeups: m.Wakeups, Awake: m.AwakeSources}, logger.With("component", "ondemand"))
 	s.edges.SetAwake(s.demand)
-	s.recs, err = recording.New(recording.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), CacheSize: int64(cfg.CacheSize)}, s.store, objects,
+	s.recs, err = recording.New(recording.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), CacheSize: int64(cfg.CacheSize), Prober: hls.TSProber{}}, s.store, objects,
 		recording.Series{
 			Gauges:   recording.Gauges{Spooled: m.Spooled, Persist: m.PersistSeconds},
 			Recorded: m.RecordedIn, CacheHits: m.CacheHits, CacheMisses: m.CacheMisses, CacheRejected: m.CacheRejected,

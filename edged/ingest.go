@@ -213,7 +213,18 @@ func (e *Edge) take(src *sourceState, rs *renditionState, rendition string, targ
 		initOf[s.URI] = inits[i]
 	}
 	pendingDisc := false
-	for _, ns := range track.next(pl) {
+	fresh := track.next(pl)
+	// Without EXT-X-PROGRAM-DATE-TIME a segment's start is when the push
+	// that names it came, less its length. When one push names several
+	// (the edge or ffmpeg was slow), the newest ends now and each earlier
+	// one where the next begins: their starts must rise, as recordings
+	// order segments by start.
+	pushedAt := time.Now()
+	after := make([]time.Duration, len(fresh))
+	for i := len(fresh) - 2; i >= 0; i-- {
+		after[i] = after[i+1] + time.Duration(fresh[i+1].Duration*float64(time.Second))
+	}
+	for i, ns := range fresh {
 		path := target.path(index[ns.URI])
 		data, err := e.allowed.readFile(path, int64(e.cfg.MaxSegmentBytes))
 		if err != nil {
@@ -228,7 +239,7 @@ func (e *Edge) take(src *sourceState, rs *renditionState, rendition string, targ
 		now := time.Now()
 		start := ns.ProgramDateTime
 		if start.IsZero() {
-			start = now.Add(-time.Duration(ns.Duration * float64(time.Second)))
+			start = pushedAt.Add(-after[i] - time.Duration(ns.Duration*float64(time.Second)))
 		}
 		iseg := initOf[ns.URI]
 		e.mu.Lock()

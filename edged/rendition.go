@@ -1,13 +1,13 @@
 package edged
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"path"
 	"strings"
 
 	"github.com/lmx-video/lmx/broker"
+	"github.com/lmx-video/lmx/hls"
 )
 
 // Adaptive bitrate: ffmpeg's -var_stream_map with the output URL
@@ -51,9 +51,6 @@ func (s *sourceState) rendition(name string) (*renditionState, error) {
 // LiveMix push). The caller holds src.pushMu.
 func (s *sourceState) renditionCount() int { return max(len(s.renditions), 1) }
 
-// maxVariantAttrs bounds one rendition's EXT-X-STREAM-INF attributes.
-const maxVariantAttrs = 512
-
 // isMultivariant tells a multivariant playlist from a media playlist: it
 // lists variants, or (ffmpeg's master without known bitrates) holds neither
 // a segment nor a target duration.
@@ -62,62 +59,32 @@ func isMultivariant(body []byte) bool {
 		!bytes.Contains(body, []byte("#EXTINF")) && !bytes.Contains(body, []byte("#EXT-X-TARGETDURATION"))
 }
 
-// parseVariants reads a multivariant playlist as ffmpeg writes it: each
-// EXT-X-STREAM-INF's attributes, by the rendition its URI names (the URI's
-// base name without .m3u8: ffmpeg's %v).
+// parseVariants reads ffmpeg's multivariant playlist: each variant's
+// EXT-X-STREAM-INF attributes, rendered again from what was parsed, by the
+// rendition its URI names (the URI's base name without .m3u8: ffmpeg's
+// %v). ffmpeg's master without bitrates lists no variant: nothing to say.
 func parseVariants(body []byte) (map[string]string, error) {
-	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	line, pending, attrs := 0, false, ""
-	first := true
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		switch {
-		case first:
-			first = false
-			if text != "#EXTM3U" {
-				return nil, fmt.Errorf("line 1: want #EXTM3U, got %q", clip(text))
-			}
-		case text == "":
-		case strings.HasPrefix(text, "#EXT-X-STREAM-INF:"):
-			attrs = strings.TrimPrefix(text, "#EXT-X-STREAM-INF:")
-			if len(attrs) > maxVariantAttrs || strings.ContainsFunc(attrs, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-				return nil, fmt.Errorf("line %d: EXT-X-STREAM-INF attributes over %d bytes or with control characters", line, maxVariantAttrs)
-			}
-			pending = true
-		case strings.HasPrefix(text, "#"):
-		case pending:
-			name := strings.TrimSuffix(path.Base(text), ".m3u8")
-			if !broker.ValidRendition(name) {
-				return nil, fmt.Errorf("line %d: variant URI %q does not name a rendition (1 to 32 letters, digits, '_' or '-')", line, clip(text))
-			}
-			if len(out) >= broker.MaxRenditions {
-				return nil, fmt.Errorf("line %d: more than %d variants", line, broker.MaxRenditions)
-			}
-			out[name], pending = attrs, false
-		default:
-			return nil, fmt.Errorf("line %d: URI %q without EXT-X-STREAM-INF", line, clip(text))
-		}
-	}
-	if err := sc.Err(); err != nil {
+	p, err := hls.ParseMultivariantPlaylist(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
 		return nil, err
 	}
-	if first {
-		return nil, fmt.Errorf("empty playlist")
-	}
-	if pending {
-		return nil, fmt.Errorf("EXT-X-STREAM-INF at the end without its URI")
+	out := map[string]string{}
+	for _, v := range p.Variants {
+		name := strings.TrimSuffix(path.Base(v.URI), ".m3u8")
+		if !broker.ValidRendition(name) {
+			return nil, fmt.Errorf("line %d: variant URI %q does not name a rendition (1 to 32 letters, digits, '_' or '-')", v.Line, v.URI)
+		}
+		if len(out) >= broker.MaxRenditions {
+			return nil, fmt.Errorf("line %d: more than %d variants", v.Line, broker.MaxRenditions)
+		}
+		attrs, err := hls.StreamInfAttributes(hls.Variant{Bandwidth: v.Bandwidth, AverageBandwidth: v.AverageBandwidth,
+			Codecs: v.Codecs, Width: v.Width, Height: v.Height, FrameRate: v.FrameRate})
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %v", v.Line, err)
+		}
+		out[name] = attrs
 	}
 	return out, nil
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 // takeVariants keeps what a multivariant playlist says of src's

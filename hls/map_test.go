@@ -60,12 +60,12 @@ func TestParseMapRefuses(t *testing.T) {
 		"no URI":            {`#EXT-X-MAP:X-A="b"`, "without a URI"},
 		"unquoted URI":      {"#EXT-X-MAP:URI=init.mp4", "quoted string"},
 		"empty URI":         {`#EXT-X-MAP:URI=""`, "non-empty quoted string"},
-		"unclosed quote":    {`#EXT-X-MAP:URI="init.mp4`, "not closed"},
-		"URI twice":         {`#EXT-X-MAP:URI="a",URI="b"`, "given twice"},
-		"lower-case name":   {`#EXT-X-MAP:uri="a"`, "upper-case"},
-		"trailing comma":    {`#EXT-X-MAP:URI="a",`, "ends with ','"},
+		"unclosed quote":    {`#EXT-X-MAP:URI="init.mp4`, "has no closing quote"},
+		"URI twice":         {`#EXT-X-MAP:URI="a",URI="b"`, "appears twice"},
+		"lower-case name":   {`#EXT-X-MAP:uri="a"`, "expected an attribute name (A-Z, 0-9, -)"},
+		"trailing comma":    {`#EXT-X-MAP:URI="a",`, "ends with a comma"},
 		"junk after quotes": {`#EXT-X-MAP:URI="a"b`, "expected ','"},
-		"no equals sign":    {`#EXT-X-MAP:URI`, "no name=value"},
+		"no equals sign":    {`#EXT-X-MAP:URI`, "has no '=' and value"},
 	} {
 		_, err := ParseMediaPlaylist(strings.NewReader(head+c.line+"\n#EXTINF:2,\na.m4s\n"), 0)
 		var se *SyntaxError

@@ -379,3 +379,26 @@ func checkRendition(m Rendition, autoselectSet bool) error {
 	}
 	return nil
 }
+
+// ParseStreamInf reads an EXT-X-STREAM-INF attribute list alone (what
+// follows "#EXT-X-STREAM-INF:"), checked as ParseMultivariantPlaylist
+// checks it; the Variant has no URI.
+func ParseStreamInf(attrs string) (Variant, error) {
+	if len(attrs) > maxAttrValueBytes {
+		return Variant{}, fmt.Errorf("EXT-X-STREAM-INF attributes over %d bytes", maxAttrValueBytes)
+	}
+	return parseStreamInf(attrs)
+}
+
+// StreamInfAttributes renders v's EXT-X-STREAM-INF attribute list as
+// RenderMultivariant writes it, without the tag.
+func StreamInfAttributes(v Variant) (string, error) {
+	v.URI = "x"
+	b, err := RenderMultivariant([]Variant{v}, false)
+	if err != nil {
+		return "", err
+	}
+	_, rest, _ := strings.Cut(string(b), tagStreamInf+":")
+	line, _, _ := strings.Cut(rest, "\n")
+	return line, nil
+}

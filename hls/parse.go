@@ -236,7 +236,7 @@ func (p *parser) extMap(n int, s, value string, hasValue bool) error {
 	if !hasValue || value == "" {
 		return p.errorf(n, "EXT-X-MAP without attributes: %s", quote(s))
 	}
-	attrs, err := parseAttributes(value)
+	attrs, err := parseAttributeList(value)
 	if err != nil {
 		return p.errorf(n, "EXT-X-MAP: %v: %s", err, quote(s))
 	}

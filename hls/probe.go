@@ -88,3 +88,28 @@ func ProbeTS(data []byte) (StreamInfo, error) {
 	}
 	return probeStreams(pkts, video, audio)
 }
+
+// Resolution is WIDTHxHEIGHT, "" when the segment has no video.
+func (s StreamInfo) Resolution() string {
+	if s.Width <= 0 || s.Height <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dx%d", s.Width, s.Height)
+}
+
+// TSProber probes MPEG-TS segments with ProbeTS, for what a multivariant
+// playlist says of a variant. An fMP4 segment (its init segment first) is
+// not probed: it answers nothing and no error.
+type TSProber struct{}
+
+// Probe returns the resolution and codecs of the media in data.
+func (TSProber) Probe(data []byte) (resolution, codecs string, err error) {
+	if len(data) == 0 || data[0] != tsSyncByte {
+		return "", "", nil
+	}
+	si, err := ProbeTS(data)
+	if err != nil {
+		return "", "", err
+	}
+	return si.Resolution(), si.Codecs(), nil
+}

@@ -2,7 +2,6 @@ package hls
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -29,34 +28,33 @@ type RecordingVariant struct {
 }
 
 // RenderRecordingMultivariant renders the multivariant playlist of a
-// recording's renditions, in the order given. It carries no playlist type
-// (a multivariant playlist has none): each rendition's media playlist says
-// whether the recording still records.
+// recording's renditions, in the order given, with RenderMultivariant. It
+// carries no playlist type (a multivariant playlist has none): each
+// rendition's media playlist says whether the recording still records. A
+// RESOLUTION or CODECS that could not be written safely is left out, not
+// an error: BANDWIDTH is what a player needs.
 func RenderRecordingMultivariant(vs []RecordingVariant) []byte {
-	var b bytes.Buffer
-	b.Grow(64 + len(vs)*120)
-	b.WriteString("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	for _, v := range vs {
-		b.WriteString("#EXT-X-STREAM-INF:BANDWIDTH=")
-		b.WriteString(strconv.FormatInt(max(v.Bandwidth, 1), 10))
-		if v.AverageBandwidth > 0 {
-			b.WriteString(",AVERAGE-BANDWIDTH=")
-			b.WriteString(strconv.FormatInt(v.AverageBandwidth, 10))
+	out := make([]Variant, len(vs))
+	for i, v := range vs {
+		out[i] = Variant{URI: v.URI, Bandwidth: int(max(v.Bandwidth, 1)), AverageBandwidth: int(max(v.AverageBandwidth, 0))}
+		if w, h, ok := strings.Cut(v.Resolution, "x"); ok && isDigits(w) && isDigits(h) {
+			out[i].Width, _ = strconv.Atoi(w)
+			out[i].Height, _ = strconv.Atoi(h)
+			if out[i].Width == 0 || out[i].Height == 0 {
+				out[i].Width, out[i].Height = 0, 0
+			}
 		}
-		if validResolution(v.Resolution) {
-			b.WriteString(",RESOLUTION=")
-			b.WriteString(v.Resolution)
+		if v.Codecs != "" && !strings.ContainsAny(v.Codecs, "\"\r\n") {
+			out[i].Codecs = v.Codecs
 		}
-		if v.Codecs != "" && validQuoted(v.Codecs) {
-			b.WriteString(`,CODECS="`)
-			b.WriteString(v.Codecs)
-			b.WriteByte('"')
-		}
-		b.WriteByte('\n')
-		b.WriteString(v.URI)
-		b.WriteByte('\n')
 	}
-	return b.Bytes()
+	b, err := RenderMultivariant(out, true)
+	if err != nil {
+		// Only a URI with a line break gets here: the recordings' URIs
+		// are their rendition names, which hold none.
+		return []byte("#EXTM3U\n")
+	}
+	return b
 }
 
 // IsMultivariant reports whether a playlist body is a multivariant
@@ -71,98 +69,19 @@ func IsMultivariant(body []byte) bool {
 }
 
 // ParseRecordingMultivariant reads the variant streams of a multivariant
-// playlist such as RenderRecordingMultivariant writes, in order. It reads
-// at most maxBytes (DefaultMaxPlaylistBytes when maxBytes <= 0). An
-// EXT-X-STREAM-INF without BANDWIDTH or without a URI line after it is a
-// *SyntaxError; other tags are ignored.
+// playlist such as RenderRecordingMultivariant writes, in order, with
+// ParseMultivariantPlaylist (whose errors it returns).
 func ParseRecordingMultivariant(r io.Reader, maxBytes int64) ([]RecordingVariant, error) {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxPlaylistBytes
-	}
-	body, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	p, err := ParseMultivariantPlaylist(r, maxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("hls: reading playlist: %w", err)
+		return nil, err
 	}
-	if int64(len(body)) > maxBytes {
-		return nil, fmt.Errorf("%w: body exceeds %d bytes", ErrTooLarge, maxBytes)
-	}
-	var out []RecordingVariant
-	var pending *RecordingVariant
-	pendingLine, n := 0, 0
-	for raw := range bytes.Lines(body) {
-		n++
-		s := strings.Trim(string(raw), " \t\r\n")
-		switch {
-		case n == 1 && s != tagM3U:
-			return nil, &SyntaxError{Line: n, Msg: "playlist must start with #EXTM3U, found " + quote(s)}
-		case s == "" || n == 1:
-		case strings.HasPrefix(s, tagStreamInf+":"):
-			if pending != nil {
-				return nil, &SyntaxError{Line: pendingLine, Msg: "EXT-X-STREAM-INF is not followed by a URI line"}
-			}
-			v, err := parseStreamInf(s[len(tagStreamInf)+1:])
-			if err != nil {
-				return nil, &SyntaxError{Line: n, Msg: err.Error()}
-			}
-			pending, pendingLine = &v, n
-		case strings.HasPrefix(s, "#"):
-		case pending == nil:
-			return nil, &SyntaxError{Line: n, Msg: "URI " + quote(s) + " without a preceding EXT-X-STREAM-INF"}
-		default:
-			pending.URI = s
-			out = append(out, *pending)
-			pending = nil
+	out := make([]RecordingVariant, len(p.Variants))
+	for i, v := range p.Variants {
+		out[i] = RecordingVariant{URI: v.URI, Bandwidth: int64(v.Bandwidth), AverageBandwidth: int64(v.AverageBandwidth), Codecs: v.Codecs}
+		if v.Width > 0 && v.Height > 0 {
+			out[i].Resolution = strconv.Itoa(v.Width) + "x" + strconv.Itoa(v.Height)
 		}
-	}
-	if n == 0 {
-		return nil, &SyntaxError{Line: 1, Msg: "empty playlist, expected #EXTM3U"}
-	}
-	if pending != nil {
-		return nil, &SyntaxError{Line: pendingLine, Msg: "EXT-X-STREAM-INF is not followed by a URI line"}
 	}
 	return out, nil
-}
-
-// parseStreamInf reads the attributes of an EXT-X-STREAM-INF lmx uses.
-func parseStreamInf(list string) (RecordingVariant, error) {
-	attrs, err := parseAttributes(list)
-	if err != nil {
-		return RecordingVariant{}, err
-	}
-	var v RecordingVariant
-	hasBandwidth := false
-	for _, a := range attrs {
-		switch a.name {
-		case "BANDWIDTH", "AVERAGE-BANDWIDTH":
-			bw, err := strconv.ParseInt(a.value, 10, 64)
-			if a.quoted || !isDigits(a.value) || err != nil {
-				return v, fmt.Errorf("%s %s is not a decimal integer", a.name, quote(a.value))
-			}
-			if a.name == "BANDWIDTH" {
-				v.Bandwidth, hasBandwidth = bw, true
-			} else {
-				v.AverageBandwidth = bw
-			}
-		case "RESOLUTION":
-			v.Resolution = a.value
-		case "CODECS":
-			v.Codecs = a.value
-		}
-	}
-	if !hasBandwidth {
-		return v, fmt.Errorf("EXT-X-STREAM-INF has no BANDWIDTH (RFC 8216 4.3.4.2 requires it)")
-	}
-	return v, nil
-}
-
-// validResolution reports whether s is WIDTHxHEIGHT in decimal integers.
-func validResolution(s string) bool {
-	w, h, ok := strings.Cut(s, "x")
-	return ok && isDigits(w) && isDigits(h)
-}
-
-// validQuoted reports whether s can be a quoted-string (RFC 8216 4.2): no
-// '"', no line feed or carriage return.
-func validQuoted(s string) bool {
-	return !strings.ContainsAny(s, "\"\r\n")
 }

@@ -13,7 +13,7 @@ func TestRenderRecordingMultivariant(t *testing.T) {
 		{URI: "2/vid.m3u8", Bandwidth: 9, Resolution: "wide", Codecs: "avc1\"\n#EXT-X-ENDLIST"}, // unsafe values are left out
 	}))
 	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n" +
-		"#EXT-X-STREAM-INF:BANDWIDTH=800000,AVERAGE-BANDWIDTH=600000,RESOLUTION=640x360,CODECS=\"avc1.64001e,mp4a.40.2\"\n0/vid.m3u8\n" +
+		"#EXT-X-STREAM-INF:BANDWIDTH=800000,AVERAGE-BANDWIDTH=600000,CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=640x360\n0/vid.m3u8\n" +
 		"#EXT-X-STREAM-INF:BANDWIDTH=1\n1/vid.m3u8\n" +
 		"#EXT-X-STREAM-INF:BANDWIDTH=9\n2/vid.m3u8\n"
 	if got != want {
@@ -42,10 +42,10 @@ func TestParseRecordingMultivariantErrors(t *testing.T) {
 	for name, c := range map[string]struct{ body, msg string }{
 		"not m3u":      {"<html>", "playlist must start with #EXTM3U"},
 		"empty":        {"", "empty playlist"},
-		"no bandwidth": {"#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=1x1\na.m3u8\n", "line 2: EXT-X-STREAM-INF has no BANDWIDTH"},
-		"bad":          {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=-3\na.m3u8\n", `BANDWIDTH "-3" is not a decimal integer`},
+		"no bandwidth": {"#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=1x1\na.m3u8\n", "line 2: EXT-X-STREAM-INF: BANDWIDTH is missing"},
+		"bad":          {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=-3\na.m3u8\n", `BANDWIDTH="-3" is not a decimal integer`},
 		"no uri":       {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=3\n", "line 2: EXT-X-STREAM-INF is not followed by a URI line"},
-		"two infs":     {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=3\n#EXT-X-STREAM-INF:BANDWIDTH=4\nb\n", "line 2: EXT-X-STREAM-INF is not followed"},
+		"two infs":     {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=3\n#EXT-X-STREAM-INF:BANDWIDTH=4\nb\n", "the EXT-X-STREAM-INF on line 2 still has no URI line"},
 		"stray uri":    {"#EXTM3U\na.m3u8\n", `line 2: URI "a.m3u8" without a preceding EXT-X-STREAM-INF`},
 	} {
 		_, err := ParseRecordingMultivariant(strings.NewReader(c.body), 0)

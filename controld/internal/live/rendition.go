@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/lmx-video/lmx/hls"
 )
 
 // Adaptive bitrate: a source pushed as several renditions has one window
@@ -54,6 +56,30 @@ func (ls *Stream) noteRecentLocked(seq uint64, a Arrival, n int64) {
 	}
 }
 
+// probeTries bounds how many segments of a window are probed for what
+// ffmpeg did not say (a segment may lack an SPS or an audio frame).
+const probeTries = 3
+
+// probeLocked reads the resolution and codecs of a rendition's MPEG-TS
+// segment when ffmpeg's master did not say them; ls.mu is held.
+func (ls *Stream) probeLocked(a Arrival, data []byte) {
+	if ls.Rendition == "" || ls.probed.Load() != nil || ls.probes >= probeTries || a.Init != "" {
+		return
+	}
+	if a.Variant.Resolution != "" && a.Variant.Codecs != "" {
+		return
+	}
+	ls.probes++
+	res, codecs, err := hls.TSProber{}.Probe(data)
+	if err != nil || res == "" && codecs == "" {
+		if ls.probes == probeTries {
+			ls.reg.logger.Info("rendition not probed: its multivariant entry has no RESOLUTION or CODECS", "source", ls.Name, "rendition", ls.Rendition, "err", err)
+		}
+		return
+	}
+	ls.probed.Store(&Variant{Resolution: res, Codecs: codecs})
+}
+
 // seqAt is the number the window gave a segment starting within half its
 // length of start, if it remembers one.
 func (ls *Stream) seqAt(start time.Time, duration float64) (uint64, bool) {
@@ -75,6 +101,14 @@ func (ls *Stream) Variant() Variant {
 	var v Variant
 	if p := ls.variant.Load(); p != nil {
 		v = *p
+	}
+	if p := ls.probed.Load(); p != nil {
+		if v.Resolution == "" {
+			v.Resolution = p.Resolution
+		}
+		if v.Codecs == "" {
+			v.Codecs = p.Codecs
+		}
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()

@@ -69,9 +69,12 @@ type Stream struct {
 	// recent are the newest segments' times and sizes, for a rendition's
 	// bandwidth and for lining up a sibling rendition's numbers.
 	recent []recentSegment
-	// variant is what ffmpeg said of the rendition, probed what its first
-	// segment showed (both fixed once set, read without a lock).
+	// variant is what ffmpeg said of the rendition, probed what one of its
+	// first segments showed (read without a lock), probes how many were
+	// tried.
 	variant atomic.Pointer[Variant]
+	probed  atomic.Pointer[Variant]
+	probes  int
 }
 
 // heldSet is a run of held segments with consecutive sequence numbers.
@@ -163,6 +166,7 @@ func (ls *Stream) append(a Arrival, data []byte) (uint64, error) {
 	ls.nextSeq++
 	ls.edge, ls.boot, ls.edgeSeq, ls.lastAt = a.Edge, a.Boot, a.runSeq(), time.Now()
 	ls.noteRecentLocked(seq, a, int64(len(data)))
+	ls.probeLocked(a, data)
 	// Segments that slid out stay for as many again, for players that
 	// fetched the playlist just before the slide.
 	ls.trimTailLocked(max(ls.reg.cfg.Segments, ls.listed))

@@ -160,8 +160,8 @@ func TestRecordingOfRenditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n" +
-		"#EXT-X-STREAM-INF:BANDWIDTH=8000,AVERAGE-BANDWIDTH=5000,RESOLUTION=640x360,CODECS=\"avc1.64001e\"\n2/vid.m3u8\n" +
-		"#EXT-X-STREAM-INF:BANDWIDTH=12000,AVERAGE-BANDWIDTH=12000,RESOLUTION=1280x720,CODECS=\"avc1.64001f\"\n10/vid.m3u8\n"
+		"#EXT-X-STREAM-INF:BANDWIDTH=8000,AVERAGE-BANDWIDTH=5000,CODECS=\"avc1.64001e\",RESOLUTION=640x360\n2/vid.m3u8\n" +
+		"#EXT-X-STREAM-INF:BANDWIDTH=12000,AVERAGE-BANDWIDTH=12000,CODECS=\"avc1.64001f\",RESOLUTION=1280x720\n10/vid.m3u8\n"
 	if string(pl.Body) != want || !pl.Multivariant || pl.Active {
 		t.Errorf("multivariant playlist (multivariant %v, active %v):\n%s\nwant:\n%s", pl.Multivariant, pl.Active, pl.Body, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/lmx-video/lmx/controld/internal/envelope"
 	"github.com/lmx-video/lmx/controld/internal/grant"
 	"github.com/lmx-video/lmx/controld/internal/live"
+	"github.com/lmx-video/lmx/hls"
 )
 
 // Adaptive bitrate: a source pushed as several renditions answers its live
@@ -52,33 +54,21 @@ func (s *Server) multivariant(ctx *fasthttp.RequestCtx, rs []*live.Stream) {
 // windows: each one's bandwidth (what ffmpeg said, else measured),
 // resolution, codecs and frame rate when known.
 func renderMultivariant(rs []*live.Stream) []byte {
-	b := []byte("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	for _, ls := range rs {
+	vs := make([]hls.Variant, len(rs))
+	for i, ls := range rs {
 		v := ls.Variant()
-		b = append(b, "#EXT-X-STREAM-INF:BANDWIDTH="...)
-		b = strconv.AppendInt(b, max(v.Bandwidth, 1), 10)
-		if v.AverageBandwidth > 0 {
-			b = append(b, ",AVERAGE-BANDWIDTH="...)
-			b = strconv.AppendInt(b, v.AverageBandwidth, 10)
+		vs[i] = hls.Variant{URI: ls.Rendition + "/" + api.PlaylistName, Bandwidth: int(max(v.Bandwidth, 1)),
+			AverageBandwidth: int(v.AverageBandwidth), Codecs: v.Codecs, FrameRate: v.FrameRate}
+		if w, h, ok := strings.Cut(v.Resolution, "x"); ok {
+			vs[i].Width, _ = strconv.Atoi(w)
+			vs[i].Height, _ = strconv.Atoi(h)
 		}
-		if v.Resolution != "" {
-			b = append(b, ",RESOLUTION="...)
-			b = append(b, v.Resolution...)
-		}
-		if v.Codecs != "" {
-			b = append(b, `,CODECS="`...)
-			b = append(b, v.Codecs...)
-			b = append(b, '"')
-		}
-		if v.FrameRate > 0 {
-			b = append(b, ",FRAME-RATE="...)
-			b = strconv.AppendFloat(b, v.FrameRate, 'f', 3, 64)
-		}
-		b = append(b, '\n')
-		b = append(b, ls.Rendition...)
-		b = append(b, '/')
-		b = append(b, api.PlaylistName...)
-		b = append(b, '\n')
+	}
+	b, err := hls.RenderMultivariant(vs, true)
+	if err != nil {
+		// Every value was checked on its way in (ingest) or measured;
+		// a rendition name holds no line break.
+		return []byte("#EXTM3U\n")
 	}
 	return b
 }
