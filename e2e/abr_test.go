@@ -231,3 +231,56 @@ func TestBrowserABR(t *testing.T) {
 		t.Errorf("played %.2f s, want at least 5", res.PlayedSeconds)
 	}
 }
+
+// TestABRFMP4: adaptive bitrate in fMP4 segments. ffmpeg sends each
+// rendition's init segment beside the playlists (init_%v.mp4); each
+// rendition's playlist maps its own, and decodes.
+func TestABRFMP4(t *testing.T) {
+	t.Parallel()
+	const src = "cam-abr-fmp4"
+	cn := startControld(t)
+	edge := startEdge(t, lmxEdgeBin, "edge-abr-fmp4", cn, t.TempDir())
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error",
+		"-re", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+		"-filter_complex", "[0:v]split=2[a][b];[a]scale=320:180[lo];[b]null[hi]",
+		"-map", "[lo]", "-map", "[hi]",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+		"-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-b:v:0", "300k", "-b:v:1", "800k",
+		"-f", "hls", "-hls_time", "2", "-hls_list_size", "5", "-hls_segment_type", "fmp4",
+		"-hls_flags", "delete_segments+independent_segments",
+		"-var_stream_map", "v:0 v:1", "-master_pl_name", "master.m3u8",
+		"-hls_segment_filename", edge.allowDir + "/" + src + "_%v_%d.m4s",
+		"-headers", "Video-Source-Name: " + src + "\r\nMPEG-TS-URI-Prefix: file://" + edge.allowDir + "\r\n",
+		"-method", "POST", edge.url + "/v1/playlist/%v",
+	}
+	startProc(t, "ffmpeg "+src, false, ffmpegBin, args...)
+	waitSourceKnown(t, cn, src, 30*time.Second)
+	mustLMX(t, cn, "source", "stream", "on", src, "--timeout", "30s")
+	live := cn.liveURL(src)
+	var uris []string
+	eventually(t, 40*time.Second, 250*time.Millisecond, "a multivariant playlist with two variants", func() (bool, string) {
+		r, err := get(live)
+		if err != nil {
+			return false, err.Error()
+		}
+		_, uris = variantLines(r.Body)
+		return r.Status == 200 && len(uris) == 2, r.String()
+	})
+	sizes := []string{"320x180", "640x360"}
+	maps := map[string]bool{}
+	for i, u := range uris {
+		ru := resolve(live, u)
+		pl := waitLive(t, ru, 30*time.Second)
+		if len(pl.Segments) == 0 || pl.Segments[0].Map == "" {
+			t.Fatalf("rendition %s lists no EXT-X-MAP: %+v", u, pl)
+		}
+		maps[pl.Segments[0].Map] = true
+		streams, err := ffprobe(t, ru)
+		if err != nil || len(streams) != 1 || fmt.Sprintf("%dx%d", streams[0].Width, streams[0].Height) != sizes[i] {
+			t.Errorf("rendition %s: %+v, %v; want h264 %s", u, streams, err, sizes[i])
+		}
+	}
+	if len(maps) != 2 {
+		t.Errorf("the renditions map %v, want an init segment of their own each", maps)
+	}
+}

@@ -7,11 +7,12 @@ import (
 	"testing"
 )
 
-// TestMultivariantPushRefused: a multivariant playlist (adaptive bitrate),
-// which lmx does not carry yet, is refused at the edge with a 415 that
-// says so and what to push instead, pushed as the playlist or beside it
-// (where ffmpeg -master_pl_name sends it), and nothing reaches the control
-// node: no source is registered. (fMP4 pushes are carried: TestFMP4.)
+// TestMultivariantPushRefused: a multivariant playlist (adaptive bitrate)
+// pushed as the playlist, or beside it (where ffmpeg -master_pl_name sends
+// it when the output URL has no %v), is refused at the edge with a 415
+// that says how to push adaptive bitrate (the output URL
+// .../v1/playlist/%v: TestABRLive), and nothing reaches the control node:
+// no source is registered. (fMP4 pushes are carried: TestFMP4.)
 func TestMultivariantPushRefused(t *testing.T) {
 	cn := startControld(t)
 	dir := t.TempDir()
@@ -21,7 +22,7 @@ func TestMultivariantPushRefused(t *testing.T) {
 	hdr := http.Header{"Video-Source-Name": {name}, "MPEG-TS-URI-Prefix": {"file://" + dir}}
 	for _, path := range []string{"/v1/playlist", "/v1/master.m3u8"} {
 		r := mustDo(t, http.MethodPost, edge.url+path, hdr, strings.NewReader(master))
-		if r.Status != http.StatusUnsupportedMediaType || !strings.Contains(string(r.Body), "multivariant") || !strings.Contains(string(r.Body), "one media playlist per source") {
+		if r.Status != http.StatusUnsupportedMediaType || !strings.Contains(string(r.Body), "multivariant") || !strings.Contains(string(r.Body), "/v1/playlist/%v") {
 			t.Errorf("POST %s of a multivariant playlist: %s, want 415 naming the form and what to push", path, r)
 		}
 	}

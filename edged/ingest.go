@@ -44,6 +44,12 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "use POST /v1/playlist with the HLS playlist as the body")
 		return
 	}
+	if name := r.PathValue("rendition"); strings.HasSuffix(name, ".mp4") {
+		// An adaptive-bitrate fMP4 push: ffmpeg's init_%v.mp4 goes
+		// beside the renditions' playlists.
+		e.takeInit(w, r, name)
+		return
+	}
 	target, ok := e.checkPush(w, r)
 	if !ok {
 		return
@@ -80,11 +86,7 @@ func (e *Edge) handlePlaylist(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, hls.ErrUnsupported) {
 			// Taken, it would be served as segments no player decodes.
 			e.refuseFormat(target.Source, "playlist form not carried", err)
-			msg := fmt.Sprintf("source %q: playlist: %v", target.Source, err)
-			if bytes.Contains(raw, []byte("#EXT-X-STREAM-INF")) {
-				msg += "; for adaptive bitrate push each rendition to /v1/playlist/{rendition} (ffmpeg's output URL http://EDGE/v1/playlist/%v) with -master_pl_name"
-			}
-			writeError(w, http.StatusUnsupportedMediaType, msg)
+			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("source %q: playlist: %v", target.Source, err))
 			return
 		}
 		writeError(w, http.StatusBadRequest, "playlist: "+err.Error())

@@ -40,10 +40,17 @@ func (e *Edge) handleInit(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	if strings.HasSuffix(name, ".m3u8") {
 		// ffmpeg -master_pl_name pushes the multivariant playlist here,
-		// beside the media playlist.
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("%s: a multivariant playlist (adaptive bitrate, ffmpeg -var_stream_map/-master_pl_name) is not carried yet; push one media playlist per source", name))
+		// beside the media playlist, when the output URL has no %v.
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("%s: a multivariant playlist (adaptive bitrate) is taken beside its renditions: give ffmpeg the output URL http://EDGE/v1/playlist/%%v, so each rendition goes to /v1/playlist/{rendition} and the master to /v1/playlist/%s", name, name))
 		return
 	}
+	e.takeInit(w, r, name)
+}
+
+// takeInit takes an fMP4 init segment ffmpeg pushes under name: at
+// /v1/{name} beside /v1/playlist, or at /v1/playlist/{name} beside an
+// adaptive-bitrate source's renditions (ffmpeg's init_%v.mp4).
+func (e *Edge) takeInit(w http.ResponseWriter, r *http.Request, name string) {
 	if !strings.HasSuffix(name, ".mp4") {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: ffmpeg pushes to POST /v1/playlist (and, for fMP4, its init segment to /v1/init.mp4)", r.URL.Path))
 		return

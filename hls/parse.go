@@ -223,7 +223,7 @@ func (p *parser) tag(n int, s string) error {
 	case tagMap:
 		return p.extMap(n, s, value, hasValue)
 	case tagStreamInf, tagIFrameStream, tagMedia:
-		return &UnsupportedError{Line: n, Msg: name[1:] + ": a multivariant playlist (adaptive bitrate, ffmpeg -var_stream_map/-master_pl_name) is not carried yet; push one media playlist per source"}
+		return &UnsupportedError{Line: n, Msg: name[1:] + ": a multivariant playlist (adaptive bitrate, ffmpeg -var_stream_map/-master_pl_name) is not a media playlist: push each rendition's media playlist to its own URL (ffmpeg's output URL http://EDGE/v1/playlist/%v) and the master beside them"}
 	}
 	// Anything else starting with #EXT is a tag we do not model.
 	return nil

@@ -23,7 +23,7 @@ func TestParseRefusesFormsNotCarried(t *testing.T) {
 		"multivariant (ffmpeg -master_pl_name)": {
 			body:       "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=1140800,RESOLUTION=640x360,CODECS=\"avc1.64001e\"\nvid_0.m3u8\n",
 			line:       3,
-			wantInText: []string{"EXT-X-STREAM-INF", "multivariant", "one media playlist per source"},
+			wantInText: []string{"EXT-X-STREAM-INF", "multivariant", "/v1/playlist/%v"},
 		},
 		"alternative renditions": {
 			body:       "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",URI=\"a.m3u8\"\n",
