@@ -1,13 +1,11 @@
 package hls
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // DefaultMaxMultivariantBytes is the body limit ParseMultivariantPlaylist
@@ -47,25 +45,9 @@ func ParseMultivariantPlaylist(r io.Reader, maxBytes int64) (*MultivariantPlayli
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxMultivariantBytes
 	}
-	body, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("hls: reading multivariant playlist: %w", err)
-	}
-	if int64(len(body)) > maxBytes {
-		return nil, fmt.Errorf("%w: body exceeds %d bytes", ErrTooLarge, maxBytes)
-	}
 	p := mvParser{pl: &MultivariantPlaylist{}}
-	for n := 1; len(body) > 0; n++ {
-		var raw []byte
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			raw, body = body[:i], body[i+1:]
-		} else {
-			raw, body = body, nil
-		}
-		if err := p.line(n, string(raw)); err != nil {
-			return nil, err
-		}
-		p.lastLine = n
+	if err := readLines(r, maxBytes, "multivariant playlist", &p.lineState, &p); err != nil {
+		return nil, err
 	}
 	if err := p.finish(); err != nil {
 		return nil, err
@@ -75,10 +57,9 @@ func ParseMultivariantPlaylist(r io.Reader, maxBytes int64) (*MultivariantPlayli
 
 // mvParser is the state of one ParseMultivariantPlaylist call.
 type mvParser struct {
+	lineState
 	pl          *MultivariantPlaylist
-	m3uLine     int // line of #EXTM3U, 0 until seen
 	versionLine int // line of EXT-X-VERSION, 0 until seen
-	lastLine    int
 	// pending is the EXT-X-STREAM-INF waiting for its URI line.
 	pending    Variant
 	hasPending bool
@@ -86,38 +67,6 @@ type mvParser struct {
 
 func (p *mvParser) errorf(line int, format string, args ...any) error {
 	return &SyntaxError{Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-// line handles line number n. Blanks, CRLF, UTF-8 and control characters
-// are treated as ParseMediaPlaylist treats them.
-func (p *mvParser) line(n int, s string) error {
-	s = strings.Trim(s, " \t\r")
-	if s == "" {
-		return nil
-	}
-	if !utf8.ValidString(s) {
-		return p.errorf(n, "invalid UTF-8 in %s", quote(s))
-	}
-	for _, c := range []byte(s) {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
-			return p.errorf(n, "control character %#02x in %s", c, quote(s))
-		}
-	}
-	if p.m3uLine == 0 {
-		if s != tagM3U {
-			return p.errorf(n, "playlist must start with #EXTM3U, found %s", quote(s))
-		}
-		p.m3uLine = n
-		return nil
-	}
-	switch {
-	case strings.HasPrefix(s, "#EXT"):
-		return p.tag(n, s)
-	case strings.HasPrefix(s, "#"):
-		return nil // a comment
-	default:
-		return p.uri(n, s)
-	}
 }
 
 // tag handles a line starting with #EXT.

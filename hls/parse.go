@@ -1,14 +1,12 @@
 package hls
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // DefaultMaxPlaylistBytes is the body limit ParseMediaPlaylist applies when
@@ -54,26 +52,9 @@ func ParseMediaPlaylist(r io.Reader, maxBytes int64) (*MediaPlaylist, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxPlaylistBytes
 	}
-	// Read one byte past the limit to tell "exactly maxBytes" from "more".
-	body, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("hls: reading playlist: %w", err)
-	}
-	if int64(len(body)) > maxBytes {
-		return nil, fmt.Errorf("%w: body exceeds %d bytes", ErrTooLarge, maxBytes)
-	}
 	p := parser{pl: &MediaPlaylist{}, seen: map[string]int{}}
-	for n := 1; len(body) > 0; n++ {
-		var raw []byte
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			raw, body = body[:i], body[i+1:]
-		} else {
-			raw, body = body, nil
-		}
-		if err := p.line(n, string(raw)); err != nil {
-			return nil, err
-		}
-		p.lastLine = n
+	if err := readLines(r, maxBytes, "playlist", &p.lineState, &p); err != nil {
+		return nil, err
 	}
 	if err := p.finish(); err != nil {
 		return nil, err
@@ -83,10 +64,9 @@ func ParseMediaPlaylist(r io.Reader, maxBytes int64) (*MediaPlaylist, error) {
 
 // parser is the state of one ParseMediaPlaylist call.
 type parser struct {
-	pl       *MediaPlaylist
-	m3uLine  int            // line of #EXTM3U, 0 until seen
-	seen     map[string]int // single-valued tag -> line it appeared on
-	lastLine int
+	lineState
+	pl   *MediaPlaylist
+	seen map[string]int // single-valued tag -> line it appeared on
 
 	// The segment being assembled: tags before its URI land here.
 	next    Segment
@@ -98,41 +78,6 @@ type parser struct {
 
 func (p *parser) errorf(line int, format string, args ...any) error {
 	return &SyntaxError{Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-// line handles line number n.
-func (p *parser) line(n int, s string) error {
-	// Blanks (and the CR of CRLF) carry no meaning in a playlist; trimming
-	// them keeps hand-edited or Windows-written playlists working.
-	s = strings.Trim(s, " \t\r")
-	if s == "" {
-		return nil // RFC 8216 4.1: blank lines are ignored.
-	}
-	if !utf8.ValidString(s) {
-		return p.errorf(n, "invalid UTF-8 in %s", quote(s))
-	}
-	// Control characters would survive into re-rendered playlists and
-	// could split a line for another parser, so refuse them outright.
-	for _, c := range []byte(s) {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
-			return p.errorf(n, "control character %#02x in %s", c, quote(s))
-		}
-	}
-	if p.m3uLine == 0 {
-		if s != tagM3U {
-			return p.errorf(n, "playlist must start with #EXTM3U, found %s", quote(s))
-		}
-		p.m3uLine = n
-		return nil
-	}
-	switch {
-	case strings.HasPrefix(s, "#EXT"):
-		return p.tag(n, s)
-	case strings.HasPrefix(s, "#"):
-		return nil // a comment
-	default:
-		return p.uri(n, s)
-	}
 }
 
 // tag handles a line starting with #EXT.
