@@ -282,25 +282,11 @@ func (s *Service) Accept(ctx context.Context, up Upload) (broker.IngestReply, er
 		s.drop("bad_request")
 		return out, refuse(http.StatusBadRequest, err.Error(), "")
 	}
-	switch n := up.ContentLength; {
-	case n < 0:
-		s.drop("no_length")
-		return out, refuse(http.StatusLengthRequired, "segment upload needs a Content-Length", "send the segment with its length, not chunked")
-	case int64(n) > int64(s.cfg.MaxSegmentBytes):
-		s.drop("too_large")
-		return out, refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("segment of %d bytes is over the %s limit", n, s.cfg.MaxSegmentBytes), "raise --max-segment-bytes or shorten segments")
-	case n == 0:
-		s.drop("empty")
-		return out, refuse(http.StatusBadRequest, "segment upload is empty", "")
-	}
-	body := up.Body()
-	if len(body) == 0 {
-		s.drop("empty")
-		return out, refuse(http.StatusBadRequest, "segment upload is empty", "")
-	}
-	if len(body) != up.ContentLength {
-		s.drop("short_body")
-		return out, refuse(http.StatusBadRequest, fmt.Sprintf("segment body of %d bytes does not match its Content-Length %d", len(body), up.ContentLength), "")
+	body, reason, berr := readBody(up, bodyLimit{what: "segment", max: int64(s.cfg.MaxSegmentBytes), limit: s.cfg.MaxSegmentBytes.String(),
+		detail: "raise --max-segment-bytes or shorten segments"})
+	if berr != nil {
+		s.drop(reason)
+		return out, berr
 	}
 	src, err := s.binder.BindSource(ctx, meta.Edge, up.Source)
 	if err != nil {

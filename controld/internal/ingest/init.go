@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/lmx-video/lmx/broker"
 	"github.com/lmx-video/lmx/controld/internal/live"
@@ -19,25 +17,9 @@ type Inits interface {
 	Init(sourceID, id string) (live.Init, bool)
 }
 
-// InitUpload is one init segment upload as the HTTP layer received it:
-// PUT broker.InitPath(source).
-type InitUpload struct {
-	// Source is the source name from the path.
-	Source string
-	// Authorization is the request's Authorization header.
-	Authorization string
-	// Header reads one request header.
-	Header func(name string) string
-	// ContentLength is the declared length, -1 when chunked.
-	ContentLength int
-	// Body reads the init segment, once the credential and the length
-	// have been checked.
-	Body func() []byte
-	// Arrived is when the request reached the control node.
-	Arrived time.Time
-	// Addr is where the request came from.
-	Addr netip.Addr
-}
+// InitUpload is one init segment upload as the HTTP layer received it
+// (PUT broker.InitPath(source)): an Upload whose body is the init segment.
+type InitUpload = Upload
 
 // InitReply answers an init upload.
 type InitReply struct {
@@ -60,17 +42,10 @@ func (s *Service) AcceptInit(ctx context.Context, up InitUpload) (InitReply, err
 	if !broker.ValidInitID(id) {
 		return InitReply{}, refuse(http.StatusBadRequest, fmt.Sprintf("header %s %q: want the %d hex digits of the init segment's id", broker.HeaderInit, id, broker.InitIDLen), "")
 	}
-	switch n := up.ContentLength; {
-	case n < 0:
-		return InitReply{}, refuse(http.StatusLengthRequired, "init segment upload needs a Content-Length", "send it with its length, not chunked")
-	case n > broker.MaxInitBytes:
-		return InitReply{}, refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("init segment of %d bytes is over the %d-byte limit", n, broker.MaxInitBytes), "an fMP4 init segment holds only ftyp and moov")
-	case n == 0:
-		return InitReply{}, refuse(http.StatusBadRequest, "init segment upload is empty", "")
-	}
-	body := up.Body()
-	if len(body) != up.ContentLength {
-		return InitReply{}, refuse(http.StatusBadRequest, fmt.Sprintf("init segment body of %d bytes does not match its Content-Length %d", len(body), up.ContentLength), "")
+	body, _, berr := readBody(up, bodyLimit{what: "init segment", max: broker.MaxInitBytes, limit: fmt.Sprintf("%d-byte", broker.MaxInitBytes),
+		detail: "an fMP4 init segment holds only ftyp and moov"})
+	if berr != nil {
+		return InitReply{}, berr
 	}
 	if got := broker.InitID(body); got != id {
 		return InitReply{}, refuse(http.StatusBadRequest, fmt.Sprintf("init segment's bytes have id %s, not %s as header %s says", got, id, broker.HeaderInit), "")

@@ -3,15 +3,12 @@ package vod
 import (
 	"bytes"
 	"io"
-	"net/http"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/lmx-video/lmx/broker"
-	"github.com/lmx-video/lmx/controld/internal/envelope"
 	"github.com/lmx-video/lmx/controld/internal/grant"
-	"github.com/lmx-video/lmx/controld/internal/ingest"
 	"github.com/lmx-video/lmx/controld/internal/live"
 )
 
@@ -116,28 +113,5 @@ func (s *Server) recordingInit(ctx *fasthttp.RequestCtx, id, initID string) {
 
 // uploadInit hands an init segment upload to ingest.
 func (s *Server) uploadInit(ctx *fasthttp.RequestCtx, source string) {
-	req := &ctx.Request
-	var over, read bool
-	buf := bodyPool.Get().(*[]byte)
-	defer bodyPool.Put(buf)
-	reply, err := s.ingest.AcceptInit(s.base, ingest.InitUpload{
-		Source:        source,
-		Authorization: string(req.Header.Peek("Authorization")),
-		Header:        func(name string) string { return string(req.Header.Peek(name)) },
-		ContentLength: req.Header.ContentLength(),
-		Body:          func() []byte { read = true; return s.readBody(req, &over, buf) },
-		Arrived:       ctx.Time(),
-		Addr:          s.clientAddrIngest(ctx),
-	})
-	if over {
-		s.bodyTooLarge(ctx)
-		return
-	}
-	if err != nil {
-		s.drainRefused(ctx, err, read)
-		s.ingestError(ctx, err)
-		return
-	}
-	envelope.IDFast(ctx)
-	envelope.WriteFast(ctx, http.StatusCreated, reply)
+	handUpload(s, ctx, source, s.ingest.AcceptInit)
 }

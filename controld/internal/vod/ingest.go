@@ -1,6 +1,7 @@
 package vod
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,12 +26,18 @@ var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 // fasthttp's buffers (string of []byte copies), so what ingest keeps
 // (metric labels, the live window's edge and run) outlives the request.
 func (s *Server) upload(ctx *fasthttp.RequestCtx, source string) {
+	handUpload(s, ctx, source, s.ingest.Accept)
+}
+
+// handUpload turns a request into an ingest.Upload for accept (a segment
+// or an init segment) and its answer back.
+func handUpload[R any](s *Server, ctx *fasthttp.RequestCtx, source string, accept func(context.Context, ingest.Upload) (R, error)) {
 	req := &ctx.Request
 	var over, read bool
 	buf := bodyPool.Get().(*[]byte)
 	defer bodyPool.Put(buf)
 	body := func() []byte { read = true; return s.readBody(req, &over, buf) }
-	reply, err := s.ingest.Accept(s.base, ingest.Upload{
+	reply, err := accept(s.base, ingest.Upload{
 		Source:        source,
 		Authorization: string(req.Header.Peek("Authorization")),
 		Header:        func(name string) string { return string(req.Header.Peek(name)) },
