@@ -158,6 +158,15 @@ func (s *Selector) Admit(src Source, seg Segment) Role {
 		return Active
 	}
 	st := s.state(src.ID)
+	role := s.admitLocked(st, src, seg)
+	if role == Held {
+		s.updateHeld()
+	}
+	return role
+}
+
+// admitLocked is Admit with the source's selection locked.
+func (s *Selector) admitLocked(st *sourceState, src Source, seg Segment) Role {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.src = src
@@ -176,7 +185,6 @@ func (s *Selector) Admit(src Source, seg Segment) Role {
 	}
 	f.hold(seg, s.cfg.Held)
 	s.evaluateLocked(st, now)
-	s.updateHeld()
 	return Held
 }
 
