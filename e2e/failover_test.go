@@ -300,6 +300,19 @@ func (w *watcher) stall(from time.Time) (time.Duration, uint64) {
 	return worst, at
 }
 
+// discontinuitiesSince counts the discontinuities first listed since t.
+func (w *watcher) discontinuitiesSince(t time.Time) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, ls := range w.seen {
+		if ls.disc && !ls.at.Before(t) {
+			n++
+		}
+	}
+	return n
+}
+
 // switches are the discontinuities the watcher saw, with how far the new
 // feed's first segment starts from where the previous one's media ended.
 func (w *watcher) switches() []time.Duration {
@@ -403,6 +416,33 @@ func TestFailoverKill(t *testing.T) {
 			t.Errorf("cycle %d: %d switches since %s was killed, want 1 (no switch back)", cycle, n, victim.name)
 		}
 		time.Sleep(4 * time.Second)
+	}
+	// Losing the standby changes nothing a player sees: no switch, no
+	// discontinuity.
+	active := r.active()
+	var standby *feedEdge
+	for _, f := range r.feeds {
+		if f != active {
+			standby = f
+		}
+	}
+	lost := time.Now()
+	t.Logf("kill -9 the standby %s", standby.name)
+	standby.kill()
+	eventually(t, 15*time.Second, 250*time.Millisecond, standby.name+" unhealthy", func() (bool, string) {
+		for _, f := range r.source2().Feeds {
+			if f.Edge == standby.name {
+				return !f.Healthy, fmt.Sprintf("%+v", f)
+			}
+		}
+		return false, "not listed"
+	})
+	time.Sleep(2 * time.Second)
+	if n := r.switchesAfter(lost); n != 0 {
+		t.Errorf("%d switches after the standby was lost, want none", n)
+	}
+	if n := w.discontinuitiesSince(lost); n != 0 {
+		t.Errorf("%d discontinuities listed after the standby was lost, want none", n)
 	}
 
 	select {
